@@ -1,0 +1,92 @@
+# region-operator — the Makefile is the front door: `make help` lists the targets.
+
+LOCALBIN ?= $(CURDIR)/bin
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+IMG ?= region-operator:latest
+KUBECTL ?= kubectl
+KUSTOMIZE ?= $(KUBECTL) kustomize
+# An already-set KUBEBUILDER_ASSETS wins over the binaries built into bin/k8s.
+ENVTEST_ASSETS = $(or $(KUBEBUILDER_ASSETS),$(LOCALBIN)/k8s)
+DEV_DIR = $(LOCALBIN)/dev
+TEST_TIMEOUT ?= 30m
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the operator's RBAC role from markers.
+	$(CONTROLLER_GEN) rbac:roleName=region-operator crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: fmt
+fmt: ## go fmt.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## go vet.
+	go vet ./...
+
+.PHONY: envtest
+envtest: ## Build kube-apiserver and etcd from their Go modules into bin/k8s.
+	@if [ -z "$(KUBEBUILDER_ASSETS)" ]; then hack/envtest-bins.sh >/dev/null; fi
+
+.PHONY: test
+test: manifests generate vet envtest ## Run every test against a real kube-apiserver and etcd.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -count=1 -timeout $(TEST_TIMEOUT)
+
+.PHONY: demo
+demo: manifests envtest ## Start a local control plane, apply a sample county, print what it became.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./cmd/demo
+
+##@ Local cluster
+
+.PHONY: dev-up
+dev-up: manifests envtest ## Start a local control plane and leave it running; kubeconfig in bin/dev/kubeconfig.
+	@mkdir -p $(DEV_DIR)
+	go build -o $(LOCALBIN)/devenv ./cmd/devenv
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" hack/dev-up.sh $(LOCALBIN)/devenv $(DEV_DIR)
+
+.PHONY: dev-down
+dev-down: ## Stop what dev-up and run started.
+	hack/dev-down.sh $(DEV_DIR)
+
+##@ Build and run
+
+.PHONY: build
+build: manifests generate ## Build the operator binary.
+	CGO_ENABLED=0 go build -trimpath -o $(LOCALBIN)/manager ./cmd
+
+.PHONY: run
+run: manifests generate ## Run the operator against the current kubeconfig (bin/dev/kubeconfig after dev-up).
+	go run ./cmd --metrics-bind-address=0 --health-probe-bind-address=:8081 $(if $(wildcard $(DEV_DIR)/kubeconfig),--kubeconfig=$(DEV_DIR)/kubeconfig,)
+
+##@ Deployment
+
+.PHONY: install
+install: manifests ## Install the CRDs into the current kubeconfig's cluster.
+	$(KUBECTL) apply --server-side -f config/crd/bases
+
+.PHONY: uninstall
+uninstall: manifests ## Remove the CRDs (and with them every Region) from the cluster.
+	$(KUBECTL) delete --ignore-not-found -f config/crd/bases
+
+.PHONY: deploy
+deploy: manifests ## Install the operator (config/default) into the current kubeconfig's cluster.
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG) 2>/dev/null || true
+	$(KUSTOMIZE) config/default | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: ## Remove the operator installed by deploy.
+	$(KUSTOMIZE) config/default | $(KUBECTL) delete --ignore-not-found -f -
+
+$(CONTROLLER_GEN):
+	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)

@@ -1,0 +1,266 @@
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// DeletionPolicy says what happens to a Region's namespaces, schemas and data when the
+// Region, or one of its townships, is removed.
+// +kubebuilder:validation:Enum=Retain;Delete
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyRetain keeps namespaces and data, labelled as retained.
+	DeletionPolicyRetain DeletionPolicy = "Retain"
+	// DeletionPolicyDelete removes what the Region created.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+)
+
+// BranchKind is the kind of organisation a Party branch belongs to.
+// +kubebuilder:validation:Enum=Village;Community;Organ;Enterprise;School;Other
+type BranchKind string
+
+const (
+	BranchVillage    BranchKind = "Village"
+	BranchCommunity  BranchKind = "Community"
+	BranchOrgan      BranchKind = "Organ"
+	BranchEnterprise BranchKind = "Enterprise"
+	BranchSchool     BranchKind = "School"
+	BranchOther      BranchKind = "Other"
+)
+
+// Quota is the compute budget of one township namespace.
+type Quota struct {
+	// CPU is the total CPU that pods of the namespace may request.
+	// +optional
+	CPU *resource.Quantity `json:"cpu,omitempty"`
+	// Memory is the total memory that pods of the namespace may request and be limited to.
+	// +optional
+	Memory *resource.Quantity `json:"memory,omitempty"`
+	// Pods is the number of pods the namespace may run.
+	// +optional
+	Pods *resource.Quantity `json:"pods,omitempty"`
+}
+
+// Branch is a Party branch (党支部) under a township.
+type Branch struct {
+	// Name identifies the branch within its township; a DNS label.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+	// DisplayName is the branch's name as people write it, e.g. 西安村党支部.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	DisplayName string `json:"displayName"`
+	// Kind is the organisation the branch belongs to.
+	// +kubebuilder:default=Village
+	// +optional
+	Kind BranchKind `json:"kind,omitempty"`
+	// Code is the 12-digit village or community code; it extends the township's code.
+	// +kubebuilder:validation:Pattern=`^[0-9]{12}$`
+	// +kubebuilder:validation:MaxLength=12
+	// +optional
+	Code string `json:"code,omitempty"`
+	// Members is the number of full Party members of the branch.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100000
+	// +optional
+	Members int32 `json:"members,omitempty"`
+}
+
+// Township is a township or subdistrict (乡镇/街道) of the county.
+// +kubebuilder:validation:XValidation:rule="self.code == oldSelf.code",message="spec.townships[].code is immutable: a code is a township's identity"
+// +kubebuilder:validation:XValidation:rule="self.branches.all(b, !has(b.code) || b.code.startsWith(self.code))",messageExpression="'spec.townships[' + self.name + '].branches[].code must extend the township code ' + self.code"
+type Township struct {
+	// Name identifies the township and names its namespace <region>-<name>; a DNS label.
+	// The names county, org, public and any starting with pg- are reserved.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="!(self in ['county', 'org', 'public']) && !self.startsWith('pg-')",message="spec.townships[].name is reserved: county, org, public and names starting with pg- collide with the hub's or PostgreSQL's own schemas"
+	Name string `json:"name"`
+	// DisplayName is the township's name as people write it, e.g. 凤城镇.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	DisplayName string `json:"displayName"`
+	// Code is the 9-digit township code; it extends the county's code and never changes.
+	// +kubebuilder:validation:Pattern=`^[0-9]{9}$`
+	// +kubebuilder:validation:MaxLength=9
+	Code string `json:"code"`
+	// Quota overrides spec.defaults.quota for this township.
+	// +optional
+	Quota *Quota `json:"quota,omitempty"`
+	// Branches are the Party branches under the township.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=600
+	// +optional
+	Branches []Branch `json:"branches,omitempty"`
+}
+
+// Access names the groups, as the cluster's authenticator reports them, that get access.
+type Access struct {
+	// Admins are admin in every namespace of the Region.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=256
+	// +optional
+	Admins []string `json:"admins,omitempty"`
+	// Supervisors may read everything in every namespace of the Region and change nothing.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=256
+	// +optional
+	Supervisors []string `json:"supervisors,omitempty"`
+	// TownshipAdmins is the template of the group that is admin in one township's
+	// namespace; {region} and {township} are replaced by their names.
+	// An empty value grants no township-level admin.
+	// +kubebuilder:validation:MaxLength=200
+	// +kubebuilder:validation:XValidation:rule="self == '' || self.contains('{township}')",message="spec.access.townshipAdmins must contain {township}, or every township would share one admin group"
+	// +kubebuilder:validation:XValidation:rule="self.replace('{region}', '').replace('{township}', '').matches('^[^{}]*$')",message="spec.access.townshipAdmins may use only the placeholders {region} and {township}"
+	// +optional
+	TownshipAdmins string `json:"townshipAdmins,omitempty"`
+}
+
+// Network configures the traffic let into the Region's namespaces from outside it.
+type Network struct {
+	// IngressFrom selects the namespaces (for example the ingress controller's) whose
+	// pods may reach every namespace of the Region.
+	// +optional
+	IngressFrom *metav1.LabelSelector `json:"ingressFrom,omitempty"`
+}
+
+// Defaults apply to every township that does not override them.
+type Defaults struct {
+	// Quota is the default compute budget of a township namespace.
+	// +optional
+	Quota Quota `json:"quota,omitempty"`
+}
+
+// RegionSpec describes a county (区县), its townships and their Party branches.
+// +kubebuilder:validation:XValidation:rule="self.townships.all(t, t.code.startsWith(self.code))",message="spec.townships[].code must extend the county code spec.code (county code + 3 digits)"
+// +kubebuilder:validation:XValidation:rule="self.townships.all(t, self.townships.exists_one(u, u.code == t.code))",message="spec.townships[].code must be unique: two townships share a code"
+type RegionSpec struct {
+	// DisplayName is the county's name as people write it, e.g. 安溪县.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	DisplayName string `json:"displayName"`
+	// Code is the county's 6-digit administrative code (GB/T 2260); it never changes.
+	// +kubebuilder:validation:Pattern=`^[0-9]{6}$`
+	// +kubebuilder:validation:MaxLength=6
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.code is immutable: a code is a county's identity"
+	Code string `json:"code"`
+	// Townships of the county.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=120
+	// +optional
+	Townships []Township `json:"townships,omitempty"`
+	// Access says which groups may do what in the Region's namespaces.
+	// +optional
+	Access Access `json:"access,omitempty"`
+	// Network says which traffic from outside the Region is let in.
+	// +optional
+	Network Network `json:"network,omitempty"`
+	// Defaults for every township.
+	// +optional
+	Defaults Defaults `json:"defaults,omitempty"`
+	// DeletionPolicy says whether removing the Region or a township keeps (Retain) or
+	// removes (Delete) its namespaces and data.
+	// +kubebuilder:default=Retain
+	// +optional
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+	// Suspend stops every write the operator makes for this Region.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// TownshipStatus is the observed state of one township.
+type TownshipStatus struct {
+	// Name of the township.
+	Name string `json:"name"`
+	// Namespace made for the township.
+	Namespace string `json:"namespace"`
+	// Branches counts the township's branches.
+	Branches int32 `json:"branches"`
+	// Ready is true when everything made for the township is in place.
+	Ready bool `json:"ready"`
+	// Message says what is missing or what deserves attention.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// RetainedObject is something kept after it left the spec, because of deletionPolicy Retain.
+type RetainedObject struct {
+	// Kind of the object kept, e.g. Namespace.
+	Kind string `json:"kind"`
+	// Name of the object kept.
+	Name string `json:"name"`
+	// Township it belonged to.
+	// +optional
+	Township string `json:"township,omitempty"`
+}
+
+// RegionStatus is the observed state of a Region.
+type RegionStatus struct {
+	// ObservedGeneration is the generation of the spec the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions: Ready, Reconciling and Stalled (kstatus), one per layer
+	// (NamespacesReady, AccessReady, DirectoryReady), and Suspended.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// Townships has one row per township of the spec.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Townships []TownshipStatus `json:"townships,omitempty"`
+	// TownshipCount is the number of townships in the spec.
+	// +optional
+	TownshipCount int32 `json:"townshipCount,omitempty"`
+	// BranchCount is the number of branches in the spec.
+	// +optional
+	BranchCount int32 `json:"branchCount,omitempty"`
+	// Retained lists what was kept after leaving the spec.
+	// +optional
+	Retained []RetainedObject `json:"retained,omitempty"`
+}
+
+// Region is a county (区县) with its townships and Party branches, made into namespaces,
+// access policies and the governance platform's infrastructure.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=rg,categories=jiceng
+// +kubebuilder:printcolumn:name="Code",type=string,JSONPath=`.spec.code`
+// +kubebuilder:printcolumn:name="Townships",type=integer,JSONPath=`.status.townshipCount`
+// +kubebuilder:printcolumn:name="Branches",type=integer,JSONPath=`.status.branchCount`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must be a DNS label starting with a letter: it prefixes every namespace and database name of the Region"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 40",message="metadata.name must be at most 40 characters: the database role region_<name>_supervisor must fit PostgreSQL's 63-byte limit"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.townships) || self.spec.townships.all(t, size(self.metadata.name) + size(t.name) <= 55)",message="spec.townships[].name is too long for this Region: the database role region_<region>_<township> must fit 63 bytes, so metadata.name and a township name may have at most 55 characters together"
+type Region struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   RegionSpec   `json:"spec"`
+	Status RegionStatus `json:"status,omitempty"`
+}
+
+// RegionList is a list of Regions.
+// +kubebuilder:object:root=true
+type RegionList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Region `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Region{}, &RegionList{})
+}

@@ -1,0 +1,258 @@
+// Package controllers holds the reconcilers of region-operator.
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/naming"
+)
+
+// conflictRetry is how often a Region stalled on a conflict looks again: the object in
+// the way is not the operator's, so no watch event tells when someone removes it.
+const conflictRetry = 2 * time.Minute
+
+// RegionReconciler makes the cluster match each Region.
+type RegionReconciler struct {
+	client.Client
+	// APIReader reads from the API server directly, for objects the filtered cache
+	// does not hold (those not labelled as the operator's).
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Recorder  recorder.EventRecorder
+	// MaxConcurrentReconciles bounds how many Regions are reconciled at once.
+	MaxConcurrentReconciles int
+}
+
+// +kubebuilder:rbac:groups=platform.jiceng.io,resources=regions,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=platform.jiceng.io,resources=regions/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=platform.jiceng.io,resources=regions/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=configmaps;resourcequotas;limitranges,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=admin;view
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one Region's namespaces, access policies and directory in line with
+// its spec, or carries out its deletion policy when it is being deleted.
+func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	region := &platformv1.Region{}
+	if err := r.Get(ctx, req.NamespacedName, region); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !region.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, region)
+	}
+	if !controllerutil.ContainsFinalizer(region, naming.Finalizer) {
+		patch := client.MergeFrom(region.DeepCopy())
+		controllerutil.AddFinalizer(region, naming.Finalizer)
+		if err := r.Patch(ctx, region, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
+		}
+	}
+
+	s := newScope(region)
+	sum := summary{suspended: true}
+	if !region.Spec.Suspend {
+		r.reconcileNormal(ctx, s)
+		sum = s.summary()
+	}
+	if err := r.writeStatus(ctx, region, sum); err != nil {
+		return ctrl.Result{}, err
+	}
+	errs := s.errs()
+	if len(errs) > 0 && len(conflicts(errs)) == len(errs) {
+		// Retrying sooner would not help: a person has to move the object out of the way.
+		log.FromContext(ctx).Info("region stalled on conflicts", "conflicts", joinMessages(errs))
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	}
+	return ctrl.Result{}, errors.Join(errs...)
+}
+
+// reconcileNormal runs the phases in order. Each runs even when an earlier one failed
+// for some townships: a phase skips only what has no namespace to go into.
+func (r *RegionReconciler) reconcileNormal(ctx context.Context, s *scope) {
+	phases := []func(context.Context, *scope){
+		func(ctx context.Context, s *scope) { _ = r.reconcileNamespaces(ctx, s) },
+		r.reconcileAccess,
+		r.reconcileDirectory,
+	}
+	for _, phase := range phases {
+		phase(ctx, s)
+	}
+	r.reportNew(s)
+}
+
+// reconcileAccess is the access layer: RBAC, network isolation and quotas.
+func (r *RegionReconciler) reconcileAccess(ctx context.Context, s *scope) {
+	r.reconcileRoleBindings(ctx, s)
+	r.reconcileNetworkPolicies(ctx, s)
+	r.reconcileQuotas(ctx, s)
+}
+
+// reportNew emits an event for each conflict the Region did not report before.
+func (r *RegionReconciler) reportNew(s *scope) {
+	reported := ""
+	if c := meta.FindStatusCondition(s.region.Status.Conditions, ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
+		reported = c.Message
+	}
+	for _, err := range conflicts(s.errs()) {
+		if !strings.Contains(reported, err.Error()) {
+			r.event(s.region, corev1.EventTypeWarning, "Conflict", "Reconcile", "%s", err.Error())
+		}
+	}
+}
+
+// writeStatus writes the status once, and only when it changed, so a reconcile that
+// finds nothing to do writes nothing.
+func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.Region, sum summary) error {
+	status := computeStatus(region, sum, metav1.Now())
+	if equality.Semantic.DeepEqual(status, region.Status) {
+		return nil
+	}
+	patch := client.MergeFrom(region.DeepCopy())
+	region.Status = status
+	if err := r.Status().Patch(ctx, region, patch); err != nil {
+		return fmt.Errorf("writing status: %w", err)
+	}
+	return nil
+}
+
+// reconcileDelete carries out the deletion policy and then lets the Region go. It does
+// not depend on any other phase, so deletion finishes even when those are failing.
+func (r *RegionReconciler) reconcileDelete(ctx context.Context, region *platformv1.Region) error {
+	if !controllerutil.ContainsFinalizer(region, naming.Finalizer) {
+		return nil
+	}
+	if region.Spec.Suspend {
+		r.event(region, corev1.EventTypeNormal, "DeletedWhileSuspended", "Delete",
+			"the Region was suspended: its namespaces were left exactly as they were")
+	} else if err := r.applyDeletionPolicy(ctx, region); err != nil {
+		r.event(region, corev1.EventTypeWarning, "DeletionBlocked", "Delete", "%s", err.Error())
+		return err
+	}
+	patch := client.MergeFrom(region.DeepCopy())
+	controllerutil.RemoveFinalizer(region, naming.Finalizer)
+	if err := r.Patch(ctx, region, patch); err != nil {
+		return client.IgnoreNotFound(fmt.Errorf("removing finalizer: %w", err))
+	}
+	return nil
+}
+
+func (r *RegionReconciler) applyDeletionPolicy(ctx context.Context, region *platformv1.Region) error {
+	var list corev1.NamespaceList
+	if err := r.List(ctx, &list, client.MatchingLabels{
+		naming.LabelManagedBy: naming.ManagedByValue,
+		naming.LabelRegion:    region.Name,
+	}); err != nil {
+		return fmt.Errorf("listing the Region's namespaces: %w", err)
+	}
+	var errs []error
+	for i := range list.Items {
+		ns := &list.Items[i]
+		if region.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete {
+			errs = append(errs, r.deleteOwned(ctx, region.Name, "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns.Name}}))
+			continue
+		}
+		errs = append(errs, r.retainNamespace(ctx, region, ns))
+	}
+	if region.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete && len(list.Items) > 0 {
+		r.event(region, corev1.EventTypeNormal, "Deleted", "Delete", "deleted %d namespaces (deletionPolicy Delete)", len(list.Items))
+	}
+	return errors.Join(errs...)
+}
+
+func (r *RegionReconciler) event(region *platformv1.Region, eventType, reason, action, note string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(region, nil, eventType, reason, action, note, args...)
+	}
+}
+
+// childTypes are the kinds the operator makes; its cache holds only those it labelled.
+func childTypes() []client.Object {
+	return []client.Object{
+		&corev1.Namespace{}, &corev1.ConfigMap{}, &corev1.ResourceQuota{}, &corev1.LimitRange{},
+		&rbacv1.RoleBinding{}, &networkingv1.NetworkPolicy{},
+	}
+}
+
+// CacheOptions restricts the manager's cache of child kinds to what the operator made,
+// so that it does not hold every ConfigMap and RoleBinding of the cluster in memory.
+func CacheOptions() cache.Options {
+	managed, _ := labels.NewRequirement(naming.LabelManagedBy, selection.Equals, []string{naming.ManagedByValue})
+	sel := labels.NewSelector().Add(*managed)
+	byObject := map[client.Object]cache.ByObject{}
+	for _, obj := range childTypes() {
+		byObject[obj] = cache.ByObject{Label: sel}
+	}
+	return cache.Options{ByObject: byObject}
+}
+
+// SetupWithManager registers the reconciler; a change to any child is mapped back to
+// its Region through the region label, so drift is put back.
+func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	toRegion := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		name := obj.GetLabels()[naming.LabelRegion]
+		if name == "" {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
+	})
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&platformv1.Region{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
+		Named("region")
+	for _, obj := range childTypes() {
+		b = b.Watches(obj, toRegion)
+	}
+	return b.Complete(r)
+}
+
+// NewScheme is the scheme the operator's clients use: built-in kinds and the API of
+// region-operator.
+func NewScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(platformv1.AddToScheme(s))
+	return s
+}
+
+// Setup registers the operator's reconcilers with a manager.
+func Setup(mgr ctrl.Manager, maxConcurrentReconciles int) error {
+	return (&RegionReconciler{
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Scheme:                  mgr.GetScheme(),
+		Recorder:                mgr.GetEventRecorder(naming.FieldManager),
+		MaxConcurrentReconciles: maxConcurrentReconciles,
+	}).SetupWithManager(mgr)
+}

@@ -1,0 +1,112 @@
+package controllers
+
+import (
+	"errors"
+	"fmt"
+
+	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/naming"
+)
+
+// Condition types of a Region, one per layer beside the kstatus ones.
+const (
+	ConditionReady           = "Ready"
+	ConditionReconciling     = "Reconciling"
+	ConditionStalled         = "Stalled"
+	ConditionSuspended       = "Suspended"
+	ConditionNamespacesReady = "NamespacesReady"
+	ConditionAccessReady     = "AccessReady"
+	ConditionDirectoryReady  = "DirectoryReady"
+)
+
+// layers lists the per-layer conditions in the order the phases run.
+var layers = []string{ConditionNamespacesReady, ConditionAccessReady, ConditionDirectoryReady}
+
+// conflictError reports an object the Region would make that exists and is not the
+// Region's own: it is left alone and needs a person to decide.
+type conflictError struct {
+	kind, namespace, name, owner string
+	// detail, when set, replaces the standard explanation.
+	detail string
+}
+
+func (e *conflictError) Error() string {
+	where := e.name
+	if e.namespace != "" {
+		where = e.namespace + "/" + e.name
+	}
+	if e.detail != "" {
+		return fmt.Sprintf("%s %s %s; left alone", e.kind, where, e.detail)
+	}
+	if e.owner != "" {
+		return fmt.Sprintf("%s %s already exists and belongs to Region %q; left alone", e.kind, where, e.owner)
+	}
+	return fmt.Sprintf("%s %s already exists and is not managed by this Region; left alone", e.kind, where)
+}
+
+func isConflict(err error) bool {
+	var c *conflictError
+	return errors.As(err, &c)
+}
+
+// scope carries one reconcile of one Region through its phases and collects what each
+// phase found, so that status is computed once at the end.
+type scope struct {
+	region *platformv1.Region
+
+	// layerErrs holds the errors of each layer by condition type.
+	layerErrs map[string][]error
+	// townshipErrs holds the errors that concern one township.
+	townshipErrs map[string][]error
+	// namespaceOK says whether a township's namespace (or "" for the hub) is in place,
+	// so later phases skip what cannot be made.
+	namespaceOK map[string]bool
+	// retainedNamespaces are township namespaces of this Region no longer in the spec.
+	retainedNamespaces []string
+	// nsTownship names the township of each township namespace, active or retained.
+	nsTownship map[string]string
+	retained   []platformv1.RetainedObject
+}
+
+func newScope(region *platformv1.Region) *scope {
+	return &scope{
+		region:       region,
+		layerErrs:    map[string][]error{},
+		townshipErrs: map[string][]error{},
+		namespaceOK:  map[string]bool{},
+		nsTownship:   map[string]string{},
+	}
+}
+
+// fail records an error of a layer, and of a township when it concerns one.
+func (s *scope) fail(layer, township string, err error) {
+	s.layerErrs[layer] = append(s.layerErrs[layer], err)
+	if township != "" {
+		s.townshipErrs[township] = append(s.townshipErrs[township], err)
+	}
+}
+
+// errs lists every error the phases recorded, layer by layer.
+func (s *scope) errs() []error {
+	var all []error
+	for _, l := range layers {
+		all = append(all, s.layerErrs[l]...)
+	}
+	return all
+}
+
+// activeNamespaces are the hub and the namespaces of the spec's townships whose
+// namespace is in place.
+func (s *scope) activeNamespaces() []string {
+	name := s.region.Name
+	var out []string
+	if s.namespaceOK[""] {
+		out = append(out, naming.HubNamespace(name))
+	}
+	for _, t := range s.region.Spec.Townships {
+		if s.namespaceOK[t.Name] {
+			out = append(out, naming.TownshipNamespace(name, t.Name))
+		}
+	}
+	return out
+}

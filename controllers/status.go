@@ -1,0 +1,171 @@
+package controllers
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/naming"
+)
+
+// Condition reasons.
+const (
+	ReasonReconciled = "Reconciled"
+	ReasonConflict   = "Conflict"
+	ReasonFailed     = "Failed"
+	ReasonRetrying   = "RetryingAfterError"
+	ReasonSuspended  = "Suspended"
+	ReasonResumed    = "NotSuspended"
+)
+
+// maxMessage bounds condition and row messages; the rest is summarised.
+const maxMessage = 1024
+
+// joinMessages joins error texts into one bounded message.
+func joinMessages(errs []error) string {
+	var b strings.Builder
+	for i, err := range errs {
+		text := err.Error()
+		if b.Len()+len(text)+2 > maxMessage {
+			fmt.Fprintf(&b, "; and %d more", len(errs)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(text)
+	}
+	return b.String()
+}
+
+func anyConflict(errs []error) bool {
+	for _, err := range errs {
+		if isConflict(err) {
+			return true
+		}
+	}
+	return false
+}
+
+// summary is what one reconcile found, as the status functions need it.
+type summary struct {
+	layerErrs    map[string][]error
+	townshipErrs map[string][]error
+	retained     []platformv1.RetainedObject
+	suspended    bool
+}
+
+func (s *scope) summary() summary {
+	return summary{layerErrs: s.layerErrs, townshipErrs: s.townshipErrs, retained: s.retained}
+}
+
+// computeStatus derives a Region's status from its spec, its previous conditions and
+// what the reconcile found. It does no I/O; LastTransitionTime moves only when a
+// condition's status changes.
+func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) platformv1.RegionStatus {
+	out := platformv1.RegionStatus{
+		ObservedGeneration: region.Generation,
+		Conditions:         append([]metav1.Condition(nil), region.Status.Conditions...),
+		TownshipCount:      int32(len(region.Spec.Townships)),
+	}
+	set := func(t string, ok bool, reason, msg string) {
+		status := metav1.ConditionFalse
+		if ok {
+			status = metav1.ConditionTrue
+		}
+		meta.SetStatusCondition(&out.Conditions, metav1.Condition{
+			Type: t, Status: status, Reason: reason, Message: msg,
+			ObservedGeneration: region.Generation, LastTransitionTime: now,
+		})
+	}
+	for _, t := range region.Spec.Townships {
+		out.BranchCount += int32(len(t.Branches))
+	}
+
+	if sum.suspended {
+		// Nothing was looked at: the rows and layers keep what they last said.
+		out.Townships = region.Status.Townships
+		out.Retained = region.Status.Retained
+		set(ConditionSuspended, true, ReasonSuspended, "spec.suspend is true: the operator makes no changes for this Region")
+		set(ConditionReconciling, false, ReasonSuspended, "suspended")
+		return out
+	}
+	set(ConditionSuspended, false, ReasonResumed, "")
+
+	out.Retained = sum.retained
+	for _, t := range region.Spec.Townships {
+		errs := sum.townshipErrs[t.Name]
+		row := platformv1.TownshipStatus{
+			Name:      t.Name,
+			Namespace: naming.TownshipNamespace(region.Name, t.Name),
+			Branches:  int32(len(t.Branches)),
+			Ready:     len(errs) == 0,
+		}
+		if len(errs) > 0 {
+			row.Message = joinMessages(errs)
+		} else if w := branchWarnings(t); len(w) > 0 {
+			row.Message = truncate(strings.Join(w, "; "))
+		}
+		out.Townships = append(out.Townships, row)
+	}
+
+	var failing []string
+	var all []error
+	conflict := false
+	for _, l := range layers {
+		errs := sum.layerErrs[l]
+		all = append(all, errs...)
+		switch {
+		case len(errs) == 0:
+			set(l, true, ReasonReconciled, "")
+		case anyConflict(errs):
+			conflict = true
+			failing = append(failing, l)
+			set(l, false, ReasonConflict, joinMessages(errs))
+		default:
+			failing = append(failing, l)
+			set(l, false, ReasonFailed, joinMessages(errs))
+		}
+	}
+
+	switch {
+	case len(failing) == 0:
+		set(ConditionReady, true, ReasonReconciled, fmt.Sprintf("%d townships and %d branches in place", out.TownshipCount, out.BranchCount))
+		set(ConditionReconciling, false, ReasonReconciled, "")
+		set(ConditionStalled, false, ReasonReconciled, "")
+	case conflict:
+		set(ConditionReady, false, ReasonConflict, fmt.Sprintf("%s not ready: %s", strings.Join(failing, ", "), joinMessages(all)))
+		set(ConditionReconciling, false, ReasonConflict, "")
+		set(ConditionStalled, true, ReasonConflict, "objects the Region would make belong to someone else; remove or relabel them: "+joinMessages(conflicts(all)))
+	default:
+		set(ConditionReady, false, ReasonFailed, fmt.Sprintf("%s not ready: %s", strings.Join(failing, ", "), joinMessages(all)))
+		set(ConditionReconciling, true, ReasonRetrying, joinMessages(all))
+		set(ConditionStalled, false, ReasonRetrying, "")
+	}
+	return out
+}
+
+func conflicts(errs []error) []error {
+	var out []error
+	for _, err := range errs {
+		if isConflict(err) {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+func truncate(s string) string {
+	if len(s) <= maxMessage {
+		return s
+	}
+	cut := maxMessage - 3
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}

@@ -1,0 +1,110 @@
+// Package naming derives every name a Region produces: namespaces, labels, object names
+// and database identifiers. No other package builds these names.
+package naming
+
+import "strings"
+
+// Labels and annotations the operator sets on what it makes.
+const (
+	LabelManagedBy  = "app.kubernetes.io/managed-by"
+	ManagedByValue  = "region-operator"
+	LabelRegion     = "platform.jiceng.io/region"
+	LabelTownship   = "platform.jiceng.io/township"
+	LabelLevel      = "platform.jiceng.io/level"
+	LabelCode       = "platform.jiceng.io/code"
+	LabelRetained   = "platform.jiceng.io/retained"
+	AnnotationSince = "platform.jiceng.io/retained-since"
+
+	LevelCounty   = "county"
+	LevelTownship = "township"
+
+	// FieldManager is the one server-side apply field manager the operator writes with.
+	FieldManager = "region-operator"
+	// Finalizer holds a Region until its deletion policy has been carried out.
+	Finalizer = "platform.jiceng.io/finalizer"
+)
+
+// Names of the objects made in each namespace.
+const (
+	RoleBindingAdmins         = "region-admins"
+	RoleBindingSupervisors    = "region-supervisors"
+	RoleBindingTownshipAdmins = "township-admins"
+	NetworkPolicyDefaultDeny  = "default-deny-ingress"
+	NetworkPolicyAllowRegion  = "allow-region"
+	ResourceQuota             = "township-quota"
+	LimitRange                = "township-limits"
+	DirectoryConfigMap        = "region-directory"
+	DirectoryKey              = "directory.json"
+)
+
+// Limits of Kubernetes names and PostgreSQL identifiers.
+const (
+	MaxLabelLength      = 63
+	MaxIdentifierLength = 63
+)
+
+// HubNamespace is the county hub's namespace.
+func HubNamespace(region string) string { return region }
+
+// TownshipNamespace is one township's namespace.
+func TownshipNamespace(region, township string) string { return region + "-" + township }
+
+// TownshipAdminsGroup expands the spec.access.townshipAdmins template.
+func TownshipAdminsGroup(template, region, township string) string {
+	return strings.NewReplacer("{region}", region, "{township}", township).Replace(template)
+}
+
+// Database is the Region's database.
+func Database(region string) string { return "region_" + sqlName(region) }
+
+// TownshipRole is the LOGIN role of one township.
+func TownshipRole(region, township string) string {
+	return Database(region) + "_" + sqlName(township)
+}
+
+// TownshipSchema is one township's schema.
+func TownshipSchema(township string) string { return sqlName(township) }
+
+// CountyRole is the LOGIN role of the hub's modules.
+func CountyRole(region string) string { return Database(region) + "_county" }
+
+// SupervisorRole is the read-only LOGIN role of the supervisors.
+func SupervisorRole(region string) string { return Database(region) + "_supervisor" }
+
+// OwnerRole owns the Region's database and everything in it; it cannot log in.
+func OwnerRole(region string) string { return Database(region) + "_owner" }
+
+func sqlName(s string) string { return strings.ReplaceAll(s, "-", "_") }
+
+// RegionLabels are the labels of everything made for the Region as a whole.
+func RegionLabels(region string) map[string]string {
+	return map[string]string{LabelManagedBy: ManagedByValue, LabelRegion: region}
+}
+
+// TownshipLabels are the labels of everything made for one township.
+func TownshipLabels(region, township string) map[string]string {
+	l := RegionLabels(region)
+	l[LabelTownship] = township
+	return l
+}
+
+// TooLong reports the derived names of a Region and township that exceed their limits;
+// the API's validation refuses such specs, this is its counterpart for callers that
+// build Regions in Go.
+func TooLong(region, township string) []string {
+	var bad []string
+	check := func(name string, limit int) {
+		if len(name) > limit {
+			bad = append(bad, name)
+		}
+	}
+	check(HubNamespace(region), MaxLabelLength)
+	check(OwnerRole(region), MaxIdentifierLength)
+	check(SupervisorRole(region), MaxIdentifierLength)
+	check(CountyRole(region), MaxIdentifierLength)
+	if township != "" {
+		check(TownshipNamespace(region, township), MaxLabelLength)
+		check(TownshipRole(region, township), MaxIdentifierLength)
+	}
+	return bad
+}
