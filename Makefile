@@ -81,8 +81,7 @@ uninstall: manifests ## Remove the CRDs (and with them every Region) from the cl
 
 .PHONY: deploy
 deploy: manifests ## Install the operator (config/default) into the current kubeconfig's cluster.
-	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG) 2>/dev/null || true
-	$(KUSTOMIZE) config/default | $(KUBECTL) apply --server-side -f -
+	$(KUSTOMIZE) config/default | sed 's|image: controller:latest|image: $(IMG)|' | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
 undeploy: ## Remove the operator installed by deploy.

@@ -1,0 +1,191 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/controllers"
+	"github.com/jiceng-io/region-operator/internal/localenv"
+)
+
+// The suite runs one real kube-apiserver and etcd and one operator for all tests; each
+// test works on Regions of its own names.
+var (
+	env       *localenv.Env
+	k8s       client.Client // a cluster administrator, reading straight from the API server
+	cfg       *rest.Config
+	mgrClient client.Client
+	apiReader client.Reader
+)
+
+const (
+	timeout  = 30 * time.Second
+	interval = 100 * time.Millisecond
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	var err error
+	env, err = localenv.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer env.Stop()
+	cfg = env.Config
+	k8s, err = client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctrl.SetLogger(testLogger())
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 controllers.NewScheme(),
+		Cache:                  controllers.CacheOptions(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := controllers.Setup(mgr, 4); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	mgrClient, apiReader = mgr.GetClient(), mgr.GetAPIReader()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	code := m.Run()
+	cancel()
+	if err := <-done; err != nil {
+		fmt.Fprintln(os.Stderr, "manager:", err)
+	}
+	return code
+}
+
+// uniqueName gives each test Regions that no other test touches.
+func uniqueName(prefix string) string { return prefix + "-" + rand.String(5) }
+
+func quantity(s string) *resource.Quantity {
+	q := resource.MustParse(s)
+	return &q
+}
+
+// sampleRegion is a small county with two townships and a few branches.
+func sampleRegion(name string) *platformv1.Region {
+	return &platformv1.Region{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: platformv1.RegionSpec{
+			DisplayName: "安溪县",
+			Code:        "350524",
+			Townships: []platformv1.Township{
+				{Name: "fengcheng", DisplayName: "凤城镇", Code: "350524100", Branches: []platformv1.Branch{
+					{Name: "jiguan", DisplayName: "凤城镇机关党支部", Kind: platformv1.BranchOrgan, Members: 42},
+					{Name: "xinan", DisplayName: "西安村党支部", Kind: platformv1.BranchVillage, Code: "350524100201", Members: 2},
+				}},
+				{Name: "hutou", DisplayName: "湖头镇", Code: "350524102", Quota: &platformv1.Quota{CPU: quantity("8")}, Branches: []platformv1.Branch{
+					{Name: "zhongxue", DisplayName: "湖头中学党支部", Kind: platformv1.BranchSchool, Members: 60},
+				}},
+			},
+			Access: platformv1.Access{
+				Admins:         []string{name + "-admins"},
+				Supervisors:    []string{name + "-discipline"},
+				TownshipAdmins: "{region}-{township}-admins",
+			},
+			Network: platformv1.Network{IngressFrom: &metav1.LabelSelector{
+				MatchLabels: map[string]string{"kubernetes.io/metadata.name": "ingress-nginx"}}},
+			Defaults: platformv1.Defaults{Quota: platformv1.Quota{CPU: quantity("4"), Memory: quantity("8Gi"), Pods: quantity("40")}},
+		},
+	}
+}
+
+func getRegion(g Gomega, name string) *platformv1.Region {
+	rg := &platformv1.Region{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: name}, rg)).To(Succeed())
+	return rg
+}
+
+// waitReady waits until the Region's Ready condition is True for its current generation.
+func waitReady(t *testing.T, name string) *platformv1.Region {
+	t.Helper()
+	g := NewWithT(t)
+	var rg *platformv1.Region
+	g.Eventually(func(g Gomega) {
+		rg = getRegion(g, name)
+		g.Expect(rg.Status.ObservedGeneration).To(Equal(rg.Generation))
+		c := meta.FindStatusCondition(rg.Status.Conditions, controllers.ConditionReady)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+	}, timeout, interval).Should(Succeed())
+	return rg
+}
+
+func condition(rg *platformv1.Region, t string) metav1.Condition {
+	if c := meta.FindStatusCondition(rg.Status.Conditions, t); c != nil {
+		return *c
+	}
+	return metav1.Condition{}
+}
+
+func createRegion(t *testing.T, rg *platformv1.Region) {
+	t.Helper()
+	NewWithT(t).Expect(k8s.Create(context.Background(), rg)).To(Succeed())
+	t.Cleanup(func() { deleteRegion(rg.Name) })
+}
+
+// deleteRegion deletes a Region and waits for the operator to let it go.
+func deleteRegion(name string) {
+	ctx := context.Background()
+	rg := &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	_ = k8s.Delete(ctx, rg)
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if err := k8s.Get(ctx, client.ObjectKey{Name: name}, rg); err != nil {
+			return
+		}
+		time.Sleep(interval)
+	}
+}
+
+func getNamespace(g Gomega, name string) *corev1.Namespace {
+	ns := &corev1.Namespace{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: name}, ns)).To(Succeed())
+	return ns
+}
+
+// updateRegion changes a Region's spec, retrying on write conflicts.
+func updateRegion(t *testing.T, name string, change func(*platformv1.Region)) {
+	t.Helper()
+	NewWithT(t).Eventually(func() error {
+		rg := &platformv1.Region{}
+		if err := k8s.Get(context.Background(), client.ObjectKey{Name: name}, rg); err != nil {
+			return err
+		}
+		change(rg)
+		return k8s.Update(context.Background(), rg)
+	}, timeout, interval).Should(Succeed())
+}
+
+func reconcileRequest(name string) ctrl.Request {
+	return ctrl.Request{NamespacedName: client.ObjectKey{Name: name}}
+}
