@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -137,8 +138,14 @@ func childObjects(name string) []client.Object {
 func resourceVersions(g Gomega, name string) map[string]string {
 	out := map[string]string{}
 	for _, obj := range append(childObjects(name), &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: name}}) {
-		g.Expect(k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)).To(Succeed())
-		out[fmt.Sprintf("%T %s", obj, client.ObjectKeyFromObject(obj))] = obj.GetResourceVersion()
+		key := fmt.Sprintf("%T %s", obj, client.ObjectKeyFromObject(obj))
+		err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)
+		if apierrors.IsNotFound(err) {
+			out[key] = "absent"
+			continue
+		}
+		g.Expect(err).NotTo(HaveOccurred())
+		out[key] = obj.GetResourceVersion()
 	}
 	return out
 }

@@ -5,8 +5,11 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
@@ -15,12 +18,33 @@ import (
 // unlike the operator's own labels, so policies select peer namespaces by it.
 const namespaceNameLabel = "kubernetes.io/metadata.name"
 
-func defaultDenyPolicy(namespace string, labels map[string]string) *networkingv1ac.NetworkPolicyApplyConfiguration {
-	return networkingv1ac.NetworkPolicy(naming.NetworkPolicyDefaultDeny, namespace).
-		WithLabels(labels).
-		WithSpec(networkingv1ac.NetworkPolicySpec().
-			WithPodSelector(metav1ac.LabelSelector()).
-			WithPolicyTypes(networkingv1.PolicyTypeIngress))
+// defaultDenyPolicy selects every pod and admits nothing. It is built unstructured
+// because the typed apply configuration cannot say "ingress: []": the operator must own
+// the empty rule list, or a rule added by hand would never be taken away.
+func defaultDenyPolicy(namespace string, labels map[string]string) runtime.ApplyConfiguration {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "networking.k8s.io/v1",
+		"kind":       "NetworkPolicy",
+		"metadata": map[string]any{
+			"name":      naming.NetworkPolicyDefaultDeny,
+			"namespace": namespace,
+			"labels":    toAny(labels),
+		},
+		"spec": map[string]any{
+			"podSelector": map[string]any{},
+			"policyTypes": []any{string(networkingv1.PolicyTypeIngress)},
+			"ingress":     []any{},
+		},
+	}}
+	return client.ApplyConfigurationFromUnstructured(u)
+}
+
+func toAny(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 // allowRegionPolicy lets in traffic from the namespace itself, from the given peer
@@ -85,11 +109,11 @@ func (r *RegionReconciler) reconcileNetworkPolicies(ctx context.Context, s *scop
 
 func (r *RegionReconciler) applyPolicies(ctx context.Context, s *scope, township, namespace string, labels map[string]string, peers []string, ingress *metav1.LabelSelector) {
 	region := s.region.Name
-	for _, ac := range []*networkingv1ac.NetworkPolicyApplyConfiguration{
-		defaultDenyPolicy(namespace, labels),
-		allowRegionPolicy(namespace, labels, peers, ingress),
+	for name, ac := range map[string]runtime.ApplyConfiguration{
+		naming.NetworkPolicyDefaultDeny: defaultDenyPolicy(namespace, labels),
+		naming.NetworkPolicyAllowRegion: allowRegionPolicy(namespace, labels, peers, ingress),
 	} {
-		current := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: *ac.Name}}
+		current := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
 		if err := r.apply(ctx, region, "NetworkPolicy", current, ac); err != nil {
 			s.fail(ConditionAccessReady, township, err)
 		}

@@ -72,7 +72,7 @@ type Branch struct {
 
 // Township is a township or subdistrict (乡镇/街道) of the county.
 // +kubebuilder:validation:XValidation:rule="self.code == oldSelf.code",message="spec.townships[].code is immutable: a code is a township's identity"
-// +kubebuilder:validation:XValidation:rule="self.branches.all(b, !has(b.code) || b.code.startsWith(self.code))",messageExpression="'spec.townships[' + self.name + '].branches[].code must extend the township code ' + self.code"
+// +kubebuilder:validation:XValidation:rule="!has(self.branches) || self.branches.all(b, !has(b.code) || b.code.startsWith(self.code))",messageExpression="'spec.townships[' + self.name + '].branches[].code must extend the township code ' + self.code"
 type Township struct {
 	// Name identifies the township and names its namespace <region>-<name>; a DNS label.
 	// The names county, org, public and any starting with pg- are reserved.
@@ -142,8 +142,8 @@ type Defaults struct {
 }
 
 // RegionSpec describes a county (区县), its townships and their Party branches.
-// +kubebuilder:validation:XValidation:rule="self.townships.all(t, t.code.startsWith(self.code))",message="spec.townships[].code must extend the county code spec.code (county code + 3 digits)"
-// +kubebuilder:validation:XValidation:rule="self.townships.all(t, self.townships.exists_one(u, u.code == t.code))",message="spec.townships[].code must be unique: two townships share a code"
+// +kubebuilder:validation:XValidation:rule="!has(self.townships) || self.townships.all(t, t.code.startsWith(self.code))",message="spec.townships[].code must extend the county code spec.code (county code + 3 digits)"
+// +kubebuilder:validation:XValidation:rule="!has(self.townships) || self.townships.all(t, self.townships.exists_one(u, u.code == t.code))",message="spec.townships[].code must be unique: two townships share a code"
 type RegionSpec struct {
 	// DisplayName is the county's name as people write it, e.g. 安溪县.
 	// +kubebuilder:validation:MinLength=1

@@ -1,0 +1,145 @@
+package controllers_test
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/controllers"
+	"github.com/jiceng-io/region-operator/internal/naming"
+)
+
+func TestDriftIsPutBack(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("drift")
+	createRegion(t, sampleRegion(name))
+	waitReady(t, name)
+	ns := name + "-fengcheng"
+
+	// A deleted RoleBinding comes back.
+	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "township-admins"}}
+	g.Expect(k8s.Delete(ctx, rb)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		got := &rbacv1.RoleBinding{}
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(rb), got)).To(Succeed())
+		g.Expect(got.Subjects).To(ConsistOf(HaveField("Name", name+"-fengcheng-admins")))
+	}, timeout, interval).Should(Succeed())
+
+	// A subject added by hand is taken away again.
+	g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(rb), rb)).To(Succeed())
+	rb.Subjects = append(rb.Subjects, rbacv1.Subject{APIGroup: rbacv1.GroupName, Kind: "Group", Name: "intruders"})
+	g.Expect(k8s.Update(ctx, rb)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(rb), rb)).To(Succeed())
+		g.Expect(rb.Subjects).To(HaveLen(1))
+	}, timeout, interval).Should(Succeed())
+
+	// A NetworkPolicy opened up by hand is closed again.
+	np := &networkingv1.NetworkPolicy{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "default-deny-ingress"}, np)).To(Succeed())
+	np.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{}} // allow all
+	g.Expect(k8s.Update(ctx, np)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(np), np)).To(Succeed())
+		g.Expect(np.Spec.Ingress).To(BeEmpty())
+	}, timeout, interval).Should(Succeed())
+
+	// A quota raised by hand is lowered again.
+	q := &corev1.ResourceQuota{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "township-quota"}, q)).To(Succeed())
+	q.Spec.Hard[corev1.ResourceRequestsCPU] = resource.MustParse("64")
+	g.Expect(k8s.Update(ctx, q)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(q), q)).To(Succeed())
+		g.Expect(q.Spec.Hard).To(HaveKeyWithValue(corev1.ResourceRequestsCPU, resource.MustParse("4")))
+	}, timeout, interval).Should(Succeed())
+
+	// The directory edited by hand is written back.
+	cm := &corev1.ConfigMap{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: "region-directory"}, cm)).To(Succeed())
+	cm.Data["directory.json"] = "{}"
+	g.Expect(k8s.Update(ctx, cm)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(cm), cm)).To(Succeed())
+		g.Expect(cm.Data["directory.json"]).To(ContainSubstring("350524100"))
+	}, timeout, interval).Should(Succeed())
+
+	// A namespace label taken off by hand is put back.
+	nsObj := getNamespace(g, ns)
+	delete(nsObj.Labels, "pod-security.kubernetes.io/enforce")
+	g.Expect(k8s.Update(ctx, nsObj)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(getNamespace(g, ns).Labels).To(HaveKeyWithValue("pod-security.kubernetes.io/enforce", "restricted"))
+	}, timeout, interval).Should(Succeed())
+}
+
+func TestExistingObjectsOfOthersAreConflictsLeftAlone(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("conflict")
+	// Someone already has a namespace where the Region wants its hutou township,
+	// and a ConfigMap named like the directory in a namespace the Region will own.
+	theirs := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name + "-hutou", Labels: map[string]string{"team": "someone-else"}}}
+	g.Expect(k8s.Create(ctx, theirs)).To(Succeed())
+	createRegion(t, sampleRegion(name))
+
+	var rg *platformv1.Region
+	g.Eventually(func(g Gomega) {
+		rg = getRegion(g, name)
+		g.Expect(condition(rg, controllers.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+	g.Expect(condition(rg, controllers.ConditionStalled).Message).To(ContainSubstring("Namespace " + name + "-hutou already exists and is not managed by this Region"))
+	g.Expect(condition(rg, controllers.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
+	g.Expect(condition(rg, controllers.ConditionReady).Reason).To(Equal(controllers.ReasonConflict))
+	g.Expect(condition(rg, controllers.ConditionNamespacesReady).Status).To(Equal(metav1.ConditionFalse))
+	g.Expect(rg.Status.Townships[1]).To(And(HaveField("Name", "hutou"), HaveField("Ready", false),
+		HaveField("Message", ContainSubstring("already exists"))))
+	g.Expect(rg.Status.Townships[0].Ready).To(BeTrue(), "the other township is made as usual")
+
+	// Their namespace is untouched: no labels of ours, nothing of ours inside.
+	got := getNamespace(g, name+"-hutou")
+	g.Expect(got.Labels).NotTo(HaveKey(naming.LabelRegion))
+	g.Expect(got.Labels).To(HaveKeyWithValue("team", "someone-else"))
+	var rbs rbacv1.RoleBindingList
+	g.Expect(k8s.List(ctx, &rbs, client.InNamespace(name+"-hutou"))).To(Succeed())
+	g.Expect(rbs.Items).To(BeEmpty())
+
+	// Deleting the stalled Region finishes all the same, and their namespace stays.
+	deleteRegion(name)
+	err := k8s.Get(ctx, client.ObjectKey{Name: name}, &platformv1.Region{})
+	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "a Region stalled on a conflict can still be deleted")
+	g.Expect(getNamespace(g, name+"-hutou").DeletionTimestamp).To(BeNil())
+}
+
+func TestNamespaceOfAnotherRegionIsNotTakenOver(t *testing.T) {
+	g := NewWithT(t)
+	base := uniqueName("taken")
+	// Region "<base>-fengcheng" owns the hub namespace "<base>-fengcheng" ...
+	first := sampleRegion(base + "-fengcheng")
+	first.Spec.Townships = nil
+	createRegion(t, first)
+	waitReady(t, first.Name)
+	// ... which Region "<base>" would want for its township fengcheng.
+	createRegion(t, sampleRegion(base))
+	var rg *platformv1.Region
+	g.Eventually(func(g Gomega) {
+		rg = getRegion(g, base)
+		g.Expect(condition(rg, controllers.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+	g.Expect(condition(rg, controllers.ConditionStalled).Message).To(ContainSubstring(
+		"Namespace " + base + "-fengcheng already exists and belongs to Region \"" + base + "-fengcheng\""))
+	ns := getNamespace(g, base+"-fengcheng")
+	g.Expect(ns.Labels).To(HaveKeyWithValue(naming.LabelRegion, first.Name))
+	g.Expect(ns.Labels).To(HaveKeyWithValue(naming.LabelLevel, "county"))
+	g.Expect(waitReady(t, first.Name).Status.Conditions).NotTo(BeEmpty(), "the first Region is unaffected")
+}
