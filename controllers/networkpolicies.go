@@ -2,11 +2,11 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -18,34 +18,19 @@ import (
 // unlike the operator's own labels, so policies select peer namespaces by it.
 const namespaceNameLabel = "kubernetes.io/metadata.name"
 
-// defaultDenyPolicy selects every pod and admits nothing. It is built unstructured
-// because the typed apply configuration cannot say "ingress: []": the operator must own
-// the empty rule list, or a rule added by hand would never be taken away.
-func defaultDenyPolicy(namespace string, labels map[string]string) runtime.ApplyConfiguration {
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "networking.k8s.io/v1",
-		"kind":       "NetworkPolicy",
-		"metadata": map[string]any{
-			"name":      naming.NetworkPolicyDefaultDeny,
-			"namespace": namespace,
-			"labels":    toAny(labels),
-		},
-		"spec": map[string]any{
-			"podSelector": map[string]any{},
-			"policyTypes": []any{string(networkingv1.PolicyTypeIngress)},
-			"ingress":     []any{},
-		},
-	}}
-	return client.ApplyConfigurationFromUnstructured(u)
+// defaultDenyPolicy selects every pod and admits nothing.
+func defaultDenyPolicy(namespace string, labels map[string]string) *networkingv1ac.NetworkPolicyApplyConfiguration {
+	return networkingv1ac.NetworkPolicy(naming.NetworkPolicyDefaultDeny, namespace).
+		WithLabels(labels).
+		WithSpec(networkingv1ac.NetworkPolicySpec().
+			WithPodSelector(metav1ac.LabelSelector()).
+			WithPolicyTypes(networkingv1.PolicyTypeIngress))
 }
 
-func toAny(m map[string]string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
+// clearIngressPatch removes ingress rules someone added to the default-deny policy. An
+// apply configuration cannot say "no rules" (an empty list is left out), so the
+// operator owns nothing there to force back; it removes the rules itself.
+var clearIngressPatch = client.RawPatch(types.MergePatchType, []byte(`{"spec":{"ingress":null}}`))
 
 // allowRegionPolicy lets in traffic from the namespace itself, from the given peer
 // namespaces (a township's hub, or the hub's townships) and from the configured ingress.
@@ -109,13 +94,19 @@ func (r *RegionReconciler) reconcileNetworkPolicies(ctx context.Context, s *scop
 
 func (r *RegionReconciler) applyPolicies(ctx context.Context, s *scope, township, namespace string, labels map[string]string, peers []string, ingress *metav1.LabelSelector) {
 	region := s.region.Name
-	for name, ac := range map[string]runtime.ApplyConfiguration{
-		naming.NetworkPolicyDefaultDeny: defaultDenyPolicy(namespace, labels),
-		naming.NetworkPolicyAllowRegion: allowRegionPolicy(namespace, labels, peers, ingress),
+	for _, ac := range []*networkingv1ac.NetworkPolicyApplyConfiguration{
+		defaultDenyPolicy(namespace, labels),
+		allowRegionPolicy(namespace, labels, peers, ingress),
 	} {
-		current := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
+		current := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: *ac.Name}}
 		if err := r.apply(ctx, region, "NetworkPolicy", current, ac); err != nil {
 			s.fail(ConditionAccessReady, township, err)
+			continue
+		}
+		if *ac.Name == naming.NetworkPolicyDefaultDeny && len(current.Spec.Ingress) > 0 {
+			if err := r.Patch(ctx, current, clearIngressPatch, client.FieldOwner(naming.FieldManager)); err != nil {
+				s.fail(ConditionAccessReady, township, fmt.Errorf("closing NetworkPolicy %s/%s again: %w", namespace, current.Name, err))
+			}
 		}
 	}
 }
