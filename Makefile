@@ -21,7 +21,7 @@ help: ## List the targets.
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the operator's RBAC role from markers.
-	$(CONTROLLER_GEN) rbac:roleName=region-operator crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
@@ -66,8 +66,9 @@ build: manifests generate ## Build the operator binary.
 	CGO_ENABLED=0 go build -trimpath -o $(LOCALBIN)/manager ./cmd
 
 .PHONY: run
-run: manifests generate ## Run the operator against the current kubeconfig (bin/dev/kubeconfig after dev-up).
-	go run ./cmd --metrics-bind-address=0 --health-probe-bind-address=:8081 $(if $(wildcard $(DEV_DIR)/kubeconfig),--kubeconfig=$(DEV_DIR)/kubeconfig,)
+run: build ## Run the operator against bin/dev/kubeconfig after dev-up, else the current kubeconfig.
+	@mkdir -p $(DEV_DIR)
+	hack/run.sh $(LOCALBIN)/manager $(DEV_DIR)
 
 ##@ Deployment
 

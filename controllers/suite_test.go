@@ -16,7 +16,6 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/controllers"
@@ -57,27 +56,14 @@ func run(m *testing.M) int {
 		return 1
 	}
 	ctrl.SetLogger(testLogger())
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 controllers.NewScheme(),
-		Cache:                  controllers.CacheOptions(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
+	op, err := env.StartOperator(4)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := controllers.Setup(mgr, 4); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	mgrClient, apiReader = mgr.GetClient(), mgr.GetAPIReader()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
+	mgrClient, apiReader = op.Manager.GetClient(), op.Manager.GetAPIReader()
 	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
+	if err := op.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)
 	}
 	return code

@@ -1,0 +1,126 @@
+package controllers
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+)
+
+func testRegion() *platformv1.Region {
+	return &platformv1.Region{
+		ObjectMeta: metav1.ObjectMeta{Name: "anxi", Generation: 3},
+		Spec: platformv1.RegionSpec{Code: "350524", Townships: []platformv1.Township{
+			{Name: "fengcheng", Code: "350524100", Branches: []platformv1.Branch{{Name: "a", Members: 10}, {Name: "b", Members: 1}}},
+			{Name: "hutou", Code: "350524102"},
+		}},
+	}
+}
+
+func status(t *testing.T, st platformv1.RegionStatus, typ string) metav1.Condition {
+	t.Helper()
+	c := meta.FindStatusCondition(st.Conditions, typ)
+	if c == nil {
+		t.Fatalf("no %s condition in %+v", typ, st.Conditions)
+	}
+	return *c
+}
+
+func TestComputeStatus(t *testing.T) {
+	now := metav1.NewTime(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	conflict := &conflictError{kind: "Namespace", name: "anxi-hutou"}
+	cases := []struct {
+		name                        string
+		sum                         summary
+		ready, reconciling, stalled metav1.ConditionStatus
+		readyReason                 string
+	}{
+		{"all in place", summary{}, metav1.ConditionTrue, metav1.ConditionFalse, metav1.ConditionFalse, ReasonReconciled},
+		{"a transient error", summary{
+			layerErrs:    map[string][]error{ConditionAccessReady: {errors.New("applying RoleBinding: timeout")}},
+			townshipErrs: map[string][]error{"hutou": {errors.New("applying RoleBinding: timeout")}},
+		}, metav1.ConditionFalse, metav1.ConditionTrue, metav1.ConditionFalse, ReasonFailed},
+		{"a conflict", summary{
+			layerErrs:    map[string][]error{ConditionNamespacesReady: {conflict}, ConditionAccessReady: {errors.New("x")}},
+			townshipErrs: map[string][]error{"hutou": {conflict}},
+		}, metav1.ConditionFalse, metav1.ConditionFalse, metav1.ConditionTrue, ReasonConflict},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := computeStatus(testRegion(), tc.sum, now)
+			if st.ObservedGeneration != 3 || st.TownshipCount != 2 || st.BranchCount != 2 {
+				t.Errorf("generation/counts = %d/%d/%d", st.ObservedGeneration, st.TownshipCount, st.BranchCount)
+			}
+			ready := status(t, st, ConditionReady)
+			if ready.Status != tc.ready || ready.Reason != tc.readyReason || ready.ObservedGeneration != 3 {
+				t.Errorf("Ready = %s/%s (gen %d)", ready.Status, ready.Reason, ready.ObservedGeneration)
+			}
+			if c := status(t, st, ConditionReconciling); c.Status != tc.reconciling {
+				t.Errorf("Reconciling = %s", c.Status)
+			}
+			if c := status(t, st, ConditionStalled); c.Status != tc.stalled {
+				t.Errorf("Stalled = %s", c.Status)
+			}
+			hutouReady := len(tc.sum.townshipErrs["hutou"]) == 0
+			if st.Townships[1].Ready != hutouReady {
+				t.Errorf("hutou row ready = %v, want %v", st.Townships[1].Ready, hutouReady)
+			}
+			if !strings.Contains(st.Townships[0].Message, "branch b has 1 members") {
+				t.Errorf("fengcheng row message %q misses the standardisation warning", st.Townships[0].Message)
+			}
+		})
+	}
+}
+
+func TestComputeStatusKeepsTransitionTimesWhenNothingChanges(t *testing.T) {
+	rg := testRegion()
+	first := metav1.NewTime(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	rg.Status = computeStatus(rg, summary{}, first)
+	again := computeStatus(rg, summary{}, metav1.NewTime(first.Add(time.Hour)))
+	if got := status(t, again, ConditionReady).LastTransitionTime; !got.Equal(&first) {
+		t.Errorf("Ready moved to %v although nothing changed", got)
+	}
+	failed := computeStatus(rg, summary{layerErrs: map[string][]error{ConditionDirectoryReady: {errors.New("x")}}}, metav1.NewTime(first.Add(time.Hour)))
+	if got := status(t, failed, ConditionReady).LastTransitionTime; got.Equal(&first) {
+		t.Error("Ready did not move when it became False")
+	}
+}
+
+func TestComputeStatusWhileSuspended(t *testing.T) {
+	rg := testRegion()
+	rg.Status.Townships = []platformv1.TownshipStatus{{Name: "fengcheng", Ready: true}}
+	st := computeStatus(rg, summary{suspended: true}, metav1.Now())
+	if c := status(t, st, ConditionSuspended); c.Status != metav1.ConditionTrue || !strings.Contains(c.Message, "spec.suspend") {
+		t.Errorf("Suspended = %+v", c)
+	}
+	if len(st.Townships) != 1 {
+		t.Errorf("rows changed while suspended: %+v", st.Townships)
+	}
+}
+
+func TestJoinMessagesIsBounded(t *testing.T) {
+	var errs []error
+	for range 200 {
+		errs = append(errs, errors.New(strings.Repeat("很长的错误 ", 10)))
+	}
+	msg := joinMessages(errs)
+	if len(msg) > maxMessage+40 || !strings.Contains(msg, "more") {
+		t.Errorf("message of %d bytes: %q", len(msg), msg[len(msg)-40:])
+	}
+	if got := truncate(strings.Repeat("镇", 1000)); len(got) > maxMessage || !strings.HasSuffix(got, "...") {
+		t.Errorf("truncate gave %d bytes", len(got))
+	}
+}
+
+func TestBranchFormAndQuota(t *testing.T) {
+	for members, want := range map[int32]string{0: FormBelowMinimum, 2: FormBelowMinimum, 3: FormBranch, 49: FormBranch, 50: FormGeneralBranch, 99: FormGeneralBranch, 100: FormCommittee} {
+		if got := BranchForm(members); got != want {
+			t.Errorf("BranchForm(%d) = %s, want %s", members, got, want)
+		}
+	}
+}

@@ -1,0 +1,45 @@
+package localenv
+
+import (
+	"context"
+	"fmt"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/jiceng-io/region-operator/controllers"
+)
+
+// Operator is region-operator running in this process against a control plane.
+type Operator struct {
+	Manager ctrl.Manager
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+// StartOperator runs the operator's manager, as cmd/main.go sets it up, against the
+// control plane until Stop is called.
+func (e *Env) StartOperator(maxConcurrentReconciles int) (*Operator, error) {
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+		Scheme:                 controllers.NewScheme(),
+		Cache:                  controllers.CacheOptions(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := controllers.Setup(mgr, maxConcurrentReconciles); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	op := &Operator{Manager: mgr, cancel: cancel, done: make(chan error, 1)}
+	go func() { op.done <- mgr.Start(ctx) }()
+	return op, nil
+}
+
+// Stop stops the operator and waits for it to finish.
+func (o *Operator) Stop() error {
+	o.cancel()
+	return <-o.done
+}
