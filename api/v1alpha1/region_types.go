@@ -75,11 +75,11 @@ type Branch struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.branches) || self.branches.all(b, !has(b.code) || b.code.startsWith(self.code))",messageExpression="'spec.townships[' + self.name + '].branches[].code must extend the township code ' + self.code"
 type Township struct {
 	// Name identifies the township and names its namespace <region>-<name>; a DNS label.
-	// The names county, org, public and any starting with pg- are reserved.
+	// The names county, org, public, supervisor and any starting with pg- are reserved.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=40
 	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
-	// +kubebuilder:validation:XValidation:rule="!(self in ['county', 'org', 'public']) && !self.startsWith('pg-')",message="spec.townships[].name is reserved: county, org, public and names starting with pg- collide with the hub's or PostgreSQL's own schemas"
+	// +kubebuilder:validation:XValidation:rule="!(self in ['county', 'org', 'public', 'supervisor']) && !self.startsWith('pg-')",message="spec.townships[].name is reserved: county, org, public, supervisor and names starting with pg- collide with the hub's or PostgreSQL's own schemas and roles"
 	Name string `json:"name"`
 	// DisplayName is the township's name as people write it, e.g. 凤城镇.
 	// +kubebuilder:validation:MinLength=1
@@ -134,6 +134,14 @@ type Network struct {
 	IngressFrom *metav1.LabelSelector `json:"ingressFrom,omitempty"`
 }
 
+// Database asks for the Region's database on a DatabaseServer.
+type Database struct {
+	// ServerRef names the DatabaseServer.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	ServerRef string `json:"serverRef"`
+}
+
 // Defaults apply to every township that does not override them.
 type Defaults struct {
 	// Quota is the default compute budget of a township namespace.
@@ -166,6 +174,10 @@ type RegionSpec struct {
 	// Network says which traffic from outside the Region is let in.
 	// +optional
 	Network Network `json:"network,omitempty"`
+	// Database asks for a PostgreSQL database with per-township credentials; without it
+	// the Region has no database layer.
+	// +optional
+	Database *Database `json:"database,omitempty"`
 	// Defaults for every township.
 	// +optional
 	Defaults Defaults `json:"defaults,omitempty"`
@@ -189,14 +201,34 @@ type TownshipStatus struct {
 	Branches int32 `json:"branches"`
 	// Ready is true when everything made for the township is in place.
 	Ready bool `json:"ready"`
+	// Schema is the township's database schema, when the Region has a database.
+	// +optional
+	Schema string `json:"schema,omitempty"`
+	// Role is the township's database login role, when the Region has a database.
+	// +optional
+	Role string `json:"role,omitempty"`
 	// Message says what is missing or what deserves attention.
 	// +optional
 	Message string `json:"message,omitempty"`
 }
 
+// DatabaseStatus is the observed state of the Region's database.
+type DatabaseStatus struct {
+	// Server is the DatabaseServer the database is on.
+	Server string `json:"server"`
+	// Name of the database.
+	Name string `json:"name"`
+	// LastRotationTime is when the Region's database credentials were last rotated.
+	// +optional
+	LastRotationTime *metav1.Time `json:"lastRotationTime,omitempty"`
+	// RotationToken is the value of the rotate-credentials annotation last carried out.
+	// +optional
+	RotationToken string `json:"rotationToken,omitempty"`
+}
+
 // RetainedObject is something kept after it left the spec, because of deletionPolicy Retain.
 type RetainedObject struct {
-	// Kind of the object kept, e.g. Namespace.
+	// Kind of the object kept: Namespace, Schema or Role.
 	Kind string `json:"kind"`
 	// Name of the object kept.
 	Name string `json:"name"`
@@ -227,6 +259,9 @@ type RegionStatus struct {
 	// BranchCount is the number of branches in the spec.
 	// +optional
 	BranchCount int32 `json:"branchCount,omitempty"`
+	// Database is the state of the Region's database, when it has one.
+	// +optional
+	Database *DatabaseStatus `json:"database,omitempty"`
 	// Retained lists what was kept after leaving the spec.
 	// +optional
 	Retained []RetainedObject `json:"retained,omitempty"`

@@ -1,0 +1,329 @@
+// Package pgsql holds every SQL statement region-operator runs, and the bounded
+// connection pool it runs them on. Identifiers are quoted with pgx.Identifier, values go
+// as parameters, and a password never leaves this package except in a Secret.
+package pgsql
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ServerConfig says how to reach a PostgreSQL server as its administrator.
+type ServerConfig struct {
+	Host     string
+	Port     int
+	User     string
+	Password string
+	SSLMode  string
+	// MaxConns bounds the connections the operator holds to the server, all databases
+	// together.
+	MaxConns int
+}
+
+// IdleTimeout is how long an unused connection is kept before it is closed.
+const IdleTimeout = 30 * time.Second
+
+// connectTimeout bounds one connection attempt, so a server that is down is noticed fast.
+const connectTimeout = 5 * time.Second
+
+// MaintenanceDB is the database the operator connects to for cluster-wide statements.
+const MaintenanceDB = "postgres"
+
+// Stats counts the statements the operator ran, for metrics and benchmarks.
+type Stats struct {
+	DDL, DML, Queries, Failures atomic.Int64
+}
+
+// Global is the process's statement counter.
+var Global Stats
+
+// Pool is a connection pool for one server, over all of its databases: it never holds
+// more than MaxConns connections, reuses an idle connection to the same database, closes
+// an idle one to another database when it needs the slot, and closes what stayed idle
+// for IdleTimeout.
+type Pool struct {
+	mu      sync.Mutex
+	cfg     ServerConfig
+	gen     int
+	open    int
+	waiting int
+	idle    map[string][]*Conn
+	changed chan struct{}
+	closed  bool
+	stop    chan struct{}
+	peak    int
+}
+
+// Conn is a connection taken from a Pool; Release gives it back.
+type Conn struct {
+	*pgx.Conn
+	pool  *Pool
+	db    string
+	gen   int
+	since time.Time
+}
+
+// NewPool creates a pool; it opens nothing until asked.
+func NewPool(cfg ServerConfig) *Pool {
+	if cfg.MaxConns < 1 {
+		cfg.MaxConns = 1
+	}
+	p := &Pool{cfg: cfg, idle: map[string][]*Conn{}, changed: make(chan struct{}), stop: make(chan struct{})}
+	go p.reap()
+	return p
+}
+
+// Config is the pool's current configuration.
+func (p *Pool) Config() ServerConfig {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg
+}
+
+// Reconfigure makes new connections use cfg; idle ones are closed, busy ones are closed
+// when released.
+func (p *Pool) Reconfigure(cfg ServerConfig) {
+	if cfg.MaxConns < 1 {
+		cfg.MaxConns = 1
+	}
+	p.mu.Lock()
+	p.cfg = cfg
+	p.gen++
+	idle := p.takeIdle(func(*Conn) bool { return true })
+	p.mu.Unlock()
+	p.closeConns(idle)
+}
+
+// Open is the number of connections the pool holds now; Peak the most it ever held.
+func (p *Pool) Open() (open, peak int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.open, p.peak
+}
+
+// Acquire returns a connection to database db, waiting for a free slot if need be.
+func (p *Pool) Acquire(ctx context.Context, db string) (*Conn, error) {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, fmt.Errorf("connection pool closed")
+		}
+		if conns := p.idle[db]; len(conns) > 0 {
+			c := conns[len(conns)-1]
+			p.idle[db] = conns[:len(conns)-1]
+			p.mu.Unlock()
+			if c.IsClosed() {
+				p.discard(c)
+				continue
+			}
+			return c, nil
+		}
+		if p.open < p.cfg.MaxConns {
+			p.open++
+			p.peak = max(p.peak, p.open)
+			cfg, gen := p.cfg, p.gen
+			p.mu.Unlock()
+			conn, err := connect(ctx, cfg, db)
+			if err != nil {
+				p.mu.Lock()
+				p.open--
+				p.signal()
+				p.mu.Unlock()
+				return nil, err
+			}
+			return &Conn{Conn: conn, pool: p, db: db, gen: gen}, nil
+		}
+		// No free slot: give up an idle connection to another database, if there is one.
+		victims := p.takeIdle(oneOnly())
+		if len(victims) > 0 {
+			p.mu.Unlock()
+			p.closeConns(victims)
+			continue
+		}
+		ch := p.changed
+		p.waiting++
+		p.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+		p.mu.Lock()
+		p.waiting--
+		p.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Release gives a connection back: kept idle for reuse, or closed when it is broken,
+// out of date, or someone is waiting for a slot.
+func (c *Conn) Release() {
+	p := c.pool
+	p.mu.Lock()
+	if c.IsClosed() || c.gen != p.gen || p.closed || p.waiting > 0 || c.Conn.PgConn().TxStatus() != 'I' {
+		p.mu.Unlock()
+		p.discard(c)
+		return
+	}
+	c.since = time.Now()
+	p.idle[c.db] = append(p.idle[c.db], c)
+	p.signal()
+	p.mu.Unlock()
+}
+
+// Close closes the pool and its idle connections; busy ones close when released.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	close(p.stop)
+	idle := p.takeIdle(func(*Conn) bool { return true })
+	p.signal()
+	p.mu.Unlock()
+	p.closeConns(idle)
+}
+
+// discard closes a connection and frees its slot once it is closed.
+func (p *Pool) discard(c *Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	_ = c.Close(ctx)
+	cancel()
+	p.mu.Lock()
+	p.open--
+	p.signal()
+	p.mu.Unlock()
+}
+
+func (p *Pool) closeConns(conns []*Conn) {
+	for _, c := range conns {
+		p.discard(c)
+	}
+}
+
+// takeIdle removes the idle connections keep selects; the caller holds p.mu.
+func (p *Pool) takeIdle(take func(*Conn) bool) []*Conn {
+	var out []*Conn
+	for db, conns := range p.idle {
+		kept := conns[:0]
+		for _, c := range conns {
+			if take(c) {
+				out = append(out, c)
+			} else {
+				kept = append(kept, c)
+			}
+		}
+		p.idle[db] = kept
+	}
+	return out
+}
+
+func oneOnly() func(*Conn) bool {
+	taken := false
+	return func(*Conn) bool {
+		if taken {
+			return false
+		}
+		taken = true
+		return true
+	}
+}
+
+// signal wakes every waiter; the caller holds p.mu.
+func (p *Pool) signal() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+func (p *Pool) reap() {
+	t := time.NewTicker(IdleTimeout / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case now := <-t.C:
+			p.mu.Lock()
+			old := p.takeIdle(func(c *Conn) bool { return now.Sub(c.since) > IdleTimeout })
+			p.mu.Unlock()
+			p.closeConns(old)
+		}
+	}
+}
+
+func connect(ctx context.Context, cfg ServerConfig, db string) (*pgx.Conn, error) {
+	connCfg, err := pgx.ParseConfig("sslmode=" + cfg.SSLMode)
+	if err != nil {
+		return nil, fmt.Errorf("sslMode %q: %w", cfg.SSLMode, err)
+	}
+	connCfg.Host = cfg.Host
+	connCfg.Port = uint16(cfg.Port)
+	connCfg.User = cfg.User
+	connCfg.Password = cfg.Password
+	connCfg.Database = db
+	connCfg.ConnectTimeout = connectTimeout
+	connCfg.RuntimeParams["application_name"] = "region-operator"
+	for _, fb := range connCfg.Fallbacks {
+		fb.Host, fb.Port = cfg.Host, uint16(cfg.Port)
+	}
+	conn, err := pgx.ConnectConfig(ctx, connCfg)
+	if err != nil {
+		Global.Failures.Add(1)
+		return nil, fmt.Errorf("connecting to %s/%s as %s: %w", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), db, cfg.User, err)
+	}
+	return conn, nil
+}
+
+// Pools holds one Pool per DatabaseServer, by name.
+type Pools struct {
+	mu    sync.Mutex
+	pools map[string]*Pool
+}
+
+// NewPools returns an empty set of pools.
+func NewPools() *Pools { return &Pools{pools: map[string]*Pool{}} }
+
+// Get returns the pool of a server, made or reconfigured to cfg.
+func (ps *Pools) Get(server string, cfg ServerConfig) *Pool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	p, ok := ps.pools[server]
+	if !ok {
+		p = NewPool(cfg)
+		ps.pools[server] = p
+		return p
+	}
+	if p.Config() != cfg {
+		p.Reconfigure(cfg)
+	}
+	return p
+}
+
+// Forget closes and drops the pool of a server that no longer exists.
+func (ps *Pools) Forget(server string) {
+	ps.mu.Lock()
+	p := ps.pools[server]
+	delete(ps.pools, server)
+	ps.mu.Unlock()
+	if p != nil {
+		p.Close()
+	}
+}
+
+// Lookup returns the pool of a server if there is one.
+func (ps *Pools) Lookup(server string) *Pool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.pools[server]
+}
