@@ -45,7 +45,7 @@ func main() {
 		log.Error(err, "creating the manager")
 		os.Exit(1)
 	}
-	if err := controllers.Setup(mgr, maxConcurrent); err != nil {
+	if _, err := controllers.Setup(mgr, maxConcurrent); err != nil {
 		log.Error(err, "setting up the Region controller")
 		os.Exit(1)
 	}

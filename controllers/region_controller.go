@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -19,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -33,6 +35,7 @@ import (
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/internal/naming"
+	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
 
 // conflictRetry is how often a Region stalled on a conflict looks again: the object in
@@ -47,8 +50,19 @@ type RegionReconciler struct {
 	APIReader client.Reader
 	Scheme    *runtime.Scheme
 	Recorder  recorder.EventRecorder
+	// Pools holds the connection pool of each DatabaseServer, shared with its reconciler.
+	Pools *pgsql.Pools
 	// MaxConcurrentReconciles bounds how many Regions are reconciled at once.
 	MaxConcurrentReconciles int
+
+	// rotated remembers, by Region UID, the last rotation token carried out.
+	rotated sync.Map
+}
+
+// retryLimiter backs off a failing object from half a second up to thirty seconds, so a
+// database server that comes back is noticed within half a minute.
+func retryLimiter[T comparable]() workqueue.TypedRateLimiter[T] {
+	return workqueue.NewTypedItemExponentialFailureRateLimiter[T](500*time.Millisecond, 30*time.Second)
 }
 
 // +kubebuilder:rbac:groups=platform.jiceng.io,resources=regions,verbs=get;list;watch;update;patch
@@ -103,6 +117,7 @@ func (r *RegionReconciler) reconcileNormal(ctx context.Context, s *scope) {
 	phases := []func(context.Context, *scope){
 		func(ctx context.Context, s *scope) { _ = r.reconcileNamespaces(ctx, s) },
 		r.reconcileAccess,
+		r.reconcileDatabase,
 		r.reconcileDirectory,
 	}
 	for _, phase := range phases {
@@ -155,7 +170,7 @@ func (r *RegionReconciler) reconcileDelete(ctx context.Context, region *platform
 	if region.Spec.Suspend {
 		r.event(region, corev1.EventTypeNormal, "DeletedWhileSuspended", "Delete",
 			"the Region was suspended: its namespaces were left exactly as they were")
-	} else if err := r.applyDeletionPolicy(ctx, region); err != nil {
+	} else if err := errors.Join(r.retireDatabase(ctx, region), r.applyDeletionPolicy(ctx, region)); err != nil {
 		r.event(region, corev1.EventTypeWarning, "DeletionBlocked", "Delete", "%s", err.Error())
 		return err
 	}
@@ -200,7 +215,7 @@ func (r *RegionReconciler) event(region *platformv1.Region, eventType, reason, a
 func childTypes() []client.Object {
 	return []client.Object{
 		&corev1.Namespace{}, &corev1.ConfigMap{}, &corev1.ResourceQuota{}, &corev1.LimitRange{},
-		&rbacv1.RoleBinding{}, &networkingv1.NetworkPolicy{},
+		&rbacv1.RoleBinding{}, &networkingv1.NetworkPolicy{}, &corev1.Secret{},
 	}
 }
 
@@ -229,11 +244,14 @@ func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&platformv1.Region{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles), RateLimiter: retryLimiter[reconcile.Request]()}).
 		Named("region")
 	for _, obj := range childTypes() {
 		b = b.Watches(obj, toRegion)
 	}
+	// A DatabaseServer that changes (becomes reachable, say) is looked at again by
+	// every Region on it.
+	b = b.Watches(&platformv1.DatabaseServer{}, handler.EnqueueRequestsFromMapFunc(r.regionsOnServer))
 	return b.Complete(r)
 }
 
@@ -246,13 +264,48 @@ func NewScheme() *runtime.Scheme {
 	return s
 }
 
-// Setup registers the operator's reconcilers with a manager.
-func Setup(mgr ctrl.Manager, maxConcurrentReconciles int) error {
-	return (&RegionReconciler{
+// serverRefIndex indexes Regions by the DatabaseServer they use.
+const serverRefIndex = "spec.database.serverRef"
+
+func (r *RegionReconciler) regionsOnServer(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list platformv1.RegionList
+	if err := r.List(ctx, &list, client.MatchingFields{serverRefIndex: obj.GetName()}); err != nil {
+		log.FromContext(ctx).Error(err, "listing the Regions of a DatabaseServer", "server", obj.GetName())
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for _, rg := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKey{Name: rg.Name}})
+	}
+	return out
+}
+
+// Setup registers the operator's reconcilers with a manager. They share one set of
+// connection pools, which Setup returns.
+func Setup(mgr ctrl.Manager, maxConcurrentReconciles int) (*pgsql.Pools, error) {
+	pools := pgsql.NewPools()
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &platformv1.Region{}, serverRefIndex, func(obj client.Object) []string {
+		if db := obj.(*platformv1.Region).Spec.Database; db != nil {
+			return []string{db.ServerRef}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := (&RegionReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder(naming.FieldManager),
+		Pools:                   pools,
 		MaxConcurrentReconciles: maxConcurrentReconciles,
-	}).SetupWithManager(mgr)
+	}).SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	if err := (&DatabaseServerReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Pools: pools,
+	}).SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	return pools, nil
 }

@@ -16,11 +16,12 @@ const (
 	ConditionSuspended       = "Suspended"
 	ConditionNamespacesReady = "NamespacesReady"
 	ConditionAccessReady     = "AccessReady"
+	ConditionDatabaseReady   = "DatabaseReady"
 	ConditionDirectoryReady  = "DirectoryReady"
 )
 
 // layers lists the per-layer conditions in the order the phases run.
-var layers = []string{ConditionNamespacesReady, ConditionAccessReady, ConditionDirectoryReady}
+var layers = []string{ConditionNamespacesReady, ConditionAccessReady, ConditionDatabaseReady, ConditionDirectoryReady}
 
 // conflictError reports an object the Region would make that exists and is not the
 // Region's own: it is left alone and needs a person to decide.
@@ -44,9 +45,12 @@ func (e *conflictError) Error() string {
 	return fmt.Sprintf("%s %s already exists and is not managed by this Region; left alone", e.kind, where)
 }
 
+// Conflict marks the error as a conflict for the status functions.
+func (e *conflictError) Conflict() bool { return true }
+
 func isConflict(err error) bool {
-	var c *conflictError
-	return errors.As(err, &c)
+	var c interface{ Conflict() bool }
+	return errors.As(err, &c) && c.Conflict()
 }
 
 // scope carries one reconcile of one Region through its phases and collects what each
@@ -66,6 +70,10 @@ type scope struct {
 	// nsTownship names the township of each township namespace, active or retained.
 	nsTownship map[string]string
 	retained   []platformv1.RetainedObject
+	// dbStatus is the database's status, when the Region has a database.
+	dbStatus *platformv1.DatabaseStatus
+	// townshipDB holds each township's schema and role once they are in place.
+	townshipDB map[string][2]string
 }
 
 func newScope(region *platformv1.Region) *scope {
@@ -75,6 +83,7 @@ func newScope(region *platformv1.Region) *scope {
 		townshipErrs: map[string][]error{},
 		namespaceOK:  map[string]bool{},
 		nsTownship:   map[string]string{},
+		townshipDB:   map[string][2]string{},
 	}
 }
 

@@ -14,12 +14,13 @@ import (
 
 // Condition reasons.
 const (
-	ReasonReconciled = "Reconciled"
-	ReasonConflict   = "Conflict"
-	ReasonFailed     = "Failed"
-	ReasonRetrying   = "RetryingAfterError"
-	ReasonSuspended  = "Suspended"
-	ReasonResumed    = "NotSuspended"
+	ReasonReconciled    = "Reconciled"
+	ReasonConflict      = "Conflict"
+	ReasonFailed        = "Failed"
+	ReasonRetrying      = "RetryingAfterError"
+	ReasonSuspended     = "Suspended"
+	ReasonResumed       = "NotSuspended"
+	ReasonNotConfigured = "NotConfigured"
 )
 
 // maxMessage bounds condition and row messages; the rest is summarised.
@@ -57,10 +58,13 @@ type summary struct {
 	townshipErrs map[string][]error
 	retained     []platformv1.RetainedObject
 	suspended    bool
+	database     *platformv1.DatabaseStatus
+	townshipDB   map[string][2]string
 }
 
 func (s *scope) summary() summary {
-	return summary{layerErrs: s.layerErrs, townshipErrs: s.townshipErrs, retained: s.retained}
+	return summary{layerErrs: s.layerErrs, townshipErrs: s.townshipErrs, retained: s.retained,
+		database: s.dbStatus, townshipDB: s.townshipDB}
 }
 
 // computeStatus derives a Region's status from its spec, its previous conditions and
@@ -97,6 +101,7 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 	set(ConditionSuspended, false, ReasonResumed, "")
 
 	out.Retained = sum.retained
+	out.Database = sum.database
 	for _, t := range region.Spec.Townships {
 		errs := sum.townshipErrs[t.Name]
 		row := platformv1.TownshipStatus{
@@ -104,6 +109,9 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 			Namespace: naming.TownshipNamespace(region.Name, t.Name),
 			Branches:  int32(len(t.Branches)),
 			Ready:     len(errs) == 0,
+		}
+		if db, ok := sum.townshipDB[t.Name]; ok {
+			row.Schema, row.Role = db[0], db[1]
 		}
 		if len(errs) > 0 {
 			row.Message = joinMessages(errs)
@@ -120,6 +128,8 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 		errs := sum.layerErrs[l]
 		all = append(all, errs...)
 		switch {
+		case l == ConditionDatabaseReady && region.Spec.Database == nil:
+			set(l, true, ReasonNotConfigured, "spec.database is not set: the Region has no database")
 		case len(errs) == 0:
 			set(l, true, ReasonReconciled, "")
 		case anyConflict(errs):

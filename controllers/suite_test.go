@@ -20,6 +20,8 @@ import (
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/controllers"
 	"github.com/jiceng-io/region-operator/internal/localenv"
+	"github.com/jiceng-io/region-operator/internal/localpg"
+	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
 
 // The suite runs one real kube-apiserver and etcd and one operator for all tests; each
@@ -30,6 +32,16 @@ var (
 	cfg       *rest.Config
 	mgrClient client.Client
 	apiReader client.Reader
+	pg        *localpg.Server
+	operator  *localenv.Operator
+)
+
+// The operator provisions as a role with CREATEDB and CREATEROLE and no more.
+const (
+	pgAdmin         = "region_admin"
+	pgAdminPassword = "admin-Pa55word"
+	testServer      = "test-pg"
+	testMaxConns    = 3
 )
 
 const (
@@ -55,12 +67,27 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	pg, err = localpg.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer pg.Remove()
+	if err := pg.CreateAdmin(context.Background(), pgAdmin, pgAdminPassword); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := registerServer(testServer, pgAdminPassword, testMaxConns); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	ctrl.SetLogger(testLogger())
 	op, err := env.StartOperator(4)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	operator = op
 	mgrClient, apiReader = op.Manager.GetClient(), op.Manager.GetAPIReader()
 	code := m.Run()
 	if err := op.Stop(); err != nil {
@@ -174,4 +201,52 @@ func updateRegion(t *testing.T, name string, change func(*platformv1.Region)) {
 
 func reconcileRequest(name string) ctrl.Request {
 	return ctrl.Request{NamespacedName: client.ObjectKey{Name: name}}
+}
+
+// registerServer makes a DatabaseServer for the test PostgreSQL, with the administrator's
+// login in a Secret.
+func registerServer(name, password string, maxConns int32) error {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "db-admin"}}
+	if err := k8s.Create(ctx, ns); client.IgnoreAlreadyExists(err) != nil {
+		return err
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "db-admin", Name: name},
+		StringData: map[string]string{"username": pgAdmin, "password": password}}
+	if err := k8s.Create(ctx, secret); err != nil {
+		return err
+	}
+	return k8s.Create(ctx, &platformv1.DatabaseServer{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: platformv1.DatabaseServerSpec{
+			Host: pg.Host, Port: int32(pg.Port), SSLMode: "disable",
+			AdminSecretRef: platformv1.SecretKeyReference{Namespace: "db-admin", Name: name},
+			MaxConnections: maxConns,
+		},
+	})
+}
+
+func metaCondition(conds []metav1.Condition, t string) metav1.Condition {
+	if c := meta.FindStatusCondition(conds, t); c != nil {
+		return *c
+	}
+	return metav1.Condition{}
+}
+
+func pgsqlGlobalDDL() int64 { return pgsql.Global.DDL.Load() }
+
+// waitReadyWithin is waitReady with a longer wait, for recoveries that go through the
+// controller's error backoff.
+func waitReadyWithin(t *testing.T, name string, d time.Duration) *platformv1.Region {
+	t.Helper()
+	g := NewWithT(t)
+	var rg *platformv1.Region
+	g.Eventually(func(g Gomega) {
+		rg = getRegion(g, name)
+		g.Expect(rg.Status.ObservedGeneration).To(Equal(rg.Generation))
+		c := meta.FindStatusCondition(rg.Status.Conditions, controllers.ConditionReady)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+	}, d, interval).Should(Succeed())
+	return rg
 }

@@ -218,6 +218,10 @@ type DatabaseStatus struct {
 	Server string `json:"server"`
 	// Name of the database.
 	Name string `json:"name"`
+	// Provisioned is true once anything of the Region was made on the server; until
+	// then deleting the Region needs nothing from the server.
+	// +optional
+	Provisioned bool `json:"provisioned,omitempty"`
 	// LastRotationTime is when the Region's database credentials were last rotated.
 	// +optional
 	LastRotationTime *metav1.Time `json:"lastRotationTime,omitempty"`

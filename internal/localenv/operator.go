@@ -8,13 +8,16 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/jiceng-io/region-operator/controllers"
+	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
 
 // Operator is region-operator running in this process against a control plane.
 type Operator struct {
 	Manager ctrl.Manager
-	cancel  context.CancelFunc
-	done    chan error
+	// Pools are the operator's connection pools, one per DatabaseServer.
+	Pools  *pgsql.Pools
+	cancel context.CancelFunc
+	done   chan error
 }
 
 // StartOperator runs the operator's manager, as cmd/main.go sets it up, against the
@@ -29,11 +32,12 @@ func (e *Env) StartOperator(maxConcurrentReconciles int) (*Operator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := controllers.Setup(mgr, maxConcurrentReconciles); err != nil {
+	pools, err := controllers.Setup(mgr, maxConcurrentReconciles)
+	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	op := &Operator{Manager: mgr, cancel: cancel, done: make(chan error, 1)}
+	op := &Operator{Manager: mgr, Pools: pools, cancel: cancel, done: make(chan error, 1)}
 	go func() { op.done <- mgr.Start(ctx) }()
 	return op, nil
 }

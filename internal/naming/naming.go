@@ -14,6 +14,9 @@ const (
 	LabelCode       = "platform.jiceng.io/code"
 	LabelRetained   = "platform.jiceng.io/retained"
 	AnnotationSince = "platform.jiceng.io/retained-since"
+	// AnnotationRotateCredentials on a Region asks for new database passwords whenever
+	// its value changes.
+	AnnotationRotateCredentials = "platform.jiceng.io/rotate-credentials"
 
 	LevelCounty   = "county"
 	LevelTownship = "township"
@@ -35,6 +38,8 @@ const (
 	LimitRange                = "township-limits"
 	DirectoryConfigMap        = "region-directory"
 	DirectoryKey              = "directory.json"
+	SecretDatabase            = "database"
+	SecretSupervisor          = "database-supervisor"
 )
 
 // Limits of Kubernetes names and PostgreSQL identifiers.
@@ -71,8 +76,9 @@ func CountyRole(region string) string { return Database(region) + "_county" }
 // SupervisorRole is the read-only LOGIN role of the supervisors.
 func SupervisorRole(region string) string { return Database(region) + "_supervisor" }
 
-// OwnerRole owns the Region's database and everything in it; it cannot log in.
-func OwnerRole(region string) string { return Database(region) + "_owner" }
+// OwnerRole owns the Region's database and the hub's schemas; it cannot log in. It is
+// named like the database: no township role can take that name.
+func OwnerRole(region string) string { return Database(region) }
 
 func sqlName(s string) string { return strings.ReplaceAll(s, "-", "_") }
 

@@ -120,7 +120,9 @@ func (p *Pool) Acquire(ctx context.Context, db string) (*Conn, error) {
 			c := conns[len(conns)-1]
 			p.idle[db] = conns[:len(conns)-1]
 			p.mu.Unlock()
-			if c.IsClosed() {
+			// A connection idle for a while may have been cut (a server restart, a
+			// proxy's timeout): find out now rather than in the middle of the work.
+			if c.IsClosed() || (time.Since(c.since) > time.Second && c.Ping(ctx) != nil) {
 				p.discard(c)
 				continue
 			}

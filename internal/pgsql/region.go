@@ -73,6 +73,8 @@ type Result struct {
 	Retained []RetainedDB
 	// Conflicts are objects that exist and are not the Region's; they were left alone.
 	Conflicts []error
+	// Provisioned is true once any role of the Region exists on the server.
+	Provisioned bool
 }
 
 func (r *RegionDB) loginRoles() []string {
@@ -93,42 +95,49 @@ type roleState struct {
 // only what is missing, so a second run with nothing changed runs no DDL at all.
 func EnsureRegion(ctx context.Context, pool *Pool, r *RegionDB) (*Result, error) {
 	res := &Result{}
-	m, err := pool.Acquire(ctx, MaintenanceDB)
-	if err != nil {
-		return nil, err
-	}
-	defer m.Release()
-
-	super, err := queryBool(ctx, m, `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`)
-	if err != nil {
-		return nil, fmt.Errorf("reading the administrator's role: %w", err)
-	}
-	owned, err := ensureRoles(ctx, m, r, super, res)
+	// One connection at a time: a reconcile that held one while waiting for another
+	// could deadlock with others doing the same on a small pool.
+	owned, err := withConn(ctx, pool, MaintenanceDB, func(m *Conn) (map[string]bool, error) {
+		super, err := queryBool(ctx, m, `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`)
+		if err != nil {
+			return nil, fmt.Errorf("reading the administrator's role: %w", err)
+		}
+		owned, err := ensureRoles(ctx, m, r, super, res)
+		if err != nil || !owned[r.Owner] {
+			return owned, err
+		}
+		return owned, ensureDatabase(ctx, m, r, owned)
+	})
 	if err != nil {
 		return res, err
 	}
 	if !owned[r.Owner] {
 		return res, errors.Join(res.Conflicts...)
 	}
-	if err := ensureDatabase(ctx, m, r, owned); err != nil {
-		return res, err
-	}
-
-	c, err := pool.Acquire(ctx, r.Database)
+	gone, err := withConn(ctx, pool, r.Database, func(c *Conn) ([]string, error) {
+		if err := ensureSchemas(ctx, c, r, owned); err != nil {
+			return nil, err
+		}
+		if err := SyncOrg(ctx, c, r); err != nil {
+			return nil, err
+		}
+		return leftSchemas(ctx, c, r)
+	})
 	if err != nil {
 		return res, err
 	}
+	return res, removeTownships(ctx, pool, r, gone, res)
+}
+
+// withConn runs fn on a connection to db and gives the connection back.
+func withConn[T any](ctx context.Context, pool *Pool, db string, fn func(*Conn) (T, error)) (T, error) {
+	c, err := pool.Acquire(ctx, db)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
 	defer c.Release()
-	if err := ensureSchemas(ctx, c, r, owned); err != nil {
-		return res, err
-	}
-	if err := SyncOrg(ctx, c, r); err != nil {
-		return res, err
-	}
-	if err := removeTownships(ctx, m, c, r, res); err != nil {
-		return res, err
-	}
-	return res, nil
+	return fn(c)
 }
 
 // ensureRoles creates the Region's roles, makes LOGIN roles able to log in and sets the
@@ -150,6 +159,7 @@ func ensureRoles(ctx context.Context, m *Conn, r *RegionDB, super bool, res *Res
 				continue
 			}
 			owned[name] = true
+			res.Provisioned = true
 			if !st.exists {
 				stmt := "CREATE ROLE " + ident(name) + " NOLOGIN"
 				if login {
@@ -477,19 +487,21 @@ func ensureOrgTables(ctx context.Context, tx pgx.Tx, r *RegionDB, owned map[stri
 	return nil
 }
 
-// removeTownships applies the deletion policy to townships whose schema is in the
-// database and no longer in the spec: Retain disables their login and keeps everything,
-// Delete drops schema and role.
-func removeTownships(ctx context.Context, m, c *Conn, r *RegionDB, res *Result) error {
+// leftSchemas lists the schemas in the database that no township of the spec has.
+func leftSchemas(ctx context.Context, c *Conn, r *RegionDB) ([]string, error) {
 	keep := []string{SchemaCounty, SchemaOrg, "public", "information_schema"}
 	for _, t := range r.Townships {
 		keep = append(keep, t.Schema)
 	}
-	gone, err := queryStrings(ctx, c, `SELECT nspname::text FROM pg_namespace
+	return queryStrings(ctx, c, `SELECT nspname::text FROM pg_namespace
 		WHERE NOT (nspname = ANY($1)) AND nspname NOT LIKE 'pg\_%'`, keep)
-	if err != nil {
-		return err
-	}
+}
+
+// removeTownships applies the deletion policy to townships whose schema is in the
+// database and no longer in the spec: Retain disables their login and keeps everything,
+// Delete drops schema and role. Schemas without a role of this Region are not its own
+// and are left alone.
+func removeTownships(ctx context.Context, pool *Pool, r *RegionDB, gone []string, res *Result) error {
 	if len(gone) == 0 {
 		return nil
 	}
@@ -500,49 +512,61 @@ func removeTownships(ctx context.Context, m, c *Conn, r *RegionDB, res *Result) 
 		roles[schema] = role
 		names = append(names, role)
 	}
-	states, err := readRoles(ctx, m, names)
-	if err != nil {
-		return err
-	}
 	marker := Marker(r.Region)
-	for _, schema := range gone {
-		role := roles[schema]
-		st := states[role]
-		if !st.exists || st.comment != marker {
-			continue // not a township schema of this Region
+	var drop []string
+	_, err := withConn(ctx, pool, MaintenanceDB, func(m *Conn) (struct{}, error) {
+		states, err := readRoles(ctx, m, names)
+		if err != nil {
+			return struct{}{}, err
 		}
-		if r.Policy != PolicyDelete {
+		for _, schema := range gone {
+			role := roles[schema]
+			st := states[role]
+			if !st.exists || st.comment != marker {
+				continue
+			}
+			if r.Policy == PolicyDelete {
+				drop = append(drop, schema)
+				continue
+			}
 			if st.login {
 				if err := ddl(ctx, m, "disabling login of "+role, "ALTER ROLE "+ident(role)+" NOLOGIN"); err != nil {
-					return err
+					return struct{}{}, err
 				}
 			}
 			res.Retained = append(res.Retained, RetainedDB{Schema: schema, Role: role})
-			continue
 		}
-		if err := dropTownship(ctx, m, c, r, schema, role); err != nil {
+		return struct{}{}, nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, schema := range drop {
+		role := roles[schema]
+		_, err := withConn(ctx, pool, r.Database, func(c *Conn) (struct{}, error) {
+			return struct{}{}, inTx(ctx, c, func(tx pgx.Tx) error {
+				if err := ddl(ctx, tx, "dropping schema "+schema, "DROP SCHEMA IF EXISTS "+ident(schema)+" CASCADE"); err != nil {
+					return err
+				}
+				return ddl(ctx, tx, "dropping what "+role+" owns", "DROP OWNED BY "+ident(role))
+			})
+		})
+		if err != nil {
+			return err
+		}
+		_, err = withConn(ctx, pool, MaintenanceDB, func(m *Conn) (struct{}, error) {
+			return struct{}{}, inTx(ctx, m, func(tx pgx.Tx) error {
+				if err := ddl(ctx, tx, "revoking CONNECT from "+role, "REVOKE ALL ON DATABASE "+ident(r.Database)+" FROM "+ident(role)); err != nil {
+					return err
+				}
+				return ddl(ctx, tx, "dropping role "+role, "DROP ROLE IF EXISTS "+ident(role))
+			})
+		})
+		if err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func dropTownship(ctx context.Context, m, c *Conn, r *RegionDB, schema, role string) error {
-	err := inTx(ctx, c, func(tx pgx.Tx) error {
-		if err := ddl(ctx, tx, "dropping schema "+schema, "DROP SCHEMA IF EXISTS "+ident(schema)+" CASCADE"); err != nil {
-			return err
-		}
-		return ddl(ctx, tx, "dropping what "+role+" owns", "DROP OWNED BY "+ident(role))
-	})
-	if err != nil {
-		return err
-	}
-	return inTx(ctx, m, func(tx pgx.Tx) error {
-		if err := ddl(ctx, tx, "revoking CONNECT from "+role, "REVOKE ALL ON DATABASE "+ident(r.Database)+" FROM "+ident(role)); err != nil {
-			return err
-		}
-		return ddl(ctx, tx, "dropping role "+role, "DROP ROLE IF EXISTS "+ident(role))
-	})
 }
 
 // RetireRegion carries out a Region's deletion. Retain disables every LOGIN role of the

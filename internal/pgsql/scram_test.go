@@ -28,10 +28,10 @@ func TestNewPasswordIsLongAndUnique(t *testing.T) {
 
 func TestQuoteLiteral(t *testing.T) {
 	for in, want := range map[string]string{
-		"plain":       "'plain'",
-		"it's":        "'it''s'",
-		`back\slash`:  `E'back\\slash'`,
-		"西安村'; --": "'西安村''; --'",
+		"plain":      "'plain'",
+		"it's":       "'it''s'",
+		`back\slash`: `E'back\\slash'`,
+		"西安村'; --":   "'西安村''; --'",
 	} {
 		if got := quoteLiteral(in); got != want {
 			t.Errorf("quoteLiteral(%q) = %s, want %s", in, got, want)

@@ -1,0 +1,456 @@
+package controllers_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	. "github.com/onsi/gomega"
+	. "github.com/onsi/gomega/gstruct"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/controllers"
+	"github.com/jiceng-io/region-operator/internal/naming"
+)
+
+func dbRegion(name string) *platformv1.Region {
+	rg := sampleRegion(name)
+	rg.Spec.Database = &platformv1.Database{ServerRef: testServer}
+	return rg
+}
+
+type login struct{ user, password, db, uri string }
+
+func credential(g Gomega, namespace, secret string) login {
+	s := &corev1.Secret{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: secret}, s)).To(Succeed())
+	for _, k := range []string{"host", "port", "dbname", "user", "password", "sslmode", "uri"} {
+		g.Expect(s.Data).To(HaveKey(k))
+	}
+	return login{string(s.Data["user"]), string(s.Data["password"]), string(s.Data["dbname"]), string(s.Data["uri"])}
+}
+
+func connectAs(g Gomega, l login) *pgx.Conn {
+	conn, err := pg.Connect(context.Background(), l.user, l.password, l.db)
+	g.Expect(err).NotTo(HaveOccurred(), "logging in as %s", l.user)
+	return conn
+}
+
+func superuser(g Gomega, db string) *pgx.Conn {
+	conn, err := pg.Connect(context.Background(), pg.SuperUser, pg.SuperPassword, db)
+	g.Expect(err).NotTo(HaveOccurred())
+	return conn
+}
+
+// sqlState is the SQLSTATE of a failed statement, "" when it did not fail.
+func sqlState(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+const insufficientPrivilege = "42501"
+
+func exec(conn *pgx.Conn, sql string) error {
+	_, err := conn.Exec(context.Background(), sql)
+	return err
+}
+
+func TestDatabaseAccessWithGeneratedCredentials(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("db")
+	createRegion(t, dbRegion(name))
+	rg := waitReady(t, name)
+	g.Expect(condition(rg, controllers.ConditionDatabaseReady).Status).To(Equal(metav1.ConditionTrue))
+	g.Expect(rg.Status.Database).To(PointTo(And(HaveField("Server", testServer), HaveField("Name", naming.Database(name)))))
+	g.Expect(rg.Status.Townships[0]).To(And(HaveField("Schema", "fengcheng"), HaveField("Role", naming.TownshipRole(name, "fengcheng"))))
+
+	fc := credential(g, name+"-fengcheng", "database")
+	ht := credential(g, name+"-hutou", "database")
+	county := credential(g, name, "database")
+	sup := credential(g, name, "database-supervisor")
+	g.Expect(fc.user).To(Equal(naming.TownshipRole(name, "fengcheng")))
+	g.Expect(county.user).To(Equal(naming.CountyRole(name)))
+	g.Expect(sup.user).To(Equal(naming.SupervisorRole(name)))
+	g.Expect(fc.password).To(HaveLen(32))
+
+	// A township creates and reads tables in its own schema.
+	fconn := connectAs(g, fc)
+	defer fconn.Close(ctx)
+	g.Expect(exec(fconn, `CREATE TABLE fengcheng.ledger (id int, note text)`)).To(Succeed())
+	g.Expect(exec(fconn, `INSERT INTO fengcheng.ledger VALUES (1, '低保申请')`)).To(Succeed())
+	var note string
+	g.Expect(fconn.QueryRow(ctx, `SELECT note FROM fengcheng.ledger`).Scan(&note)).To(Succeed())
+	g.Expect(note).To(Equal("低保申请"))
+
+	hconn := connectAs(g, ht)
+	defer hconn.Close(ctx)
+	g.Expect(exec(hconn, `CREATE TABLE hutou.notes (id int)`)).To(Succeed())
+
+	// ... and cannot touch a sibling's schema, nor public.
+	g.Expect(sqlState(exec(fconn, `SELECT * FROM hutou.notes`))).To(Equal(insufficientPrivilege))
+	g.Expect(sqlState(exec(fconn, `INSERT INTO hutou.notes VALUES (1)`))).To(Equal(insufficientPrivilege))
+	g.Expect(sqlState(exec(fconn, `CREATE TABLE hutou.mine (id int)`))).To(Equal(insufficientPrivilege))
+	g.Expect(sqlState(exec(fconn, `CREATE TABLE public.mine (id int)`))).To(Equal(insufficientPrivilege))
+	g.Expect(sqlState(exec(fconn, `CREATE SCHEMA extra`))).To(Equal(insufficientPrivilege))
+
+	// The supervisor reads every schema, tables made before and after it, and writes none.
+	sconn := connectAs(g, sup)
+	defer sconn.Close(ctx)
+	g.Expect(exec(hconn, `CREATE TABLE hutou.later (id int)`)).To(Succeed())
+	for _, q := range []string{`SELECT * FROM fengcheng.ledger`, `SELECT * FROM hutou.notes`, `SELECT * FROM hutou.later`, `SELECT * FROM org.branch`} {
+		g.Expect(exec(sconn, q)).To(Succeed(), q)
+	}
+	g.Expect(sqlState(exec(sconn, `INSERT INTO fengcheng.ledger VALUES (2, 'x')`))).To(Equal(insufficientPrivilege))
+	g.Expect(sqlState(exec(sconn, `DELETE FROM hutou.notes`))).To(Equal(insufficientPrivilege))
+	g.Expect(sqlState(exec(sconn, `CREATE TABLE hutou.sup (id int)`))).To(Equal(insufficientPrivilege))
+
+	// Row-level security: a township sees its own rows of the directory, the hub all.
+	var codes []string
+	rows, err := fconn.Query(ctx, `SELECT code FROM org.township`)
+	g.Expect(err).NotTo(HaveOccurred())
+	codes, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(codes).To(ConsistOf("350524100"))
+	var n int
+	g.Expect(fconn.QueryRow(ctx, `SELECT count(*) FROM org.branch`).Scan(&n)).To(Succeed())
+	g.Expect(n).To(Equal(2), "fengcheng's two branches only")
+	cconn := connectAs(g, county)
+	defer cconn.Close(ctx)
+	g.Expect(cconn.QueryRow(ctx, `SELECT count(*) FROM org.township`).Scan(&n)).To(Succeed())
+	g.Expect(n).To(Equal(2))
+	g.Expect(exec(cconn, `CREATE TABLE county.cases (id int)`)).To(Succeed())
+	g.Expect(sqlState(exec(cconn, `SELECT * FROM fengcheng.ledger`))).To(Equal(insufficientPrivilege))
+
+	// The URI in the Secret works as it is.
+	uconn, err := pgx.Connect(ctx, fc.uri)
+	g.Expect(err).NotTo(HaveOccurred())
+	uconn.Close(ctx)
+
+	// A login that is not the Region's gets nowhere.
+	_, err = pg.Connect(ctx, "stranger", "guess", fc.db)
+	g.Expect(err).To(HaveOccurred())
+	_, err = pg.Connect(ctx, fc.user, "wrong-password", fc.db)
+	g.Expect(err).To(HaveOccurred())
+
+	// A second reconcile with nothing changed runs no DDL.
+	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: controllers.NewScheme(), Pools: operator.Pools}
+	before := ddlCount()
+	_, err = r.Reconcile(ctx, reconcileRequest(name))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ddlCount()-before).To(BeZero(), "no DDL when nothing changed")
+}
+
+func ddlCount() int64 { return pgsqlGlobalDDL() }
+
+func TestDirectoryRowsFollowTheSpec(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("rows")
+	createRegion(t, dbRegion(name))
+	waitReady(t, name)
+	tricky := `O'Brien; DROP TABLE org.branch; -- \ 西安村"党支部"`
+	updateRegion(t, name, func(rg *platformv1.Region) {
+		f := &rg.Spec.Townships[0]
+		f.Branches[0].DisplayName = tricky
+		f.Branches[0].Members = 7
+		f.Branches = append(f.Branches, platformv1.Branch{Name: "shequ", DisplayName: "凤城社区党支部", Kind: platformv1.BranchCommunity, Members: 30})
+		f.Branches = slices.DeleteFunc(f.Branches, func(b platformv1.Branch) bool { return b.Name == "xinan" })
+		rg.Spec.Townships[1].DisplayName = "湖头镇（新）"
+	})
+	waitReady(t, name)
+	conn := superuser(g, naming.Database(name))
+	defer conn.Close(ctx)
+	type row struct {
+		Township, Name, DisplayName, Kind string
+		Members                           int32
+	}
+	rows, err := conn.Query(ctx, `SELECT t.name, b.name, b.display_name, b.kind, b.members FROM org.branch b JOIN org.township t ON t.code = b.township_code ORDER BY 1, 2`)
+	g.Expect(err).NotTo(HaveOccurred())
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got).To(Equal([]row{
+		{"fengcheng", "jiguan", tricky, "Organ", 7},
+		{"fengcheng", "shequ", "凤城社区党支部", "Community", 30},
+		{"hutou", "zhongxue", "湖头中学党支部", "School", 60},
+	}))
+	var display string
+	g.Expect(conn.QueryRow(ctx, `SELECT display_name FROM org.township WHERE name = 'hutou'`).Scan(&display)).To(Succeed())
+	g.Expect(display).To(Equal("湖头镇（新）"))
+
+	// Removing a township removes its rows (its schema stays, see the retention test).
+	updateRegion(t, name, func(rg *platformv1.Region) { rg.Spec.Townships = rg.Spec.Townships[:1] })
+	waitReady(t, name)
+	var n int
+	g.Expect(conn.QueryRow(ctx, `SELECT count(*) FROM org.township`).Scan(&n)).To(Succeed())
+	g.Expect(n).To(Equal(1))
+	g.Expect(conn.QueryRow(ctx, `SELECT count(*) FROM org.branch`).Scan(&n)).To(Succeed())
+	g.Expect(n).To(Equal(2))
+}
+
+func TestRotationReplacesEveryPassword(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("rotate")
+	createRegion(t, dbRegion(name))
+	waitReady(t, name)
+	old := credential(g, name+"-hutou", "database")
+	oldSup := credential(g, name, "database-supervisor")
+
+	updateRegion(t, name, func(rg *platformv1.Region) {
+		rg.Annotations = map[string]string{naming.AnnotationRotateCredentials: "2026-11-25"}
+	})
+	var rg *platformv1.Region
+	g.Eventually(func(g Gomega) {
+		rg = getRegion(g, name)
+		g.Expect(rg.Status.Database).NotTo(BeNil())
+		g.Expect(rg.Status.Database.RotationToken).To(Equal("2026-11-25"))
+	}, timeout, interval).Should(Succeed())
+	g.Expect(rg.Status.Database.LastRotationTime).NotTo(BeNil())
+
+	fresh := credential(g, name+"-hutou", "database")
+	g.Expect(fresh.password).NotTo(Equal(old.password))
+	connectAs(g, fresh).Close(ctx)
+	_, err := pg.Connect(ctx, old.user, old.password, old.db)
+	g.Expect(err).To(HaveOccurred(), "the old password stops working")
+	_, err = pg.Connect(ctx, oldSup.user, oldSup.password, oldSup.db)
+	g.Expect(err).To(HaveOccurred())
+	connectAs(g, credential(g, name, "database-supervisor")).Close(ctx)
+
+	// A deleted Secret comes back with a new password that works.
+	g.Expect(k8s.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: name + "-hutou", Name: "database"}})).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		l := credential(g, name+"-hutou", "database")
+		g.Expect(l.password).NotTo(Equal(fresh.password))
+		conn, err := pg.Connect(ctx, l.user, l.password, l.db)
+		g.Expect(err).NotTo(HaveOccurred())
+		conn.Close(ctx)
+	}, timeout, interval).Should(Succeed())
+}
+
+func TestDatabaseRetainAndDelete(t *testing.T) {
+	ctx := context.Background()
+	t.Run("removed township, Retain", func(t *testing.T) {
+		g := NewWithT(t)
+		name := uniqueName("dbkeep")
+		createRegion(t, dbRegion(name))
+		waitReady(t, name)
+		ht := credential(g, name+"-hutou", "database")
+		conn := connectAs(g, ht)
+		g.Expect(exec(conn, `CREATE TABLE hutou.archive (id int); INSERT INTO hutou.archive VALUES (42)`)).To(Succeed())
+		conn.Close(ctx)
+
+		updateRegion(t, name, func(rg *platformv1.Region) { rg.Spec.Townships = rg.Spec.Townships[:1] })
+		rg := waitReady(t, name)
+		g.Expect(rg.Status.Retained).To(ContainElements(
+			platformv1.RetainedObject{Kind: "Schema", Name: "hutou", Township: "hutou"},
+			platformv1.RetainedObject{Kind: "Role", Name: ht.user, Township: "hutou"}))
+		_, err := pg.Connect(ctx, ht.user, ht.password, ht.db)
+		g.Expect(err).To(HaveOccurred(), "a retained township's login is disabled")
+		su := superuser(g, ht.db)
+		defer su.Close(ctx)
+		var id int
+		g.Expect(su.QueryRow(ctx, `SELECT id FROM hutou.archive`).Scan(&id)).To(Succeed())
+		g.Expect(id).To(Equal(42), "its data is kept")
+
+		// Deleting the Region under Retain keeps the database; every login is disabled.
+		fc := credential(g, name+"-fengcheng", "database")
+		deleteRegion(name)
+		_, err = pg.Connect(ctx, fc.user, fc.password, fc.db)
+		g.Expect(err).To(HaveOccurred())
+		g.Expect(su.QueryRow(ctx, `SELECT id FROM hutou.archive`).Scan(&id)).To(Succeed())
+	})
+	t.Run("Delete", func(t *testing.T) {
+		g := NewWithT(t)
+		name := uniqueName("dbdrop")
+		rg := dbRegion(name)
+		rg.Spec.DeletionPolicy = platformv1.DeletionPolicyDelete
+		createRegion(t, rg)
+		waitReady(t, name)
+		ht := credential(g, name+"-hutou", "database")
+		updateRegion(t, name, func(rg *platformv1.Region) { rg.Spec.Townships = rg.Spec.Townships[:1] })
+		waitReady(t, name)
+		su := superuser(g, "postgres")
+		defer su.Close(ctx)
+		roleExists := func(role string) bool {
+			var ok bool
+			g.Expect(su.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, role).Scan(&ok)).To(Succeed())
+			return ok
+		}
+		g.Expect(roleExists(ht.user)).To(BeFalse(), "a removed township's role is dropped")
+
+		// A connection held open does not stop the database from being dropped.
+		fc := credential(g, name+"-fengcheng", "database")
+		held := connectAs(g, fc)
+		defer held.Close(ctx)
+		deleteRegion(name)
+		var exists bool
+		g.Expect(su.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, naming.Database(name)).Scan(&exists)).To(Succeed())
+		g.Expect(exists).To(BeFalse())
+		for _, role := range []string{fc.user, naming.CountyRole(name), naming.SupervisorRole(name), naming.OwnerRole(name)} {
+			g.Expect(roleExists(role)).To(BeFalse(), role)
+		}
+	})
+}
+
+func TestExistingDatabaseRoleIsAConflict(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("dbconf")
+	su := superuser(g, "postgres")
+	defer su.Close(ctx)
+	sup := naming.SupervisorRole(name)
+	g.Expect(exec(su, `CREATE ROLE `+sup+` LOGIN PASSWORD 'theirs'`)).To(Succeed())
+	createRegion(t, dbRegion(name))
+	var rg *platformv1.Region
+	g.Eventually(func(g Gomega) {
+		rg = getRegion(g, name)
+		g.Expect(condition(rg, controllers.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+	g.Expect(condition(rg, controllers.ConditionDatabaseReady).Message).To(ContainSubstring("role " + sup + " already exists and is not managed by this Region"))
+	conn, err := pg.Connect(ctx, sup, "theirs", "postgres")
+	g.Expect(err).NotTo(HaveOccurred(), "their role keeps its password")
+	conn.Close(ctx)
+	g.Expect(condition(rg, controllers.ConditionNamespacesReady).Status).To(Equal(metav1.ConditionTrue))
+}
+
+func TestWrongAdminPasswordIsReported(t *testing.T) {
+	g := NewWithT(t)
+	server := uniqueName("wrong-pg")
+	g.Expect(registerServer(server, "not-the-password", 2)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		ds := &platformv1.DatabaseServer{}
+		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: server}, ds)).To(Succeed())
+		c := metaCondition(ds.Status.Conditions, controllers.ConditionReady)
+		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(c.Message).To(ContainSubstring("password authentication failed"))
+		g.Expect(c.Message).NotTo(ContainSubstring("not-the-password"))
+	}, timeout, interval).Should(Succeed())
+
+	name := uniqueName("dbwrong")
+	rg := dbRegion(name)
+	rg.Spec.Database.ServerRef = server
+	createRegion(t, rg)
+	g.Eventually(func(g Gomega) {
+		rg := getRegion(g, name)
+		c := condition(rg, controllers.ConditionDatabaseReady)
+		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(c.Message).To(ContainSubstring("password authentication failed"))
+		g.Expect(condition(rg, controllers.ConditionNamespacesReady).Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(condition(rg, controllers.ConditionReconciling).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+}
+
+func TestGoodServerReportsItsVersion(t *testing.T) {
+	g := NewWithT(t)
+	g.Eventually(func(g Gomega) {
+		ds := &platformv1.DatabaseServer{}
+		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: testServer}, ds)).To(Succeed())
+		g.Expect(metaCondition(ds.Status.Conditions, controllers.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(ds.Status.ServerVersion).To(HavePrefix("15."))
+		g.Expect(ds.Status.LastReachedTime).NotTo(BeNil())
+	}, timeout, interval).Should(Succeed())
+}
+
+// Stopping the server while Regions reconcile, then starting it again, ends converged,
+// and the operator never holds more connections than maxConnections.
+func TestServerDownAndBackConverges(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	var peak atomic.Int64
+	stop := watchConnections(&peak)
+	defer stop()
+
+	names := []string{uniqueName("outage"), uniqueName("outage"), uniqueName("outage")}
+	for _, n := range names {
+		createRegion(t, dbRegion(n))
+	}
+	g.Expect(pg.Stop()).To(Succeed())
+	for _, n := range names {
+		updateRegion(t, n, func(rg *platformv1.Region) {
+			rg.Spec.Townships = append(rg.Spec.Townships, platformv1.Township{Name: "guanqiao", DisplayName: "官桥镇", Code: "350524103"})
+		})
+	}
+	g.Eventually(func(g Gomega) {
+		rg := getRegion(g, names[0])
+		g.Expect(rg.Status.ObservedGeneration).To(Equal(rg.Generation))
+		c := condition(rg, controllers.ConditionDatabaseReady)
+		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(c.Message).To(ContainSubstring("connect"))
+	}, timeout, interval).Should(Succeed())
+	// The Kubernetes layers went on without the database.
+	getNamespace(g, names[0]+"-guanqiao")
+
+	g.Expect(pg.StartAgain()).To(Succeed())
+	for _, n := range names {
+		rg := waitReadyWithin(t, n, 3*time.Minute)
+		g.Expect(rg.Status.Townships).To(HaveLen(3))
+		l := credential(g, n+"-guanqiao", "database")
+		connectAs(g, l).Close(ctx)
+	}
+	su := superuser(g, "postgres")
+	defer su.Close(ctx)
+	var roles int
+	g.Expect(su.QueryRow(ctx, `SELECT count(*) FROM pg_roles WHERE rolname LIKE $1`, naming.Database(names[0])+"%").Scan(&roles)).To(Succeed())
+	g.Expect(roles).To(Equal(6), "owner, county, supervisor and three townships: no duplicates, none missing")
+	g.Expect(peak.Load()).To(BeNumerically("<=", testMaxConns))
+	g.Expect(peak.Load()).To(BeNumerically(">", 0), "the watcher saw the operator's connections")
+	_, poolPeak := operator.Pools.Lookup(testServer).Open()
+	g.Expect(poolPeak).To(BeNumerically("<=", testMaxConns))
+}
+
+// watchConnections records the most connections the operator's administrator held.
+func watchConnections(peak *atomic.Int64) func() {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var conn *pgx.Conn
+		defer func() {
+			if conn != nil {
+				conn.Close(context.Background())
+			}
+		}()
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			if conn == nil || conn.IsClosed() {
+				c, err := pg.Connect(context.Background(), pg.SuperUser, pg.SuperPassword, "postgres")
+				if err != nil {
+					continue
+				}
+				conn = c
+			}
+			var n int64
+			if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity WHERE usename = $1`, pgAdmin).Scan(&n); err != nil {
+				conn.Close(context.Background())
+				conn = nil
+				continue
+			}
+			for {
+				old := peak.Load()
+				if n <= old || peak.CompareAndSwap(old, n) {
+					break
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}

@@ -1,0 +1,130 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/pgsql"
+)
+
+// serverCheckInterval is how often a reachable DatabaseServer is looked at again.
+const serverCheckInterval = 5 * time.Minute
+
+// DatabaseServerReconciler checks that each DatabaseServer answers, and keeps the
+// operator's connection pool for it configured.
+type DatabaseServerReconciler struct {
+	client.Client
+	APIReader client.Reader
+	Pools     *pgsql.Pools
+}
+
+// +kubebuilder:rbac:groups=platform.jiceng.io,resources=databaseservers,verbs=get;list;watch
+// +kubebuilder:rbac:groups=platform.jiceng.io,resources=databaseservers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+
+// Reconcile reaches the server and says in status whether it answered, and which
+// version did.
+func (r *DatabaseServerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	ds := &platformv1.DatabaseServer{}
+	if err := r.Get(ctx, req.NamespacedName, ds); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			r.Pools.Forget(req.Name)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	status := ds.Status.DeepCopy()
+	status.ObservedGeneration = ds.Generation
+	set := func(t string, s metav1.ConditionStatus, reason, msg string) {
+		meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: t, Status: s, Reason: reason, Message: msg, ObservedGeneration: ds.Generation})
+	}
+	version, err := r.check(ctx, ds)
+	if err == nil {
+		status.ServerVersion = version
+		now := metav1.Now()
+		// LastReachedTime moves at most once per check interval, so a healthy server
+		// does not rewrite its status on every event.
+		if status.LastReachedTime == nil || now.Sub(status.LastReachedTime.Time) >= serverCheckInterval {
+			status.LastReachedTime = &now
+		}
+		set(ConditionReady, metav1.ConditionTrue, "Reachable", "PostgreSQL "+version+" answers")
+		set(ConditionReconciling, metav1.ConditionFalse, ReasonReconciled, "")
+		set(ConditionStalled, metav1.ConditionFalse, ReasonReconciled, "")
+	} else {
+		set(ConditionReady, metav1.ConditionFalse, "Unreachable", err.Error())
+		set(ConditionReconciling, metav1.ConditionTrue, ReasonRetrying, err.Error())
+		set(ConditionStalled, metav1.ConditionFalse, ReasonRetrying, "")
+	}
+	if !equality.Semantic.DeepEqual(*status, ds.Status) {
+		patch := client.MergeFrom(ds.DeepCopy())
+		ds.Status = *status
+		if perr := r.Status().Patch(ctx, ds, patch); perr != nil {
+			return ctrl.Result{}, fmt.Errorf("writing status: %w", perr)
+		}
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: serverCheckInterval}, nil
+}
+
+func (r *DatabaseServerReconciler) check(ctx context.Context, ds *platformv1.DatabaseServer) (string, error) {
+	cfg, err := serverConfig(ctx, r.APIReader, ds)
+	if err != nil {
+		return "", err
+	}
+	return pgsql.ServerVersion(ctx, r.Pools.Get(ds.Name, cfg))
+}
+
+// serverConfig reads a DatabaseServer's administrator login from its Secret.
+func serverConfig(ctx context.Context, reader client.Reader, ds *platformv1.DatabaseServer) (pgsql.ServerConfig, error) {
+	ref := ds.Spec.AdminSecretRef
+	secret := &corev1.Secret{}
+	if err := reader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, secret); err != nil {
+		return pgsql.ServerConfig{}, fmt.Errorf("reading spec.adminSecretRef %s/%s: %w", ref.Namespace, ref.Name, err)
+	}
+	userKey, passKey := defaulted(ref.UsernameKey, "username"), defaulted(ref.PasswordKey, "password")
+	user, pass := string(secret.Data[userKey]), string(secret.Data[passKey])
+	if user == "" || pass == "" {
+		return pgsql.ServerConfig{}, fmt.Errorf("Secret %s/%s (spec.adminSecretRef) needs the keys %s and %s", ref.Namespace, ref.Name, userKey, passKey)
+	}
+	return pgsql.ServerConfig{
+		Host: ds.Spec.Host, Port: int(defaultedInt(ds.Spec.Port, 5432)), User: user, Password: pass,
+		SSLMode: defaulted(ds.Spec.SSLMode, "prefer"), MaxConns: int(defaultedInt(ds.Spec.MaxConnections, 4)),
+	}, nil
+}
+
+func defaulted(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+func defaultedInt(v, d int32) int32 {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+// SetupWithManager registers the reconciler.
+func (r *DatabaseServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&platformv1.DatabaseServer{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Named("databaseserver").
+		WithOptions(controller.Options{RateLimiter: retryLimiter[reconcile.Request]()}).
+		Complete(r)
+}
