@@ -41,6 +41,7 @@ func TestInvalidRegionsAreRefusedNamingTheField(t *testing.T) {
 		{"township named county", func(r *platformv1.Region) { r.Spec.Townships[0].Name = "county" }, "spec.townships[].name is reserved"},
 		{"township named org", func(r *platformv1.Region) { r.Spec.Townships[0].Name = "org" }, "spec.townships[].name is reserved"},
 		{"township named public", func(r *platformv1.Region) { r.Spec.Townships[0].Name = "public" }, "spec.townships[].name is reserved"},
+		{"township named supervisor", func(r *platformv1.Region) { r.Spec.Townships[0].Name = "supervisor" }, "spec.townships[].name is reserved"},
 		{"township named pg-", func(r *platformv1.Region) { r.Spec.Townships[0].Name = "pg-stat" }, "spec.townships[].name is reserved"},
 		{"duplicate township names", func(r *platformv1.Region) { r.Spec.Townships[1].Name = r.Spec.Townships[0].Name }, "spec.townships[1]: Duplicate value"},
 		{"derived role name too long", func(r *platformv1.Region) {
@@ -63,6 +64,7 @@ func TestInvalidRegionsAreRefusedNamingTheField(t *testing.T) {
 				return platformv1.Township{Name: fmt.Sprintf("t%d", i), DisplayName: "镇", Code: fmt.Sprintf("350524%03d", i)}
 			})
 		}, "spec.townships: Too many"},
+		{"database without a server", func(r *platformv1.Region) { r.Spec.Database = &platformv1.Database{} }, "spec.database.serverRef"},
 	}
 
 	for _, tc := range cases {

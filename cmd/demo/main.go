@@ -1,11 +1,12 @@
 // Command demo shows region-operator's main job end to end on this machine: it starts a
-// local control plane (the real kube-apiserver and etcd), runs the operator, applies a
-// real county, waits until it is Ready and prints what the county became. It cleans up
+// local control plane (the real kube-apiserver and etcd) and a local PostgreSQL, runs the
+// operator, applies a real county, waits until it is Ready and prints what the county became. It cleans up
 // after itself and exits 0 only if the Region became Ready.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -28,7 +30,9 @@ import (
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/controllers"
 	"github.com/jiceng-io/region-operator/internal/localenv"
+	"github.com/jiceng-io/region-operator/internal/localpg"
 	"github.com/jiceng-io/region-operator/internal/naming"
+	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
 
 func main() {
@@ -54,6 +58,22 @@ func run(samplePath string, wait time.Duration) error {
 	}
 	defer env.Stop()
 
+	step("starting a local PostgreSQL (Debian's binaries, a throwaway cluster)")
+	pg, err := localpg.Start()
+	if err != nil {
+		return err
+	}
+	defer pg.Remove()
+	c, err := client.New(env.Config, client.Options{Scheme: controllers.NewScheme()})
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	step("registering it as DatabaseServer %s (PostgreSQL %s on port %d, provisioning as a non-superuser)", serverName, pg.Version, pg.Port)
+	if err := registerServer(ctx, c, pg); err != nil {
+		return err
+	}
+
 	step("starting region-operator")
 	op, err := env.StartOperator(4)
 	if err != nil {
@@ -69,11 +89,6 @@ func run(samplePath string, wait time.Duration) error {
 	if err := yaml.UnmarshalStrict(raw, region); err != nil {
 		return fmt.Errorf("reading %s: %w", samplePath, err)
 	}
-	c, err := client.New(env.Config, client.Options{Scheme: controllers.NewScheme()})
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
 	step("applying Region %s (%s, %d townships) from %s", region.Name, region.Spec.DisplayName, len(region.Spec.Townships), samplePath)
 	if err := c.Create(ctx, region); err != nil {
 		return err
@@ -103,8 +118,86 @@ func run(samplePath string, wait time.Duration) error {
 		return err
 	}
 	fmt.Println()
+	if err := queryAsTownship(ctx, os.Stdout, c, pg, region); err != nil {
+		return err
+	}
+	fmt.Println()
 	step("done; stopping the operator and the control plane")
 	return nil
+}
+
+const serverName = "provincial-pg"
+
+// registerServer creates a provisioning login on the local PostgreSQL and the
+// DatabaseServer the sample Region refers to.
+func registerServer(ctx context.Context, c client.Client, pg *localpg.Server) error {
+	password := pgsql.NewPassword()
+	if err := pg.CreateAdmin(ctx, "region_operator", password); err != nil {
+		return err
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "region-operator-system"}}
+	if err := c.Create(ctx, ns); err != nil {
+		return err
+	}
+	if err := c.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: serverName + "-admin"},
+		StringData: map[string]string{"username": "region_operator", "password": password},
+	}); err != nil {
+		return err
+	}
+	return c.Create(ctx, &platformv1.DatabaseServer{
+		ObjectMeta: metav1.ObjectMeta{Name: serverName},
+		Spec: platformv1.DatabaseServerSpec{
+			Host: pg.Host, Port: int32(pg.Port), SSLMode: "disable", MaxConnections: 4,
+			AdminSecretRef: platformv1.SecretKeyReference{Namespace: ns.Name, Name: serverName + "-admin"},
+		},
+	})
+}
+
+// queryAsTownship logs in with the first township's own Secret and shows what row-level
+// security lets it see of the directory, and that its schema is its own.
+func queryAsTownship(ctx context.Context, w io.Writer, c client.Client, pg *localpg.Server, rg *platformv1.Region) error {
+	if len(rg.Spec.Townships) == 0 {
+		return nil
+	}
+	t := rg.Spec.Townships[0]
+	secret := &corev1.Secret{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: naming.TownshipNamespace(rg.Name, t.Name), Name: naming.SecretDatabase}, secret); err != nil {
+		return err
+	}
+	user, db := string(secret.Data["user"]), string(secret.Data["dbname"])
+	conn, err := pg.Connect(ctx, user, string(secret.Data["password"]), db)
+	if err != nil {
+		return fmt.Errorf("logging in with Secret %s/%s: %w", secret.Namespace, secret.Name, err)
+	}
+	defer conn.Close(ctx)
+	fmt.Fprintf(w, "Logged in to database %s as %s with the password from Secret %s/database:\n", db, user, secret.Namespace)
+	var townships, branches int
+	var name string
+	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM org.township), (SELECT count(*) FROM org.branch),
+		(SELECT display_name FROM org.township LIMIT 1)`).Scan(&townships, &branches, &name); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  SELECT ... FROM org.township, org.branch  →  %d township (%s), %d branches: row-level security shows its own rows only\n", townships, name, branches)
+	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE TABLE %s.visits (id serial PRIMARY KEY, note text)`, naming.TownshipSchema(t.Name))); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  CREATE TABLE %s.visits  →  ok, its own schema\n", naming.TownshipSchema(t.Name))
+	other := rg.Spec.Townships[len(rg.Spec.Townships)-1]
+	_, err = conn.Exec(ctx, fmt.Sprintf(`CREATE TABLE %s.visits (id int)`, naming.TownshipSchema(other.Name)))
+	fmt.Fprintf(w, "  CREATE TABLE %s.visits  →  %v\n", naming.TownshipSchema(other.Name), errText(err))
+	return nil
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "ok (unexpected!)"
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return "refused: " + pgErr.Message
+	}
+	return err.Error()
 }
 
 // printTree prints county → townships → branches, with what the cluster holds for each:
@@ -121,6 +214,10 @@ func printTree(ctx context.Context, w io.Writer, c client.Client, rg *platformv1
 		return err
 	}
 	lines = append(lines, fmt.Sprintf("directory: ConfigMap %s (%d bytes of JSON)", dir.Name, len(dir.Data[naming.DirectoryKey])))
+	if db := rg.Status.Database; db != nil {
+		lines = append(lines, fmt.Sprintf("database: %s on DatabaseServer %s; schemas county and org; roles %s (Secret database), %s (Secret database-supervisor)",
+			db.Name, db.Server, naming.CountyRole(rg.Name), naming.SupervisorRole(rg.Name)))
+	}
 	fmt.Fprintf(w, "├─ county hub, namespace %s\n", hub)
 	for _, l := range lines {
 		fmt.Fprintf(w, "│    %s\n", l)
@@ -141,6 +238,9 @@ func printTree(ctx context.Context, w io.Writer, c client.Client, rg *platformv1
 			state = "NOT READY"
 		}
 		fmt.Fprintf(w, "%s %s %s (code %s), namespace %s — %s\n", branch, t.DisplayName, t.Name, t.Code, row.Namespace, state)
+		if row.Schema != "" {
+			fmt.Fprintf(w, "%s   database: schema %s, role %s (Secret %s/database)\n", pipe, row.Schema, row.Role, row.Namespace)
+		}
 		lines, err := describeNamespace(ctx, c, row.Namespace)
 		if err != nil {
 			return err

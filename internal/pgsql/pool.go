@@ -59,6 +59,8 @@ type Pool struct {
 	closed  bool
 	stop    chan struct{}
 	peak    int
+	// idleTimeout is IdleTimeout, shorter in tests.
+	idleTimeout time.Duration
 }
 
 // Conn is a connection taken from a Pool; Release gives it back.
@@ -75,7 +77,11 @@ func NewPool(cfg ServerConfig) *Pool {
 	if cfg.MaxConns < 1 {
 		cfg.MaxConns = 1
 	}
-	p := &Pool{cfg: cfg, idle: map[string][]*Conn{}, changed: make(chan struct{}), stop: make(chan struct{})}
+	return newPool(cfg, IdleTimeout)
+}
+
+func newPool(cfg ServerConfig, idleTimeout time.Duration) *Pool {
+	p := &Pool{cfg: cfg, idle: map[string][]*Conn{}, changed: make(chan struct{}), stop: make(chan struct{}), idleTimeout: idleTimeout}
 	go p.reap()
 	return p
 }
@@ -249,7 +255,7 @@ func (p *Pool) signal() {
 }
 
 func (p *Pool) reap() {
-	t := time.NewTicker(IdleTimeout / 3)
+	t := time.NewTicker(p.idleTimeout / 3)
 	defer t.Stop()
 	for {
 		select {
@@ -257,7 +263,7 @@ func (p *Pool) reap() {
 			return
 		case now := <-t.C:
 			p.mu.Lock()
-			old := p.takeIdle(func(c *Conn) bool { return now.Sub(c.since) > IdleTimeout })
+			old := p.takeIdle(func(c *Conn) bool { return now.Sub(c.since) > p.idleTimeout })
 			p.mu.Unlock()
 			p.closeConns(old)
 		}

@@ -1,0 +1,101 @@
+package pgsql
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jiceng-io/region-operator/internal/localpg"
+)
+
+// The pool never holds more than MaxConns connections to the server, all databases
+// together, even with many more workers wanting connections to many databases; and it
+// closes what stays idle.
+func TestPoolBoundsConnectionsAcrossDatabases(t *testing.T) {
+	pg, err := localpg.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Remove()
+	ctx := context.Background()
+	su, err := pg.Connect(ctx, pg.SuperUser, pg.SuperPassword, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer su.Close(ctx)
+	for i := range 4 {
+		if _, err := su.Exec(ctx, fmt.Sprintf("CREATE DATABASE db%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool := newPool(ServerConfig{Host: pg.Host, Port: pg.Port, User: pg.SuperUser, Password: pg.SuperPassword, SSLMode: "disable", MaxConns: 3}, 300*time.Millisecond)
+	defer pool.Close()
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for w := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 8 {
+				c, err := pool.Acquire(ctx, fmt.Sprintf("db%d", (w+i)%4))
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, err = c.Exec(ctx, "SELECT pg_sleep(0.002)")
+				c.Release()
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	open, peak := pool.Open()
+	if peak > 3 || peak < 2 {
+		t.Errorf("peak connections %d, want 2..3", peak)
+	}
+	var server int
+	if err := su.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'region-operator'`).Scan(&server); err != nil {
+		t.Fatal(err)
+	}
+	if server != open || open > 3 {
+		t.Errorf("server sees %d connections, pool says %d", server, open)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if open, _ = pool.Open(); open == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if open != 0 {
+		t.Errorf("%d connections still open after the idle timeout", open)
+	}
+
+	// A waiter gives up when its context ends.
+	held := make([]*Conn, 0, 3)
+	for range 3 {
+		c, err := pool.Acquire(ctx, "db0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := pool.Acquire(short, "db1"); err == nil {
+		t.Error("a fourth connection was handed out")
+	}
+	for _, c := range held {
+		c.Release()
+	}
+}
