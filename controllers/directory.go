@@ -114,23 +114,51 @@ func BuildDirectory(region *platformv1.Region) Directory {
 	return d
 }
 
-// reconcileDirectory writes the hierarchy into the hub's region-directory ConfigMap.
+// townshipDirectory is the part of the directory one township's services see: the
+// county and that township alone.
+func townshipDirectory(d Directory, township string) Directory {
+	out := d
+	out.Townships = nil
+	for _, t := range d.Townships {
+		if t.Name == township {
+			out.Townships = []DirectoryTownship{t}
+		}
+	}
+	return out
+}
+
+// reconcileDirectory writes the hierarchy into region-directory ConfigMaps: the whole
+// of it in the hub, each township's own part in its namespace, where the platform's
+// services mount it.
 func (r *RegionReconciler) reconcileDirectory(ctx context.Context, s *scope) {
 	if !s.namespaceOK[""] {
 		s.fail(ConditionDirectoryReady, "", fmt.Errorf("the hub namespace %s is not in place", naming.HubNamespace(s.region.Name)))
 		return
 	}
-	data, err := json.MarshalIndent(BuildDirectory(s.region), "", "  ")
+	dir := BuildDirectory(s.region)
+	r.writeDirectory(ctx, s, "", naming.HubNamespace(s.region.Name), dir)
+	for _, t := range s.region.Spec.Townships {
+		if s.namespaceOK[t.Name] {
+			r.writeDirectory(ctx, s, t.Name, naming.TownshipNamespace(s.region.Name, t.Name), townshipDirectory(dir, t.Name))
+		}
+	}
+}
+
+func (r *RegionReconciler) writeDirectory(ctx context.Context, s *scope, township, ns string, dir Directory) {
+	data, err := json.MarshalIndent(dir, "", "  ")
 	if err != nil {
-		s.fail(ConditionDirectoryReady, "", fmt.Errorf("encoding the directory: %w", err))
+		s.fail(ConditionDirectoryReady, township, fmt.Errorf("encoding the directory: %w", err))
 		return
 	}
-	ns := naming.HubNamespace(s.region.Name)
+	labels := naming.RegionLabels(s.region.Name)
+	if township != "" {
+		labels = naming.TownshipLabels(s.region.Name, township)
+	}
 	current := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: naming.DirectoryConfigMap}}
 	ac := corev1ac.ConfigMap(naming.DirectoryConfigMap, ns).
-		WithLabels(naming.RegionLabels(s.region.Name)).
+		WithLabels(labels).
 		WithData(map[string]string{naming.DirectoryKey: string(data)})
 	if err := r.apply(ctx, s.region.Name, "ConfigMap", current, ac); err != nil {
-		s.fail(ConditionDirectoryReady, "", err)
+		s.fail(ConditionDirectoryReady, township, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -57,6 +58,8 @@ type RegionReconciler struct {
 
 	// rotated remembers, by Region UID, the last rotation token carried out.
 	rotated sync.Map
+	// renders keeps the last platform render of each Region.
+	renders renderCache
 }
 
 // retryLimiter backs off a failing object from half a second up to thirty seconds, so a
@@ -73,6 +76,8 @@ func retryLimiter[T comparable]() workqueue.TypedRateLimiter[T] {
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=admin;view
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one Region's namespaces, access policies and directory in line with
@@ -119,6 +124,7 @@ func (r *RegionReconciler) reconcileNormal(ctx context.Context, s *scope) {
 		r.reconcileAccess,
 		r.reconcileDatabase,
 		r.reconcileDirectory,
+		r.reconcilePlatform,
 	}
 	for _, phase := range phases {
 		phase(ctx, s)
@@ -174,6 +180,7 @@ func (r *RegionReconciler) reconcileDelete(ctx context.Context, region *platform
 		r.event(region, corev1.EventTypeWarning, "DeletionBlocked", "Delete", "%s", err.Error())
 		return err
 	}
+	r.renders.forget(region.UID)
 	patch := client.MergeFrom(region.DeepCopy())
 	controllerutil.RemoveFinalizer(region, naming.Finalizer)
 	if err := r.Patch(ctx, region, patch); err != nil {
@@ -216,6 +223,7 @@ func childTypes() []client.Object {
 	return []client.Object{
 		&corev1.Namespace{}, &corev1.ConfigMap{}, &corev1.ResourceQuota{}, &corev1.LimitRange{},
 		&rbacv1.RoleBinding{}, &networkingv1.NetworkPolicy{}, &corev1.Secret{},
+		&appsv1.Deployment{}, &corev1.Service{},
 	}
 }
 

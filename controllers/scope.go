@@ -17,11 +17,12 @@ const (
 	ConditionNamespacesReady = "NamespacesReady"
 	ConditionAccessReady     = "AccessReady"
 	ConditionDatabaseReady   = "DatabaseReady"
+	ConditionPlatformReady   = "PlatformReady"
 	ConditionDirectoryReady  = "DirectoryReady"
 )
 
 // layers lists the per-layer conditions in the order the phases run.
-var layers = []string{ConditionNamespacesReady, ConditionAccessReady, ConditionDatabaseReady, ConditionDirectoryReady}
+var layers = []string{ConditionNamespacesReady, ConditionAccessReady, ConditionDatabaseReady, ConditionDirectoryReady, ConditionPlatformReady}
 
 // conflictError reports an object the Region would make that exists and is not the
 // Region's own: it is left alone and needs a person to decide.
@@ -74,6 +75,18 @@ type scope struct {
 	dbStatus *platformv1.DatabaseStatus
 	// townshipDB holds each township's schema and role once they are in place.
 	townshipDB map[string][2]string
+	// platform is what the platform layer applied.
+	platform *platformv1.PlatformStatus
+	// waiting holds, by layer, what a layer without errors still waits for.
+	waiting map[string]string
+}
+
+// wait records that a layer has done its part and waits for something to happen.
+func (s *scope) wait(layer, msg string) {
+	if s.waiting == nil {
+		s.waiting = map[string]string{}
+	}
+	s.waiting[layer] = msg
 }
 
 func newScope(region *platformv1.Region) *scope {

@@ -21,6 +21,7 @@ const (
 	ReasonSuspended     = "Suspended"
 	ReasonResumed       = "NotSuspended"
 	ReasonNotConfigured = "NotConfigured"
+	ReasonProgressing   = "Progressing"
 )
 
 // maxMessage bounds condition and row messages; the rest is summarised.
@@ -60,11 +61,13 @@ type summary struct {
 	suspended    bool
 	database     *platformv1.DatabaseStatus
 	townshipDB   map[string][2]string
+	platform     *platformv1.PlatformStatus
+	waiting      map[string]string
 }
 
 func (s *scope) summary() summary {
 	return summary{layerErrs: s.layerErrs, townshipErrs: s.townshipErrs, retained: s.retained,
-		database: s.dbStatus, townshipDB: s.townshipDB}
+		database: s.dbStatus, townshipDB: s.townshipDB, platform: s.platform, waiting: s.waiting}
 }
 
 // computeStatus derives a Region's status from its spec, its previous conditions and
@@ -102,6 +105,7 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 
 	out.Retained = sum.retained
 	out.Database = sum.database
+	out.Platform = sum.platform
 	for _, t := range region.Spec.Townships {
 		errs := sum.townshipErrs[t.Name]
 		row := platformv1.TownshipStatus{
@@ -121,7 +125,7 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 		out.Townships = append(out.Townships, row)
 	}
 
-	var failing []string
+	var failing, waiting []string
 	var all []error
 	conflict := false
 	for _, l := range layers {
@@ -130,6 +134,11 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 		switch {
 		case l == ConditionDatabaseReady && region.Spec.Database == nil:
 			set(l, true, ReasonNotConfigured, "spec.database is not set: the Region has no database")
+		case l == ConditionPlatformReady && region.Spec.Platform == nil && len(errs) == 0:
+			set(l, true, ReasonNotConfigured, "spec.platform is not set: the Region runs no platform services")
+		case len(errs) == 0 && sum.waiting[l] != "":
+			waiting = append(waiting, l)
+			set(l, false, ReasonProgressing, sum.waiting[l])
 		case len(errs) == 0:
 			set(l, true, ReasonReconciled, "")
 		case anyConflict(errs):
@@ -143,6 +152,14 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 	}
 
 	switch {
+	case len(failing) == 0 && len(waiting) > 0:
+		msg := make([]string, len(waiting))
+		for i, l := range waiting {
+			msg[i] = l + ": " + sum.waiting[l]
+		}
+		set(ConditionReady, false, ReasonProgressing, truncate(strings.Join(msg, "; ")))
+		set(ConditionReconciling, true, ReasonProgressing, truncate(strings.Join(msg, "; ")))
+		set(ConditionStalled, false, ReasonProgressing, "")
 	case len(failing) == 0:
 		set(ConditionReady, true, ReasonReconciled, fmt.Sprintf("%d townships and %d branches in place", out.TownshipCount, out.BranchCount))
 		set(ConditionReconciling, false, ReasonReconciled, "")

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -142,6 +143,101 @@ type Database struct {
 	ServerRef string `json:"serverRef"`
 }
 
+// Image says where the platform's images come from: <registry>/<module>:<tag>.
+type Image struct {
+	// Registry is the registry and path the module images are under.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=200
+	// +optional
+	Registry string `json:"registry,omitempty"`
+	// Tag of the images.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`
+	// +optional
+	Tag string `json:"tag,omitempty"`
+}
+
+// ModuleOverride changes one module's image, replicas or resources.
+type ModuleOverride struct {
+	// Name of the module.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+	// Image overrides spec.platform.image for this module, field by field.
+	// +optional
+	Image *Image `json:"image,omitempty"`
+	// Replicas overrides spec.platform.replicas for this module.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+	// Resources overrides spec.platform.resources for this module.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+}
+
+// PatchTarget selects the rendered objects a patch applies to, as kustomize does.
+type PatchTarget struct {
+	// +optional
+	Group string `json:"group,omitempty"`
+	// +optional
+	Version string `json:"version,omitempty"`
+	// +optional
+	Kind string `json:"kind,omitempty"`
+	// +optional
+	Name string `json:"name,omitempty"`
+	// +optional
+	LabelSelector string `json:"labelSelector,omitempty"`
+	// +optional
+	AnnotationSelector string `json:"annotationSelector,omitempty"`
+}
+
+// PlatformPatch is a kustomize patch applied to the rendered platform: a strategic-merge
+// patch, or with a target a JSON 6902 patch (a list of operations) or a strategic-merge
+// patch for every object the target selects.
+type PlatformPatch struct {
+	// Patch is the patch, YAML or JSON.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=16384
+	Patch string `json:"patch"`
+	// Target selects what the patch applies to.
+	// +optional
+	Target *PatchTarget `json:"target,omitempty"`
+}
+
+// Platform asks for the governance platform's services.
+type Platform struct {
+	// Modules to deploy: portal, deliberation, emergency and supervision in the county
+	// hub, services in every township.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:default={portal,services,deliberation,emergency,supervision}
+	// +optional
+	Modules []string `json:"modules,omitempty"`
+	// Image says where the module images come from.
+	Image Image `json:"image"`
+	// Replicas of every module's Deployment.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+	// Resources of every module's container; the default fits a township's quota.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+	// Overrides change single modules.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	// +optional
+	Overrides []ModuleOverride `json:"overrides,omitempty"`
+	// Patches are applied on top of the rendered platform, in order.
+	// +kubebuilder:validation:MaxItems=32
+	// +optional
+	Patches []PlatformPatch `json:"patches,omitempty"`
+}
+
 // Defaults apply to every township that does not override them.
 type Defaults struct {
 	// Quota is the default compute budget of a township namespace.
@@ -178,6 +274,10 @@ type RegionSpec struct {
 	// the Region has no database layer.
 	// +optional
 	Database *Database `json:"database,omitempty"`
+	// Platform asks for the governance platform's services; without it the Region has
+	// no platform layer.
+	// +optional
+	Platform *Platform `json:"platform,omitempty"`
 	// Defaults for every township.
 	// +optional
 	Defaults Defaults `json:"defaults,omitempty"`
@@ -241,6 +341,20 @@ type RetainedObject struct {
 	Township string `json:"township,omitempty"`
 }
 
+// PlatformStatus records the platform objects applied, so that what a change removes is
+// pruned.
+type PlatformStatus struct {
+	// Inventory lists every applied object as <namespace>/<kind>/<name>.
+	// +optional
+	Inventory []string `json:"inventory,omitempty"`
+	// Available counts the module Deployments that are available.
+	// +optional
+	Available int32 `json:"available,omitempty"`
+	// Deployments counts the module Deployments.
+	// +optional
+	Deployments int32 `json:"deployments,omitempty"`
+}
+
 // RegionStatus is the observed state of a Region.
 type RegionStatus struct {
 	// ObservedGeneration is the generation of the spec the status describes.
@@ -266,6 +380,9 @@ type RegionStatus struct {
 	// Database is the state of the Region's database, when it has one.
 	// +optional
 	Database *DatabaseStatus `json:"database,omitempty"`
+	// Platform is what the platform layer applied, when the Region has one.
+	// +optional
+	Platform *PlatformStatus `json:"platform,omitempty"`
 	// Retained lists what was kept after leaving the spec.
 	// +optional
 	Retained []RetainedObject `json:"retained,omitempty"`

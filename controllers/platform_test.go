@@ -1,0 +1,247 @@
+package controllers_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/controllers"
+	"github.com/jiceng-io/region-operator/internal/naming"
+)
+
+func platformRegion(name string) *platformv1.Region {
+	rg := dbRegion(name)
+	rg.Spec.Platform = &platformv1.Platform{
+		Modules: []string{"portal", "services", "deliberation", "emergency", "supervision"},
+		Image:   platformv1.Image{Registry: "registry.example.gov.cn/jiceng", Tag: "1.4.2"},
+	}
+	return rg
+}
+
+// markAvailable does what kube-controller-manager's deployment controller would, which
+// envtest does not run: it reports every Deployment of the Region as rolled out.
+func markAvailable(g Gomega, region string) {
+	ctx := context.Background()
+	var list appsv1.DeploymentList
+	g.Expect(k8s.List(ctx, &list, client.MatchingLabels{naming.LabelRegion: region})).To(Succeed())
+	for i := range list.Items {
+		d := &list.Items[i]
+		n := *d.Spec.Replicas
+		d.Status = appsv1.DeploymentStatus{
+			ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n,
+			Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}},
+		}
+		g.Expect(k8s.Status().Update(ctx, d)).To(Succeed())
+	}
+}
+
+func deployment(g Gomega, ns, name string) *appsv1.Deployment {
+	d := &appsv1.Deployment{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, d)).To(Succeed())
+	return d
+}
+
+func gone(g Gomega, obj client.Object) {
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj))
+	}, timeout, interval).Should(BeTrue(), "%T %s should be gone", obj, obj.GetName())
+}
+
+func TestPlatformIsRenderedAppliedAndFollowed(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("platform")
+	createRegion(t, platformRegion(name))
+
+	// Until the Deployments are available the Region is not Ready, and says why.
+	g.Eventually(func(g Gomega) {
+		rg := getRegion(g, name)
+		c := condition(rg, controllers.ConditionPlatformReady)
+		g.Expect(c.Reason).To(Equal(controllers.ReasonProgressing))
+		g.Expect(c.Message).To(ContainSubstring("0 of 6 Deployments available"))
+		g.Expect(condition(rg, controllers.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(condition(rg, controllers.ConditionReconciling).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+
+	for _, m := range []string{"portal", "deliberation", "emergency", "supervision"} {
+		d := deployment(g, name, m)
+		g.Expect(d.Labels).To(And(HaveKeyWithValue(naming.LabelRegion, name), HaveKeyWithValue("platform.jiceng.io/module", m),
+			HaveKeyWithValue(naming.LabelManagedBy, "region-operator")))
+		g.Expect(d.Spec.Template.Spec.Containers[0].Image).To(Equal("registry.example.gov.cn/jiceng/" + m + ":1.4.2"))
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: m}, &corev1.Service{})).To(Succeed())
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: m + "-config"}, &corev1.ConfigMap{})).To(Succeed())
+	}
+	g.Expect(deployment(g, name, "supervision").Spec.Template.Spec.Containers[0].EnvFrom[0].SecretRef.Name).To(Equal("database-supervisor"))
+	g.Expect(deployment(g, name, "portal").Spec.Template.Spec.Containers[0].EnvFrom[0].SecretRef.Name).To(Equal("database"))
+	for _, tw := range []string{"fengcheng", "hutou"} {
+		d := deployment(g, name+"-"+tw, "services")
+		g.Expect(d.Labels).To(HaveKeyWithValue(naming.LabelTownship, tw))
+		g.Expect(d.Spec.Template.Spec.Containers[0].EnvFrom[0].SecretRef.Name).To(Equal("database"))
+		g.Expect(d.Spec.Template.Spec.Volumes).To(ContainElement(HaveField("ConfigMap.Name", "region-directory")))
+		g.Expect(*d.Spec.Template.Spec.Containers[0].SecurityContext.ReadOnlyRootFilesystem).To(BeTrue())
+		// The township's own directory is there to mount: its own part only.
+		cm := &corev1.ConfigMap{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: name + "-" + tw, Name: "region-directory"}, cm)).To(Succeed())
+		g.Expect(cm.Data["directory.json"]).To(ContainSubstring(`"name": "` + tw + `"`))
+	}
+	g.Expect(deployment(g, name, "portal").Spec.Template.Spec.Containers[0].SecurityContext.Capabilities.Drop).To(ConsistOf(corev1.Capability("ALL")))
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: "services"}, &appsv1.Deployment{})).NotTo(Succeed(), "services runs in townships only")
+
+	// The pod the platform runs is admitted where Pod Security "restricted" is enforced.
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: name + "-hutou", Name: "services-probe"}, Spec: deployment(g, name+"-hutou", "services").Spec.Template.Spec}
+	g.Expect(k8s.Create(ctx, pod, client.DryRunAll)).To(Succeed())
+	bad := pod.DeepCopy()
+	bad.Spec.SecurityContext = nil
+	bad.Spec.Containers[0].SecurityContext = nil
+	g.Expect(k8s.Create(ctx, bad, client.DryRunAll)).NotTo(Succeed(), "and the namespace does enforce it")
+
+	markAvailable(g, name)
+	rg := waitReady(t, name)
+	g.Expect(condition(rg, controllers.ConditionPlatformReady).Status).To(Equal(metav1.ConditionTrue))
+	g.Expect(rg.Status.Platform.Deployments).To(BeEquivalentTo(6))
+	g.Expect(rg.Status.Platform.Available).To(BeEquivalentTo(6))
+	g.Expect(rg.Status.Platform.Inventory).To(HaveLen(18))
+	g.Expect(rg.Status.Platform.Inventory).To(ContainElement(name + "-hutou/Deployment/services"))
+
+	// A hand edit is put back.
+	d := deployment(g, name, "portal")
+	d.Spec.Template.Spec.Containers[0].Image = "evil/portal:latest"
+	g.Expect(k8s.Update(ctx, d)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(deployment(g, name, "portal").Spec.Template.Spec.Containers[0].Image).To(Equal("registry.example.gov.cn/jiceng/portal:1.4.2"))
+	}, timeout, interval).Should(Succeed())
+	markAvailable(g, name)
+	waitReady(t, name)
+
+	// A reconcile with nothing changed writes nothing, the platform included.
+	keys := rg.Status.Platform.Inventory
+	versions := func(g Gomega) map[string]string {
+		out := map[string]string{}
+		for _, k := range keys {
+			for _, obj := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}, &corev1.ConfigMap{}} {
+				ns, kind, n := splitKey(k)
+				if kind != kindOf(obj) {
+					continue
+				}
+				g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: n}, obj)).To(Succeed())
+				out[k] = obj.GetResourceVersion()
+			}
+		}
+		return out
+	}
+	before := versions(g)
+	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: controllers.NewScheme(), Pools: operator.Pools}
+	_, err := r.Reconcile(ctx, reconcileRequest(name))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(versions(g)).To(Equal(before))
+}
+
+func splitKey(k string) (ns, kind, name string) {
+	parts := strings.SplitN(k, "/", 3)
+	return parts[0], parts[1], parts[2]
+}
+
+func kindOf(obj client.Object) string {
+	switch obj.(type) {
+	case *appsv1.Deployment:
+		return "Deployment"
+	case *corev1.Service:
+		return "Service"
+	default:
+		return "ConfigMap"
+	}
+}
+
+func TestPlatformChangesArePruned(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("prune")
+	createRegion(t, platformRegion(name))
+	g.Eventually(func(g Gomega) {
+		deployment(g, name+"-hutou", "services")
+		deployment(g, name, "emergency")
+	}, timeout, interval).Should(Succeed())
+	data := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: name + "-hutou", Name: "ledger"}}
+	g.Expect(k8s.Create(ctx, data)).To(Succeed())
+
+	// Switching a module off prunes it; removing a township prunes its platform objects.
+	updateRegion(t, name, func(rg *platformv1.Region) {
+		rg.Spec.Platform.Modules = slices.DeleteFunc(rg.Spec.Platform.Modules, func(m string) bool { return m == "emergency" })
+		rg.Spec.Townships = rg.Spec.Townships[:1]
+	})
+	gone(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "emergency"}})
+	gone(g, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "emergency"}})
+	gone(g, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "emergency-config"}})
+	gone(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: name + "-hutou", Name: "services"}})
+	// ... and nothing else: the retained township's namespace and data stay.
+	g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(data), data)).To(Succeed())
+	g.Expect(getNamespace(g, name+"-hutou").DeletionTimestamp).To(BeNil())
+	deployment(g, name, "portal")
+	deployment(g, name+"-fengcheng", "services")
+
+	markAvailable(g, name)
+	rg := waitReady(t, name)
+	g.Expect(rg.Status.Platform.Inventory).NotTo(ContainElement(ContainSubstring("emergency")))
+	g.Expect(rg.Status.Platform.Inventory).NotTo(ContainElement(ContainSubstring("-hutou/")))
+
+	// Dropping spec.platform prunes all of it.
+	updateRegion(t, name, func(rg *platformv1.Region) { rg.Spec.Platform = nil })
+	gone(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "portal"}})
+	gone(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: name + "-fengcheng", Name: "services"}})
+	rg = waitReady(t, name)
+	g.Expect(rg.Status.Platform).To(BeNil())
+}
+
+func TestBadPlatformPatchAppliesNothing(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("badpatch")
+	rg := platformRegion(name)
+	rg.Spec.Platform.Modules = []string{"portal"}
+	createRegion(t, rg)
+	g.Eventually(func(g Gomega) { deployment(g, name, "portal") }, timeout, interval).Should(Succeed())
+	markAvailable(g, name)
+	waitReady(t, name)
+	before := deployment(g, name, "portal").ResourceVersion
+
+	// A new module, a new tag and a patch that does not apply, in one change.
+	updateRegion(t, name, func(rg *platformv1.Region) {
+		rg.Spec.Platform.Modules = append(rg.Spec.Platform.Modules, "deliberation")
+		rg.Spec.Platform.Image.Tag = "2.0.0"
+		rg.Spec.Platform.Patches = []platformv1.PlatformPatch{{
+			Target: &platformv1.PatchTarget{Kind: "Deployment", Name: "portal"},
+			Patch:  `[{"op": "replace", "path": "/spec/template/spec/nodeName/x", "value": "a"}]`,
+		}}
+	})
+	var got *platformv1.Region
+	g.Eventually(func(g Gomega) {
+		got = getRegion(g, name)
+		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+		c := condition(got, controllers.ConditionPlatformReady)
+		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(c.Message).To(ContainSubstring("kustomize could not render"))
+		g.Expect(c.Message).To(ContainSubstring("/spec/template/spec/nodeName/x"))
+	}, timeout, interval).Should(Succeed())
+	g.Expect(deployment(g, name, "portal").ResourceVersion).To(Equal(before), "nothing from the failed render is applied")
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: "deliberation"}, &appsv1.Deployment{})).NotTo(Succeed())
+	g.Expect(got.Status.Platform.Inventory).To(ContainElement(name+"/Deployment/portal"), "the inventory is kept")
+
+	// An unknown module is reported the same way.
+	updateRegion(t, name, func(rg *platformv1.Region) {
+		rg.Spec.Platform.Patches = nil
+		rg.Spec.Platform.Modules = append(rg.Spec.Platform.Modules, "weather")
+	})
+	g.Eventually(func(g Gomega) {
+		c := condition(getRegion(g, name), controllers.ConditionPlatformReady)
+		g.Expect(c.Message).To(ContainSubstring(`spec.platform.modules: there is no module "weather"`))
+	}, timeout, interval).Should(Succeed())
+}

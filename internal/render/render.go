@@ -1,0 +1,267 @@
+// Package render turns a Region's spec.platform into Kubernetes objects with kustomize:
+// krusty on an in-memory filesystem, plugins off, the base embedded in the binary (and
+// readable in the repository under internal/render/base). Rendering is a pure function
+// of the Region.
+package render
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/krusty"
+	kustypes "sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+
+	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/naming"
+)
+
+//go:embed all:base
+var baseFS embed.FS
+
+// The modules, and where each runs.
+var (
+	HubModules      = []string{"portal", "deliberation", "emergency", "supervision"}
+	TownshipModules = []string{"services"}
+)
+
+// LabelModule names the module an object belongs to.
+const LabelModule = "platform.jiceng.io/module"
+
+// Error is a render failure, in words a user can act on.
+type Error struct{ msg string }
+
+func (e *Error) Error() string { return e.msg }
+
+func errorf(format string, args ...any) error { return &Error{msg: fmt.Sprintf(format, args...)} }
+
+// Target is one namespace the platform is rendered into.
+type Target struct {
+	Namespace string
+	Township  string // "" for the county hub
+	Modules   []string
+}
+
+// Targets lists where each requested module goes: the hub's modules into the hub, the
+// township modules into each township.
+func Targets(rg *platformv1.Region) ([]Target, error) {
+	p := rg.Spec.Platform
+	if p == nil {
+		return nil, nil
+	}
+	known := append(slices.Clone(HubModules), TownshipModules...)
+	for _, m := range p.Modules {
+		if !slices.Contains(known, m) {
+			return nil, errorf("spec.platform.modules: there is no module %q; the modules are %s", m, strings.Join(known, ", "))
+		}
+	}
+	for _, o := range p.Overrides {
+		if !slices.Contains(p.Modules, o.Name) {
+			return nil, errorf("spec.platform.overrides[%s]: %q is not among spec.platform.modules", o.Name, o.Name)
+		}
+	}
+	pick := func(of []string) []string {
+		var out []string
+		for _, m := range of {
+			if slices.Contains(p.Modules, m) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	var out []Target
+	if hub := pick(HubModules); len(hub) > 0 {
+		out = append(out, Target{Namespace: naming.HubNamespace(rg.Name), Modules: hub})
+	}
+	if tw := pick(TownshipModules); len(tw) > 0 {
+		for _, t := range rg.Spec.Townships {
+			out = append(out, Target{Namespace: naming.TownshipNamespace(rg.Name, t.Name), Township: t.Name, Modules: tw})
+		}
+	}
+	return out, nil
+}
+
+// Render renders the platform of a Region, every target. Nothing is returned when any
+// target fails: a bad patch applies nowhere.
+func Render(rg *platformv1.Region) ([]*unstructured.Unstructured, error) {
+	targets, err := Targets(rg)
+	if err != nil {
+		return nil, err
+	}
+	var out []*unstructured.Unstructured
+	for _, t := range targets {
+		objs, err := RenderTarget(rg, t)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+// RenderTarget renders the modules of one namespace.
+func RenderTarget(rg *platformv1.Region, t Target) (objs []*unstructured.Unstructured, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			objs, err = nil, errorf("rendering the platform for %s failed: %v", t.Namespace, r)
+		}
+	}()
+	fsys := filesys.MakeFsInMemory()
+	if err := copyBase(fsys); err != nil {
+		return nil, err
+	}
+	k, err := kustomization(rg, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := fsys.WriteFile("/kustomization.yaml", k); err != nil {
+		return nil, err
+	}
+	opts := krusty.MakeDefaultOptions()
+	opts.PluginConfig = kustypes.DisabledPluginConfig()
+	resmap, err := krusty.MakeKustomizer(opts).Run(fsys, "/")
+	if err != nil {
+		return nil, errorf("spec.platform: kustomize could not render %s: %s", t.Namespace, err.Error())
+	}
+	for _, res := range resmap.Resources() {
+		// Through JSON, so numbers come out as the int64 and float64 that the rest of
+		// Kubernetes' machinery (deep copies, conversions) expects.
+		data, err := res.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(data); err != nil {
+			return nil, err
+		}
+		labels := u.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[LabelModule] = moduleOf(u)
+		u.SetLabels(labels)
+		objs = append(objs, u)
+	}
+	sort.SliceStable(objs, func(i, j int) bool { return Key(objs[i]) < Key(objs[j]) })
+	return objs, nil
+}
+
+// moduleOf is the module an object of the base belongs to, by its name.
+func moduleOf(u *unstructured.Unstructured) string {
+	return strings.TrimSuffix(u.GetName(), "-config")
+}
+
+// Key identifies an applied object in the inventory: <namespace>/<kind>/<name>.
+func Key(u *unstructured.Unstructured) string {
+	return u.GetNamespace() + "/" + u.GetKind() + "/" + u.GetName()
+}
+
+func copyBase(fsys filesys.FileSystem) error {
+	return fs.WalkDir(baseFS, "base", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := baseFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return fsys.WriteFile(path.Join("/", p), data)
+	})
+}
+
+// kustomization writes the kustomization of one target.
+func kustomization(rg *platformv1.Region, t Target) ([]byte, error) {
+	p := rg.Spec.Platform
+	labels := naming.RegionLabels(rg.Name)
+	if t.Township != "" {
+		labels = naming.TownshipLabels(rg.Name, t.Township)
+	}
+	k := kustypes.Kustomization{
+		TypeMeta:   kustypes.TypeMeta{APIVersion: kustypes.KustomizationVersion, Kind: kustypes.KustomizationKind},
+		Namespace:  t.Namespace,
+		Components: []string{"base/components/pod-defaults"},
+		Labels:     []kustypes.Label{{Pairs: labels}},
+	}
+	for _, m := range t.Modules {
+		k.Resources = append(k.Resources, "base/modules/"+m)
+		o := override(p, m)
+		img := p.Image
+		if o != nil && o.Image != nil {
+			if o.Image.Registry != "" {
+				img.Registry = o.Image.Registry
+			}
+			if o.Image.Tag != "" {
+				img.Tag = o.Image.Tag
+			}
+		}
+		image := kustypes.Image{Name: "jiceng/" + m, NewTag: img.Tag}
+		if img.Registry != "" {
+			image.NewName = strings.TrimSuffix(img.Registry, "/") + "/" + m
+		}
+		k.Images = append(k.Images, image)
+		replicas := int32(1)
+		if p.Replicas != nil {
+			replicas = *p.Replicas
+		}
+		if o != nil && o.Replicas != nil {
+			replicas = *o.Replicas
+		}
+		k.Replicas = append(k.Replicas, kustypes.Replica{Name: m, Count: int64(replicas)})
+		resources := p.Resources
+		if o != nil && o.Resources != nil {
+			resources = o.Resources
+		}
+		if resources != nil {
+			patch, err := resourcesPatch(resources)
+			if err != nil {
+				return nil, err
+			}
+			k.Patches = append(k.Patches, kustypes.Patch{Patch: patch, Target: &kustypes.Selector{ResId: resIDOf("Deployment", m)}})
+		}
+	}
+	for _, up := range p.Patches {
+		patch := kustypes.Patch{Patch: up.Patch}
+		if up.Target != nil {
+			patch.Target = &kustypes.Selector{
+				ResId:              resID(up.Target),
+				LabelSelector:      up.Target.LabelSelector,
+				AnnotationSelector: up.Target.AnnotationSelector,
+			}
+		}
+		k.Patches = append(k.Patches, patch)
+	}
+	return yaml.Marshal(k)
+}
+
+func override(p *platformv1.Platform, module string) *platformv1.ModuleOverride {
+	for i := range p.Overrides {
+		if p.Overrides[i].Name == module {
+			return &p.Overrides[i]
+		}
+	}
+	return nil
+}
+
+func resourcesPatch(r *corev1.ResourceRequirements) (string, error) {
+	value, err := yaml.Marshal(r)
+	if err != nil {
+		return "", err
+	}
+	ops := []map[string]any{{"op": "replace", "path": "/spec/template/spec/containers/0/resources", "value": yamlToAny(value)}}
+	out, err := yaml.Marshal(ops)
+	return string(out), err
+}
+
+func yamlToAny(data []byte) any {
+	var v any
+	_ = yaml.Unmarshal(data, &v)
+	return v
+}
