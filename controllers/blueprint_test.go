@@ -124,6 +124,7 @@ func childObjects(name string) []client.Object {
 				&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
 				&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "township-quota"}},
 				&corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "township-limits"}},
+				&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "region-directory"}},
 				&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "township-admins"}})
 		}
 		objs = append(objs,
