@@ -59,7 +59,7 @@ func retainedNamespace(current *corev1.Namespace, ac *corev1ac.NamespaceApplyCon
 // deletion policy to township namespaces that left the spec.
 func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) error {
 	region := s.region
-	if err := r.applyNamespace(ctx, region.Name, region.Spec.Code, hubNamespace(region)); err != nil {
+	if err := r.applyNamespace(ctx, s, region.Spec.Code, hubNamespace(region)); err != nil {
 		s.fail(ConditionNamespacesReady, "", err)
 	} else {
 		s.namespaceOK[""] = true
@@ -68,7 +68,7 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) er
 	for _, t := range region.Spec.Townships {
 		inSpec[t.Name] = true
 		s.nsTownship[naming.TownshipNamespace(region.Name, t.Name)] = t.Name
-		if err := r.applyNamespace(ctx, region.Name, t.Code, townshipNamespace(region.Name, t.Name, t.Code)); err != nil {
+		if err := r.applyNamespace(ctx, s, t.Code, townshipNamespace(region.Name, t.Name, t.Code)); err != nil {
 			s.fail(ConditionNamespacesReady, t.Name, err)
 			continue
 		}
@@ -96,9 +96,9 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) er
 // applyNamespace applies a namespace after checking that it is the Region's and that an
 // existing one carries the same administrative code: a namespace retained from another
 // county that had the same name is never taken over.
-func (r *RegionReconciler) applyNamespace(ctx context.Context, region, code string, ac *corev1ac.NamespaceApplyConfiguration) error {
+func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code string, ac *corev1ac.NamespaceApplyConfiguration) error {
 	current := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: *ac.Name}}
-	exists, err := r.claim(ctx, region, "Namespace", current)
+	exists, err := r.claim(ctx, s.region.Name, "Namespace", current)
 	if err != nil {
 		return err
 	}
@@ -113,6 +113,9 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, region, code stri
 	}
 	if err := r.Apply(ctx, ac, client.FieldOwner(naming.FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("applying Namespace %s: %w", current.Name, err)
+	}
+	if !exists {
+		r.event(s.region, corev1.EventTypeNormal, "Created", "Create", "created namespace %s", current.Name)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -85,6 +86,9 @@ func retryLimiter[T comparable]() workqueue.TypedRateLimiter[T] {
 func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	region := &platformv1.Region{}
 	if err := r.Get(ctx, req.NamespacedName, region); err != nil {
+		if apierrors.IsNotFound(err) {
+			recordRegion(req.Name, nil)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !region.DeletionTimestamp.IsZero() {
@@ -119,15 +123,18 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 // reconcileNormal runs the phases in order. Each runs even when an earlier one failed
 // for some townships: a phase skips only what has no namespace to go into.
 func (r *RegionReconciler) reconcileNormal(ctx context.Context, s *scope) {
-	phases := []func(context.Context, *scope){
-		func(ctx context.Context, s *scope) { _ = r.reconcileNamespaces(ctx, s) },
-		r.reconcileAccess,
-		r.reconcileDatabase,
-		r.reconcileDirectory,
-		r.reconcilePlatform,
+	phases := []struct {
+		name string
+		run  func(context.Context, *scope)
+	}{
+		{"namespaces", func(ctx context.Context, s *scope) { _ = r.reconcileNamespaces(ctx, s) }},
+		{"access", r.reconcileAccess},
+		{"database", r.reconcileDatabase},
+		{"directory", r.reconcileDirectory},
+		{"platform", r.reconcilePlatform},
 	}
-	for _, phase := range phases {
-		phase(ctx, s)
+	for _, p := range phases {
+		timed(p.name, func() { p.run(ctx, s) })
 	}
 	r.reportNew(s)
 }
@@ -156,6 +163,8 @@ func (r *RegionReconciler) reportNew(s *scope) {
 // finds nothing to do writes nothing.
 func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.Region, sum summary) error {
 	status := computeStatus(region, sum, metav1.Now())
+	ready := meta.IsStatusConditionTrue(status.Conditions, ConditionReady)
+	recordRegion(region.Name, &regionFigures{ready: ready, townships: int(status.TownshipCount), branches: int(status.BranchCount), retained: len(status.Retained)})
 	if equality.Semantic.DeepEqual(status, region.Status) {
 		return nil
 	}

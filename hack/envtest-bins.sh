@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Builds the control plane the tests and the demo run against: kube-apiserver and etcd,
-# from their Go modules at the versions pinned in hack/tools/*/go.mod, into bin/k8s/.
-# Nothing is downloaded but Go modules. A binary already built from the same go.sum is
-# reused. Prints the directory to use as KUBEBUILDER_ASSETS.
+# Builds the tools the tests and the demo run, from their Go modules at the versions
+# pinned in hack/tools/*/go.mod: kube-apiserver and etcd into bin/k8s/ (prints that
+# directory, for KUBEBUILDER_ASSETS), and with the argument "helm" also bin/helm.
+# Nothing is downloaded but Go modules. A binary already built from the same go.mod and
+# go.sum is reused.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-out="$root/bin/k8s"
-mkdir -p "$out"
 
-build() { # name module-dir package
-  local name=$1 dir=$2 pkg=$3
+build() { # out-dir name module-dir package
+  local out=$1 name=$2 dir=$3 pkg=$4
+  mkdir -p "$out"
   local stamp
   stamp=$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-16)
   if [[ -x "$out/$name" && -f "$out/$name.stamp" && $(cat "$out/$name.stamp") == "$stamp" ]]; then
@@ -21,6 +21,10 @@ build() { # name module-dir package
   echo "$stamp" >"$out/$name.stamp"
 }
 
-build etcd "$root/hack/tools/etcd" go.etcd.io/etcd/server/v3
-build kube-apiserver "$root/hack/tools/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-echo "$out"
+if [[ ${1:-} == helm ]]; then
+  build "$root/bin" helm "$root/hack/tools/helm" helm.sh/helm/v3/cmd/helm
+  exit 0
+fi
+build "$root/bin/k8s" etcd "$root/hack/tools/etcd" go.etcd.io/etcd/server/v3
+build "$root/bin/k8s" kube-apiserver "$root/hack/tools/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+echo "$root/bin/k8s"

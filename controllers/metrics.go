@@ -1,0 +1,104 @@
+package controllers
+
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/jiceng-io/region-operator/internal/pgsql"
+)
+
+// The operator's own metrics, beside controller-runtime's, on the manager's /metrics.
+var (
+	regionsGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "region_operator_regions", Help: "Regions by readiness.",
+	}, []string{"ready"})
+	townshipsGauge = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "region_operator_townships", Help: "Townships managed, all Regions together.",
+	})
+	branchesGauge = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "region_operator_branches", Help: "Party branches managed, all Regions together.",
+	})
+	retainedGauge = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "region_operator_retained_objects", Help: "Namespaces, schemas and roles kept after leaving a spec.",
+	})
+	phaseSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "region_operator_phase_duration_seconds", Help: "Time one reconcile spent in each phase.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 4, 9),
+	}, []string{"phase"})
+	sqlStatements = prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "region_operator_sql_statements_total", Help: "SQL statements run, all kinds.",
+	}, func() float64 {
+		return float64(pgsql.Global.DDL.Load() + pgsql.Global.DML.Load() + pgsql.Global.Queries.Load())
+	})
+	sqlByKind = []prometheus.Collector{
+		sqlCounter("ddl", &pgsql.Global.DDL),
+		sqlCounter("dml", &pgsql.Global.DML),
+		sqlCounter("query", &pgsql.Global.Queries),
+	}
+	sqlFailures = prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "region_operator_sql_failures_total", Help: "SQL statements and connections that failed.",
+	}, func() float64 { return float64(pgsql.Global.Failures.Load()) })
+)
+
+type loader interface{ Load() int64 }
+
+func sqlCounter(kind string, c loader) prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name:        "region_operator_sql_statements_by_kind_total",
+		Help:        "SQL statements run, by kind: ddl changes the catalog, dml rows, query reads.",
+		ConstLabels: prometheus.Labels{"kind": kind},
+	}, func() float64 { return float64(c.Load()) })
+}
+
+func init() {
+	metrics.Registry.MustRegister(regionsGauge, townshipsGauge, branchesGauge, retainedGauge, phaseSeconds, sqlStatements, sqlFailures)
+	metrics.Registry.MustRegister(sqlByKind...)
+}
+
+// regionFigures are one Region's contribution to the gauges.
+type regionFigures struct {
+	ready                         bool
+	townships, branches, retained int
+}
+
+// fleet keeps every Region's figures, so the gauges are sums over live Regions.
+var fleet = struct {
+	sync.Mutex
+	regions map[string]regionFigures
+}{regions: map[string]regionFigures{}}
+
+func recordRegion(name string, f *regionFigures) {
+	fleet.Lock()
+	defer fleet.Unlock()
+	if f == nil {
+		delete(fleet.regions, name)
+	} else {
+		fleet.regions[name] = *f
+	}
+	var ready, notReady, townships, branches, retained int
+	for _, r := range fleet.regions {
+		if r.ready {
+			ready++
+		} else {
+			notReady++
+		}
+		townships += r.townships
+		branches += r.branches
+		retained += r.retained
+	}
+	regionsGauge.WithLabelValues("true").Set(float64(ready))
+	regionsGauge.WithLabelValues("false").Set(float64(notReady))
+	townshipsGauge.Set(float64(townships))
+	branchesGauge.Set(float64(branches))
+	retainedGauge.Set(float64(retained))
+}
+
+// timed runs a phase and records how long it took.
+func timed(phase string, fn func()) {
+	start := time.Now()
+	fn()
+	phaseSeconds.WithLabelValues(phase).Observe(time.Since(start).Seconds())
+}
