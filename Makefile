@@ -20,8 +20,9 @@ help: ## List the targets.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the operator's RBAC role from markers.
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the operator's RBAC role from markers, and the chart's copies.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	hack/sync-chart.sh
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
@@ -39,8 +40,12 @@ vet: ## go vet.
 envtest: ## Build kube-apiserver and etcd from their Go modules into bin/k8s.
 	@if [ -z "$(KUBEBUILDER_ASSETS)" ]; then hack/envtest-bins.sh >/dev/null; fi
 
+.PHONY: helm
+helm: ## Build helm from its Go module into bin/helm (for the chart's tests).
+	hack/envtest-bins.sh helm
+
 .PHONY: test
-test: manifests generate vet envtest ## Run every test against a real kube-apiserver and etcd.
+test: manifests generate vet envtest helm ## Run every test against a real kube-apiserver, etcd and PostgreSQL.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -count=1 -timeout $(TEST_TIMEOUT)
 
 .PHONY: demo
@@ -63,7 +68,7 @@ dev-down: ## Stop what dev-up and run started.
 
 .PHONY: build
 build: manifests generate ## Build the operator binary.
-	CGO_ENABLED=0 go build -trimpath -o $(LOCALBIN)/manager ./cmd
+	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o $(LOCALBIN)/manager ./cmd
 
 .PHONY: run
 run: build ## Run the operator against bin/dev/kubeconfig after dev-up, else the current kubeconfig.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -23,7 +24,12 @@ type Operator struct {
 // StartOperator runs the operator's manager, as cmd/main.go sets it up, against the
 // control plane until Stop is called.
 func (e *Env) StartOperator(maxConcurrentReconciles int) (*Operator, error) {
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+	return StartOperator(e.Config, maxConcurrentReconciles)
+}
+
+// StartOperator runs the operator's manager with the given identity.
+func StartOperator(cfg *rest.Config, maxConcurrentReconciles int) (*Operator, error) {
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 controllers.NewScheme(),
 		Cache:                  controllers.CacheOptions(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
