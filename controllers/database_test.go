@@ -407,10 +407,14 @@ func TestServerDownAndBackConverges(t *testing.T) {
 	var roles int
 	g.Expect(su.QueryRow(ctx, `SELECT count(*) FROM pg_roles WHERE rolname LIKE $1`, naming.Database(names[0])+"%").Scan(&roles)).To(Succeed())
 	g.Expect(roles).To(Equal(6), "owner, county, supervisor and three townships: no duplicates, none missing")
-	g.Expect(peak.Load()).To(BeNumerically("<=", testMaxConns))
-	g.Expect(peak.Load()).To(BeNumerically(">", 0), "the watcher saw the operator's connections")
+	// What the operator holds never exceeds maxConnections. The server may list one
+	// more for a moment: a backend whose client has closed it is still exiting when the
+	// slot is used for a new connection to another database.
 	_, poolPeak := operator.Pools.Lookup(testServer).Open()
 	g.Expect(poolPeak).To(BeNumerically("<=", testMaxConns))
+	g.Expect(poolPeak).To(BeNumerically(">", 1), "the Regions did use the pool at once")
+	g.Expect(peak.Load()).To(BeNumerically(">", 0), "the watcher saw the operator's connections")
+	g.Expect(peak.Load()).To(BeNumerically("<=", testMaxConns+1))
 }
 
 // watchConnections records the most connections the operator's administrator held.

@@ -145,20 +145,26 @@ func (r *RegionReconciler) reconcileDirectory(ctx context.Context, s *scope) {
 }
 
 func (r *RegionReconciler) writeDirectory(ctx context.Context, s *scope, township, ns string, dir Directory) {
-	data, err := json.MarshalIndent(dir, "", "  ")
+	ac, err := directoryConfigMap(s.region.Name, township, ns, dir)
+	if err == nil {
+		current := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: naming.DirectoryConfigMap}}
+		err = r.apply(ctx, s.region.Name, "ConfigMap", current, ac)
+	}
 	if err != nil {
-		s.fail(ConditionDirectoryReady, township, fmt.Errorf("encoding the directory: %w", err))
-		return
-	}
-	labels := naming.RegionLabels(s.region.Name)
-	if township != "" {
-		labels = naming.TownshipLabels(s.region.Name, township)
-	}
-	current := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: naming.DirectoryConfigMap}}
-	ac := corev1ac.ConfigMap(naming.DirectoryConfigMap, ns).
-		WithLabels(labels).
-		WithData(map[string]string{naming.DirectoryKey: string(data)})
-	if err := r.apply(ctx, s.region.Name, "ConfigMap", current, ac); err != nil {
 		s.fail(ConditionDirectoryReady, township, err)
 	}
+}
+
+func directoryConfigMap(region, township, ns string, dir Directory) (*corev1ac.ConfigMapApplyConfiguration, error) {
+	data, err := json.MarshalIndent(dir, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding the directory: %w", err)
+	}
+	labels := naming.RegionLabels(region)
+	if township != "" {
+		labels = naming.TownshipLabels(region, township)
+	}
+	return corev1ac.ConfigMap(naming.DirectoryConfigMap, ns).
+		WithLabels(labels).
+		WithData(map[string]string{naming.DirectoryKey: string(data)}), nil
 }

@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -9,13 +10,17 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/controllers"
 	"github.com/jiceng-io/region-operator/internal/naming"
+	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
 
 func platformRegion(name string) *platformv1.Region {
@@ -244,4 +249,47 @@ func TestBadPlatformPatchAppliesNothing(t *testing.T) {
 		c := condition(getRegion(g, name), controllers.ConditionPlatformReady)
 		g.Expect(c.Message).To(ContainSubstring(`spec.platform.modules: there is no module "weather"`))
 	}, timeout, interval).Should(Succeed())
+}
+
+// The benchmark's floor creates Blueprint's objects; they must be exactly what the
+// operator makes.
+func TestBlueprintIsWhatTheOperatorMakes(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("blueprint")
+	createRegion(t, platformRegion(name))
+	g.Eventually(func(g Gomega) {
+		c := condition(getRegion(g, name), controllers.ConditionPlatformReady)
+		g.Expect(c.Reason).To(Equal(controllers.ReasonProgressing))
+	}, timeout, interval).Should(Succeed())
+	objs, err := controllers.Blueprint(getRegion(g, name), pgsql.ServerConfig{}, func(string) string { return "x" })
+	g.Expect(err).NotTo(HaveOccurred())
+	var want []string
+	for _, o := range objs {
+		data, err := json.Marshal(o)
+		g.Expect(err).NotTo(HaveOccurred())
+		var m struct {
+			Kind     string                           `json:"kind"`
+			Metadata struct{ Namespace, Name string } `json:"metadata"`
+		}
+		g.Expect(json.Unmarshal(data, &m)).To(Succeed())
+		want = append(want, m.Kind+" "+m.Metadata.Namespace+"/"+m.Metadata.Name)
+	}
+	var got []string
+	sel := client.MatchingLabels{naming.LabelRegion: name}
+	lists := map[string]client.ObjectList{
+		"Namespace": &corev1.NamespaceList{}, "ConfigMap": &corev1.ConfigMapList{}, "Secret": &corev1.SecretList{},
+		"ResourceQuota": &corev1.ResourceQuotaList{}, "LimitRange": &corev1.LimitRangeList{}, "Service": &corev1.ServiceList{},
+		"RoleBinding": &rbacv1.RoleBindingList{}, "NetworkPolicy": &networkingv1.NetworkPolicyList{}, "Deployment": &appsv1.DeploymentList{},
+	}
+	for kind, list := range lists {
+		g.Expect(k8s.List(ctx, list, sel)).To(Succeed())
+		items, err := meta.ExtractList(list)
+		g.Expect(err).NotTo(HaveOccurred())
+		for _, it := range items {
+			o := it.(client.Object)
+			got = append(got, kind+" "+o.GetNamespace()+"/"+o.GetName())
+		}
+	}
+	g.Expect(got).To(ConsistOf(want))
 }

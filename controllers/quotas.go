@@ -75,21 +75,27 @@ func (r *RegionReconciler) reconcileQuotas(ctx context.Context, s *scope) {
 		if len(hard) == 0 {
 			err = r.deleteOwned(ctx, region.Name, "ResourceQuota", quota)
 		} else {
-			err = r.apply(ctx, region.Name, "ResourceQuota", quota,
-				corev1ac.ResourceQuota(naming.ResourceQuota, ns).WithLabels(labels).
-					WithSpec(corev1ac.ResourceQuotaSpec().WithHard(hard)))
+			err = r.apply(ctx, region.Name, "ResourceQuota", quota, quotaConfig(ns, labels, hard))
 		}
 		if err != nil {
 			s.fail(ConditionAccessReady, t.Name, err)
 		}
 		limits := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: naming.LimitRange}}
-		if err := r.apply(ctx, region.Name, "LimitRange", limits,
-			corev1ac.LimitRange(naming.LimitRange, ns).WithLabels(labels).
-				WithSpec(corev1ac.LimitRangeSpec().WithLimits(corev1ac.LimitRangeItem().
-					WithType(corev1.LimitTypeContainer).
-					WithDefaultRequest(defaultRequest).
-					WithDefault(defaultLimit)))); err != nil {
+		if err := r.apply(ctx, region.Name, "LimitRange", limits, limitRangeConfig(ns, labels)); err != nil {
 			s.fail(ConditionAccessReady, t.Name, err)
 		}
 	}
+}
+
+func quotaConfig(ns string, labels map[string]string, hard corev1.ResourceList) *corev1ac.ResourceQuotaApplyConfiguration {
+	return corev1ac.ResourceQuota(naming.ResourceQuota, ns).WithLabels(labels).
+		WithSpec(corev1ac.ResourceQuotaSpec().WithHard(hard))
+}
+
+func limitRangeConfig(ns string, labels map[string]string) *corev1ac.LimitRangeApplyConfiguration {
+	return corev1ac.LimitRange(naming.LimitRange, ns).WithLabels(labels).
+		WithSpec(corev1ac.LimitRangeSpec().WithLimits(corev1ac.LimitRangeItem().
+			WithType(corev1.LimitTypeContainer).
+			WithDefaultRequest(defaultRequest).
+			WithDefault(defaultLimit)))
 }
