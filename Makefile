@@ -95,3 +95,10 @@ undeploy: ## Remove the operator installed by deploy.
 
 $(CONTROLLER_GEN):
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+
+##@ Benchmark
+
+BENCH_FLAGS ?=
+.PHONY: bench
+bench: manifests envtest ## Province-scale benchmark against the floor (flags: BENCH_FLAGS="-counties 100 -townships 15 -branches 20").
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./cmd/bench $(BENCH_FLAGS)

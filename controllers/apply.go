@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -58,15 +60,44 @@ func (r *RegionReconciler) apply(ctx context.Context, region, kind string, curre
 	if _, err := r.claim(ctx, region, kind, current); err != nil {
 		return err
 	}
-	return r.write(ctx, kind, client.ObjectKeyFromObject(current), ac)
+	return r.write(ctx, kind, current, ac)
 }
 
-// write applies ac without looking first; callers have claimed the object.
-func (r *RegionReconciler) write(ctx context.Context, kind string, key client.ObjectKey, ac runtime.ApplyConfiguration) error {
+// write applies ac to the object current names, unless the operator applied exactly ac
+// to exactly the version current holds: then nobody changed the object since and the
+// apply would change nothing, so no request is sent. Callers have claimed the object.
+func (r *RegionReconciler) write(ctx context.Context, kind string, current client.Object, ac runtime.ApplyConfiguration) error {
+	key := kind + " " + client.ObjectKeyFromObject(current).String()
+	desired, err := json.Marshal(ac)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(desired)
+	if m, ok := r.applied.Load(key); ok {
+		if m := m.(appliedMemo); m.sum == sum && m.resourceVersion != "" && m.resourceVersion == current.GetResourceVersion() {
+			return nil
+		}
+	}
 	if err := r.Apply(ctx, ac, client.FieldOwner(naming.FieldManager), client.ForceOwnership); err != nil {
-		return fmt.Errorf("applying %s %s: %w", kind, key, err)
+		r.applied.Delete(key)
+		return fmt.Errorf("applying %s %s: %w", kind, client.ObjectKeyFromObject(current), err)
+	}
+	// The apply wrote the server's answer into ac: remember the version it made.
+	var answer struct {
+		Metadata struct {
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+	}
+	if data, err := json.Marshal(ac); err == nil && json.Unmarshal(data, &answer) == nil {
+		r.applied.Store(key, appliedMemo{sum: sum, resourceVersion: answer.Metadata.ResourceVersion})
 	}
 	return nil
+}
+
+// appliedMemo is what the operator last applied to an object and the version that made.
+type appliedMemo struct {
+	sum             [32]byte
+	resourceVersion string
 }
 
 // deleteOwned deletes the object named by obj if it exists and is this Region's.

@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -133,6 +135,19 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 		db.Reset[c.role] = fresh
 	}
 
+	// A database found complete for this very spec a short while ago is not checked
+	// again on every event; drift made by hand is put back at the next recheck.
+	sum, reset := dbFingerprint(db)
+	if m, ok := r.databases.Load(rg.UID); ok && !reset && token == "" {
+		if m := m.(databaseMemo); m.sum == sum && time.Since(m.checked) < databaseRecheck {
+			s.retained = append(s.retained, m.retained...)
+			for _, t := range db.Townships {
+				s.townshipDB[t.Name] = [2]string{t.Schema, t.Role}
+			}
+			return
+		}
+	}
+	r.databases.Delete(rg.UID)
 	dbctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 	defer cancel()
 	res, err := pgsql.EnsureRegion(dbctx, pool, db)
@@ -160,6 +175,36 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 	for _, t := range db.Townships {
 		s.townshipDB[t.Name] = [2]string{t.Schema, t.Role}
 	}
+	if len(res.Conflicts) == 0 {
+		var retained []platformv1.RetainedObject
+		for _, o := range s.retained {
+			if o.Kind == "Schema" || o.Kind == "Role" {
+				retained = append(retained, o)
+			}
+		}
+		r.databases.Store(rg.UID, databaseMemo{sum: sum, checked: time.Now(), retained: retained})
+	}
+}
+
+// databaseRecheck is how long a database found complete is trusted without looking.
+const databaseRecheck = 5 * time.Minute
+
+// databaseMemo is the last database state found complete for a Region.
+type databaseMemo struct {
+	sum      [32]byte
+	checked  time.Time
+	retained []platformv1.RetainedObject
+}
+
+// dbFingerprint identifies what a Region asks of its database; reset says whether a
+// password must be set now, which always needs the server.
+func dbFingerprint(db *pgsql.RegionDB) ([32]byte, bool) {
+	reset := false
+	for _, v := range db.Reset {
+		reset = reset || v
+	}
+	data, _ := json.Marshal(db)
+	return sha256.Sum256(data), reset
 }
 
 // pool returns the connection pool of a DatabaseServer.
@@ -222,6 +267,7 @@ func credentialSecret(region string, c credential, cfg pgsql.ServerConfig, datab
 
 // retireDatabase carries out the Region's deletion policy on its database.
 func (r *RegionReconciler) retireDatabase(ctx context.Context, rg *platformv1.Region) error {
+	r.databases.Delete(rg.UID)
 	if rg.Spec.Database == nil || rg.Status.Database == nil || !rg.Status.Database.Provisioned {
 		return nil // nothing was ever made on the server
 	}

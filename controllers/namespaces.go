@@ -111,8 +111,8 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 			return fmt.Errorf("namespace %s is being deleted; it is made again once it is gone", current.Name)
 		}
 	}
-	if err := r.Apply(ctx, ac, client.FieldOwner(naming.FieldManager), client.ForceOwnership); err != nil {
-		return fmt.Errorf("applying Namespace %s: %w", current.Name, err)
+	if err := r.write(ctx, "Namespace", current, ac); err != nil {
+		return err
 	}
 	if !exists {
 		r.event(s.region, corev1.EventTypeNormal, "Created", "Create", "created namespace %s", current.Name)

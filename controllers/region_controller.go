@@ -61,6 +61,10 @@ type RegionReconciler struct {
 	rotated sync.Map
 	// renders keeps the last platform render of each Region.
 	renders renderCache
+	// applied remembers, by object, what was last applied and the version it made.
+	applied sync.Map
+	// databases remembers, by Region UID, the last database state found complete.
+	databases sync.Map
 }
 
 // retryLimiter backs off a failing object from half a second up to thirty seconds, so a

@@ -6,7 +6,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
@@ -82,5 +81,5 @@ func (r *RegionReconciler) applyRoleBinding(ctx context.Context, region string, 
 			return err
 		}
 	}
-	return r.write(ctx, "RoleBinding", client.ObjectKeyFromObject(current), ac)
+	return r.write(ctx, "RoleBinding", current, ac)
 }
