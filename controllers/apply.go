@@ -73,10 +73,8 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 		return err
 	}
 	sum := sha256.Sum256(desired)
-	if m, ok := r.applied.Load(key); ok {
-		if m := m.(appliedMemo); m.sum == sum && m.resourceVersion != "" && m.resourceVersion == current.GetResourceVersion() {
-			return nil
-		}
+	if m, ok := r.applied.Load(key); ok && m.(appliedMemo).sum == sum && r.wroteVersion(kind, current) {
+		return nil
 	}
 	if err := r.Apply(ctx, ac, client.FieldOwner(naming.FieldManager), client.ForceOwnership); err != nil {
 		r.applied.Delete(key)
@@ -117,4 +115,10 @@ func (r *RegionReconciler) deleteOwned(ctx context.Context, region, kind string,
 		return fmt.Errorf("deleting %s %s: %w", kind, key, err)
 	}
 	return nil
+}
+
+// wroteVersion says whether obj is exactly the version the operator's last apply made.
+func (r *RegionReconciler) wroteVersion(kind string, obj client.Object) bool {
+	m, ok := r.applied.Load(kind + " " + client.ObjectKeyFromObject(obj).String())
+	return ok && obj.GetResourceVersion() != "" && m.(appliedMemo).resourceVersion == obj.GetResourceVersion()
 }

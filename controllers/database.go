@@ -224,10 +224,16 @@ func (r *RegionReconciler) pool(ctx context.Context, server string) (*pgsql.Pool
 // when there is no Secret yet or a rotation is asked for.
 func (r *RegionReconciler) password(ctx context.Context, c credential, rotate bool) (string, bool, error) {
 	if !rotate {
-		// Read past the cache: a Secret written moments ago must not be read stale, or
-		// an old password would be written back over the one the role now has.
+		// The cached Secret is used only when it is the very version the operator
+		// wrote; otherwise read past the cache: a Secret written moments ago must not be
+		// read stale, or an old password would be written back over the role's.
+		key := client.ObjectKey{Namespace: c.namespace, Name: c.secret}
 		secret := &corev1.Secret{}
-		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.namespace, Name: c.secret}, secret)
+		err := r.Get(ctx, key, secret)
+		if err != nil || !r.wroteVersion("Secret", secret) {
+			secret = &corev1.Secret{}
+			err = r.APIReader.Get(ctx, key, secret)
+		}
 		if err == nil && len(secret.Data["password"]) > 0 && string(secret.Data["user"]) == c.role {
 			return string(secret.Data["password"]), false, nil
 		}
