@@ -13,17 +13,15 @@ import (
 )
 
 // Per-container defaults of a township namespace, so that pods which name no resources
-// are still admitted under the namespace's quota.
-var (
-	defaultRequest = corev1.ResourceList{
-		corev1.ResourceCPU:    resource.MustParse("100m"),
-		corev1.ResourceMemory: resource.MustParse("128Mi"),
-	}
-	defaultLimit = corev1.ResourceList{
-		corev1.ResourceCPU:    resource.MustParse("500m"),
-		corev1.ResourceMemory: resource.MustParse("512Mi"),
-	}
-)
+// are still admitted under the namespace's quota. Each call makes new lists: an apply
+// writes the server's answer into them, so they must not be shared.
+func defaultRequest() corev1.ResourceList {
+	return corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")}
+}
+
+func defaultLimit() corev1.ResourceList {
+	return corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("512Mi")}
+}
 
 // effectiveQuota is the township's override, field by field, over the Region's defaults.
 func effectiveQuota(defaults platformv1.Quota, override *platformv1.Quota) platformv1.Quota {
@@ -96,6 +94,6 @@ func limitRangeConfig(ns string, labels map[string]string) *corev1ac.LimitRangeA
 	return corev1ac.LimitRange(naming.LimitRange, ns).WithLabels(labels).
 		WithSpec(corev1ac.LimitRangeSpec().WithLimits(corev1ac.LimitRangeItem().
 			WithType(corev1.LimitTypeContainer).
-			WithDefaultRequest(defaultRequest).
-			WithDefault(defaultLimit)))
+			WithDefaultRequest(defaultRequest()).
+			WithDefault(defaultLimit())))
 }
