@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -21,6 +22,11 @@ import (
 func (r *RegionReconciler) claim(ctx context.Context, region, kind string, obj client.Object) (exists bool, err error) {
 	key := client.ObjectKeyFromObject(obj)
 	err = r.Get(ctx, key, obj)
+	if apierrors.IsNotFound(err) && r.freshNamespace(key.Namespace) {
+		// The operator made this namespace moments ago, so nobody else has had the
+		// time to put an object of this name into it: no need to ask the API server.
+		return false, nil
+	}
 	if apierrors.IsNotFound(err) {
 		err = r.APIReader.Get(ctx, key, obj)
 		if apierrors.IsNotFound(err) {
@@ -121,4 +127,22 @@ func (r *RegionReconciler) deleteOwned(ctx context.Context, region, kind string,
 func (r *RegionReconciler) wroteVersion(kind string, obj client.Object) bool {
 	m, ok := r.applied.Load(kind + " " + client.ObjectKeyFromObject(obj).String())
 	return ok && obj.GetResourceVersion() != "" && m.(appliedMemo).resourceVersion == obj.GetResourceVersion()
+}
+
+// freshWindow is how long after creating a namespace the operator takes it to hold only
+// what the operator put there.
+const freshWindow = 30 * time.Second
+
+func (r *RegionReconciler) freshNamespace(ns string) bool {
+	if ns == "" {
+		return false
+	}
+	t, ok := r.fresh.Load(ns)
+	if ok && time.Since(t.(time.Time)) < freshWindow {
+		return true
+	}
+	if ok {
+		r.fresh.Delete(ns)
+	}
+	return false
 }

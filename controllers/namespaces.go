@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -75,6 +76,9 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) er
 		s.namespaceOK[t.Name] = true
 	}
 
+	if len(s.created) > 0 {
+		r.event(region, corev1.EventTypeNormal, "Created", "Create", "created namespace %s", strings.Join(s.created, ", "))
+	}
 	gone, err := r.townshipNamespaces(ctx, region.Name)
 	if err != nil {
 		s.fail(ConditionNamespacesReady, "", err)
@@ -115,7 +119,8 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 		return err
 	}
 	if !exists {
-		r.event(s.region, corev1.EventTypeNormal, "Created", "Create", "created namespace %s", current.Name)
+		s.created = append(s.created, current.Name)
+		r.fresh.Store(current.Name, time.Now())
 	}
 	return nil
 }

@@ -65,6 +65,8 @@ type RegionReconciler struct {
 	applied sync.Map
 	// databases remembers, by Region UID, the last database state found complete.
 	databases sync.Map
+	// fresh remembers the namespaces the operator created, and when.
+	fresh sync.Map
 }
 
 // retryLimiter backs off a failing object from half a second up to thirty seconds, so a
@@ -249,7 +251,9 @@ func CacheOptions() cache.Options {
 	for _, obj := range childTypes() {
 		byObject[obj] = cache.ByObject{Label: sel}
 	}
-	return cache.Options{ByObject: byObject}
+	// managedFields are most of a small object's size and the operator reads them only
+	// from objects outside its cache.
+	return cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
 }
 
 // SetupWithManager registers the reconciler; a change to any child is mapped back to

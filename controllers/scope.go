@@ -77,6 +77,8 @@ type scope struct {
 	townshipDB map[string][2]string
 	// platform is what the platform layer applied.
 	platform *platformv1.PlatformStatus
+	// created are the namespaces this reconcile created.
+	created []string
 	// waiting holds, by layer, what a layer without errors still waits for.
 	waiting map[string]string
 }
