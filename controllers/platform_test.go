@@ -19,6 +19,7 @@ import (
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/controllers"
+	"github.com/jiceng-io/region-operator/internal/localenv"
 	"github.com/jiceng-io/region-operator/internal/naming"
 	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
@@ -39,13 +40,7 @@ func markAvailable(g Gomega, region string) {
 	var list appsv1.DeploymentList
 	g.Expect(k8s.List(ctx, &list, client.MatchingLabels{naming.LabelRegion: region})).To(Succeed())
 	for i := range list.Items {
-		d := &list.Items[i]
-		n := *d.Spec.Replicas
-		d.Status = appsv1.DeploymentStatus{
-			ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n,
-			Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}},
-		}
-		g.Expect(k8s.Status().Update(ctx, d)).To(Succeed())
+		g.Expect(localenv.RollOut(ctx, k8s, &list.Items[i])).To(Succeed())
 	}
 }
 

@@ -141,16 +141,7 @@ func getRegion(g Gomega, name string) *platformv1.Region {
 // waitReady waits until the Region's Ready condition is True for its current generation.
 func waitReady(t *testing.T, name string) *platformv1.Region {
 	t.Helper()
-	g := NewWithT(t)
-	var rg *platformv1.Region
-	g.Eventually(func(g Gomega) {
-		rg = getRegion(g, name)
-		g.Expect(rg.Status.ObservedGeneration).To(Equal(rg.Generation))
-		c := meta.FindStatusCondition(rg.Status.Conditions, controllers.ConditionReady)
-		g.Expect(c).NotTo(BeNil())
-		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
-	}, timeout, interval).Should(Succeed())
-	return rg
+	return waitReadyWithin(t, name, timeout)
 }
 
 func condition(rg *platformv1.Region, t string) metav1.Condition {
@@ -206,24 +197,7 @@ func reconcileRequest(name string) ctrl.Request {
 // registerServer makes a DatabaseServer for the test PostgreSQL, with the administrator's
 // login in a Secret.
 func registerServer(name, password string, maxConns int32) error {
-	ctx := context.Background()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "db-admin"}}
-	if err := k8s.Create(ctx, ns); client.IgnoreAlreadyExists(err) != nil {
-		return err
-	}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "db-admin", Name: name},
-		StringData: map[string]string{"username": pgAdmin, "password": password}}
-	if err := k8s.Create(ctx, secret); err != nil {
-		return err
-	}
-	return k8s.Create(ctx, &platformv1.DatabaseServer{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: platformv1.DatabaseServerSpec{
-			Host: pg.Host, Port: int32(pg.Port), SSLMode: "disable",
-			AdminSecretRef: platformv1.SecretKeyReference{Namespace: "db-admin", Name: name},
-			MaxConnections: maxConns,
-		},
-	})
+	return localenv.RegisterServer(context.Background(), k8s, pg, name, "db-admin", pgAdmin, password, maxConns)
 }
 
 func metaCondition(conds []metav1.Condition, t string) metav1.Condition {

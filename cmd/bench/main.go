@@ -191,6 +191,31 @@ func parallel(n, workers int, fn func(i int) error) error {
 	return first
 }
 
+// The login the operator and the floor provision with: CREATEDB and CREATEROLE only.
+const (
+	benchAdmin    = "bench_admin"
+	benchPassword = "bench-Pa55"
+)
+
+// startPlane starts a control plane and a PostgreSQL with the provisioning login.
+func startPlane() (*localenv.Env, *localpg.Server, func(), error) {
+	env, err := localenv.Start()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pg, err := localpg.Start()
+	if err != nil {
+		_ = env.Stop()
+		return nil, nil, nil, err
+	}
+	stop := func() { pg.Remove(); _ = env.Stop() }
+	if err := pg.CreateAdmin(context.Background(), benchAdmin, benchPassword); err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	return env, pg, stop, nil
+}
+
 // fixedPassword gives every role the same password in the floor: the floor measures the
 // statements, not password generation.
 func fixedPassword(string) string { return "floor-password-0123456789abcdef" }
@@ -199,21 +224,13 @@ func fixedPassword(string) string { return "floor-password-0123456789abcdef" }
 // pool, both at full parallelism.
 func floor(o options, res *Result) error {
 	logf("floor: starting a control plane and PostgreSQL")
-	env, err := localenv.Start()
+	env, pg, stop, err := startPlane()
 	if err != nil {
 		return err
 	}
-	defer env.Stop()
-	pg, err := localpg.Start()
-	if err != nil {
-		return err
-	}
-	defer pg.Remove()
+	defer stop()
 	ctx := context.Background()
-	if err := pg.CreateAdmin(ctx, "bench_admin", "bench-Pa55"); err != nil {
-		return err
-	}
-	cfg := pgsql.ServerConfig{Host: pg.Host, Port: pg.Port, User: "bench_admin", Password: "bench-Pa55", SSLMode: "disable", MaxConns: o.maxConns}
+	cfg := pgsql.ServerConfig{Host: pg.Host, Port: pg.Port, User: benchAdmin, Password: benchPassword, SSLMode: "disable", MaxConns: o.maxConns}
 	regions := province(o, "bench-pg")
 	var namespaces, rest []kruntime.ApplyConfiguration
 	for _, rg := range regions {
@@ -289,36 +306,18 @@ func fast(cfg *rest.Config, workers int) *rest.Config {
 
 func operator(o options, res *Result) error {
 	logf("operator: starting a fresh control plane and PostgreSQL")
-	env, err := localenv.Start()
+	env, pg, stop, err := startPlane()
 	if err != nil {
 		return err
 	}
-	defer env.Stop()
-	pg, err := localpg.Start()
-	if err != nil {
-		return err
-	}
-	defer pg.Remove()
+	defer stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := pg.CreateAdmin(ctx, "bench_admin", "bench-Pa55"); err != nil {
-		return err
-	}
 	c, err := client.NewWithWatch(fast(env.Config, o.workers), client.Options{Scheme: controllers.NewScheme()})
 	if err != nil {
 		return err
 	}
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench-system"}}); err != nil {
-		return err
-	}
-	if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "bench-system", Name: "pg"},
-		StringData: map[string]string{"username": "bench_admin", "password": "bench-Pa55"}}); err != nil {
-		return err
-	}
-	if err := c.Create(ctx, &platformv1.DatabaseServer{ObjectMeta: metav1.ObjectMeta{Name: "bench-pg"}, Spec: platformv1.DatabaseServerSpec{
-		Host: pg.Host, Port: int32(pg.Port), SSLMode: "disable", MaxConnections: int32(o.maxConns),
-		AdminSecretRef: platformv1.SecretKeyReference{Namespace: "bench-system", Name: "pg"},
-	}}); err != nil {
+	if err := localenv.RegisterServer(ctx, c, pg, "bench-pg", "bench-system", benchAdmin, benchPassword, int32(o.maxConns)); err != nil {
 		return err
 	}
 
@@ -381,24 +380,33 @@ func operator(o options, res *Result) error {
 	}); err != nil {
 		return err
 	}
+	// A watch, not repeated lists: listing a province's Regions every moment would load
+	// the API server more than the operator does.
 	readyAt := map[string]time.Time{}
-	deadline := start.Add(o.timeout)
+	wctx, wcancel := context.WithTimeout(ctx, o.timeout)
+	defer wcancel()
 	for len(readyAt) < len(regions) {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d Regions Ready after %s", len(readyAt), len(regions), o.timeout)
-		}
-		var list platformv1.RegionList
-		if err := c.List(ctx, &list); err != nil {
+		w, err := c.Watch(wctx, &platformv1.RegionList{})
+		if err != nil {
 			return err
 		}
-		now := time.Now()
-		for _, rg := range list.Items {
+		for ev := range w.ResultChan() {
+			rg, ok := ev.Object.(*platformv1.Region)
+			if !ok {
+				continue
+			}
 			if _, seen := readyAt[rg.Name]; !seen && rg.Status.ObservedGeneration == rg.Generation &&
 				meta.IsStatusConditionTrue(rg.Status.Conditions, controllers.ConditionReady) {
-				readyAt[rg.Name] = now
+				readyAt[rg.Name] = time.Now()
+				if len(readyAt) == len(regions) {
+					break
+				}
 			}
 		}
-		time.Sleep(250 * time.Millisecond)
+		w.Stop()
+		if wctx.Err() != nil {
+			return fmt.Errorf("%d of %d Regions Ready after %s", len(readyAt), len(regions), o.timeout)
+		}
 	}
 	res.OperatorSeconds = time.Since(start).Seconds()
 	res.Ratio = res.OperatorSeconds / res.FloorSeconds
@@ -468,16 +476,9 @@ func rollOut(ctx context.Context, c client.WithWatch) {
 			continue
 		}
 		for ev := range w.ResultChan() {
-			d, ok := ev.Object.(*appsv1.Deployment)
-			if !ok || d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas == *d.Spec.Replicas {
-				continue
+			if d, ok := ev.Object.(*appsv1.Deployment); ok && !localenv.RolledOut(d) {
+				_ = localenv.RollOut(ctx, c, d)
 			}
-			n := *d.Spec.Replicas
-			d.Status = appsv1.DeploymentStatus{
-				ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n,
-				Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}},
-			}
-			_ = c.Status().Update(ctx, d)
 		}
 	}
 }
@@ -530,7 +531,7 @@ func watchConnections(ctx context.Context, pg *localpg.Server, peak *atomic.Int6
 	defer conn.Close(context.Background())
 	for ctx.Err() == nil {
 		var n int64
-		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE usename = 'bench_admin'`).Scan(&n); err == nil && n > peak.Load() {
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE usename = $1`, benchAdmin).Scan(&n); err == nil && n > peak.Load() {
 			peak.Store(n)
 		}
 		time.Sleep(20 * time.Millisecond)

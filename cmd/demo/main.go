@@ -146,24 +146,18 @@ func run(samplePath string, wait time.Duration) error {
 
 const serverName = "provincial-pg"
 
-// markRolledOut sets the status of the Region's Deployments the way the deployment
-// controller does once their pods are available.
+// markRolledOut reports the Region's Deployments rolled out, as the deployment
+// controller would once their pods are up.
 func markRolledOut(ctx context.Context, c client.Client, region string) error {
 	var list appsv1.DeploymentList
 	if err := c.List(ctx, &list, client.MatchingLabels{naming.LabelRegion: region}); err != nil {
 		return err
 	}
 	for i := range list.Items {
-		d := &list.Items[i]
-		if d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas == *d.Spec.Replicas {
+		if localenv.RolledOut(&list.Items[i]) {
 			continue
 		}
-		n := *d.Spec.Replicas
-		d.Status = appsv1.DeploymentStatus{
-			ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n,
-			Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"}},
-		}
-		if err := c.Status().Update(ctx, d); client.IgnoreNotFound(err) != nil && !apierrors.IsConflict(err) {
+		if err := localenv.RollOut(ctx, c, &list.Items[i]); client.IgnoreNotFound(err) != nil && !apierrors.IsConflict(err) {
 			return err
 		}
 	}
@@ -177,23 +171,7 @@ func registerServer(ctx context.Context, c client.Client, pg *localpg.Server) er
 	if err := pg.CreateAdmin(ctx, "region_operator", password); err != nil {
 		return err
 	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "region-operator-system"}}
-	if err := c.Create(ctx, ns); err != nil {
-		return err
-	}
-	if err := c.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: serverName + "-admin"},
-		StringData: map[string]string{"username": "region_operator", "password": password},
-	}); err != nil {
-		return err
-	}
-	return c.Create(ctx, &platformv1.DatabaseServer{
-		ObjectMeta: metav1.ObjectMeta{Name: serverName},
-		Spec: platformv1.DatabaseServerSpec{
-			Host: pg.Host, Port: int32(pg.Port), SSLMode: "disable", MaxConnections: 4,
-			AdminSecretRef: platformv1.SecretKeyReference{Namespace: ns.Name, Name: serverName + "-admin"},
-		},
-	})
+	return localenv.RegisterServer(ctx, c, pg, serverName, "region-operator-system", "region_operator", password, 4)
 }
 
 // queryAsTownship logs in with the first township's own Secret and shows what row-level

@@ -236,13 +236,7 @@ func TestOperatorNeedsNoMoreThanItsClusterRole(t *testing.T) {
 	defer op.Stop()
 
 	g.Expect(pg.CreateAdmin(ctx, "rbac_admin", "rbac-Pa55")).To(Succeed())
-	g.Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "pg-admins"}})).To(Succeed())
-	g.Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "pg-admins", Name: "pg"},
-		StringData: map[string]string{"username": "rbac_admin", "password": "rbac-Pa55"}})).To(Succeed())
-	g.Expect(k8s.Create(ctx, &platformv1.DatabaseServer{ObjectMeta: metav1.ObjectMeta{Name: "pg"}, Spec: platformv1.DatabaseServerSpec{
-		Host: pg.Host, Port: int32(pg.Port), SSLMode: "disable",
-		AdminSecretRef: platformv1.SecretKeyReference{Namespace: "pg-admins", Name: "pg"},
-	}})).To(Succeed())
+	g.Expect(localenv.RegisterServer(ctx, k8s, pg, "pg", "pg-admins", "rbac_admin", "rbac-Pa55", 4)).To(Succeed())
 	rg := &platformv1.Region{
 		ObjectMeta: metav1.ObjectMeta{Name: "dehua"},
 		Spec: platformv1.RegionSpec{
