@@ -97,14 +97,38 @@ func Render(rg *platformv1.Region) ([]*unstructured.Unstructured, error) {
 		return nil, err
 	}
 	var out []*unstructured.Unstructured
+	var township []*unstructured.Unstructured // the first township's render
 	for _, t := range targets {
+		if t.Township != "" && township != nil {
+			// Townships differ only in namespace and label (patches cannot select a
+			// namespace), so the first township's render serves for the rest.
+			out = append(out, retarget(township, rg.Name, t)...)
+			continue
+		}
 		objs, err := RenderTarget(rg, t)
 		if err != nil {
 			return nil, err
 		}
+		if t.Township != "" {
+			township = objs
+		}
 		out = append(out, objs...)
 	}
 	return out, nil
+}
+
+// retarget copies one township's rendered objects into another township's namespace.
+func retarget(objs []*unstructured.Unstructured, region string, t Target) []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, len(objs))
+	for i, o := range objs {
+		c := o.DeepCopy()
+		c.SetNamespace(t.Namespace)
+		labels := c.GetLabels()
+		labels[naming.LabelTownship] = t.Township
+		c.SetLabels(labels)
+		out[i] = c
+	}
+	return out
 }
 
 // RenderTarget renders the modules of one namespace.

@@ -180,3 +180,39 @@ func TestRenderedPodsAreRestricted(t *testing.T) {
 		t.Errorf("%d Deployments, want 5", deployments)
 	}
 }
+
+// Rendering every township at once gives what rendering each on its own gives.
+func TestRenderManyTownshipsEqualsRenderingEach(t *testing.T) {
+	p := defaults()
+	p.Patches = []platformv1.PlatformPatch{{Target: &platformv1.PatchTarget{Kind: "Deployment", Name: "services"},
+		Patch: `[{"op": "add", "path": "/spec/template/metadata/annotations", "value": {"a": "b"}}]`}}
+	rg := region(p)
+	rg.Spec.Townships = append(rg.Spec.Townships,
+		platformv1.Township{Name: "hutou", DisplayName: "湖头镇", Code: "350524102"},
+		platformv1.Township{Name: "guanqiao", DisplayName: "官桥镇", Code: "350524103"})
+	all, err := Render(rg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, _ := Targets(rg)
+	var each []string
+	for _, tg := range targets {
+		objs, err := RenderTarget(rg, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			y, _ := yaml.Marshal(o.Object)
+			each = append(each, string(y))
+		}
+	}
+	if len(all) != len(each) {
+		t.Fatalf("%d objects, want %d", len(all), len(each))
+	}
+	for i, o := range all {
+		y, _ := yaml.Marshal(o.Object)
+		if string(y) != each[i] {
+			t.Errorf("object %d differs:\n%s\nwant\n%s", i, y, each[i])
+		}
+	}
+}
