@@ -129,19 +129,27 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 // reconcileNormal runs the phases in order. Each runs even when an earlier one failed
 // for some townships: a phase skips only what has no namespace to go into.
 func (r *RegionReconciler) reconcileNormal(ctx context.Context, s *scope) {
-	phases := []struct {
+	timed("namespaces", func() { _ = r.reconcileNamespaces(ctx, s) })
+	// The database goes its own way beside the Kubernetes layers: it waits on another
+	// server, and neither needs the other's result. The platform's pods take the
+	// database Secrets as optional and pick them up when they come.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		timed("database", func() { r.reconcileDatabase(ctx, s) })
+	}()
+	for _, p := range []struct {
 		name string
 		run  func(context.Context, *scope)
 	}{
-		{"namespaces", func(ctx context.Context, s *scope) { _ = r.reconcileNamespaces(ctx, s) }},
 		{"access", r.reconcileAccess},
-		{"database", r.reconcileDatabase},
 		{"directory", r.reconcileDirectory},
 		{"platform", r.reconcilePlatform},
-	}
-	for _, p := range phases {
+	} {
 		timed(p.name, func() { p.run(ctx, s) })
 	}
+	wg.Wait()
 	r.reportNew(s)
 }
 

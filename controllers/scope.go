@@ -3,6 +3,7 @@ package controllers
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/internal/naming"
@@ -58,6 +59,7 @@ func isConflict(err error) bool {
 // phase found, so that status is computed once at the end.
 type scope struct {
 	region *platformv1.Region
+	mu     sync.Mutex
 
 	// layerErrs holds the errors of each layer by condition type.
 	layerErrs map[string][]error
@@ -85,6 +87,8 @@ type scope struct {
 
 // wait records that a layer has done its part and waits for something to happen.
 func (s *scope) wait(layer, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.waiting == nil {
 		s.waiting = map[string]string{}
 	}
@@ -102,8 +106,11 @@ func newScope(region *platformv1.Region) *scope {
 	}
 }
 
-// fail records an error of a layer, and of a township when it concerns one.
+// fail records an error of a layer, and of a township when it concerns one. Phases that
+// run side by side call it, hence the lock.
 func (s *scope) fail(layer, township string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.layerErrs[layer] = append(s.layerErrs[layer], err)
 	if township != "" {
 		s.townshipErrs[township] = append(s.townshipErrs[township], err)
