@@ -316,11 +316,7 @@ func TestExistingDatabaseRoleIsAConflict(t *testing.T) {
 	sup := naming.SupervisorRole(name)
 	g.Expect(exec(su, `CREATE ROLE `+sup+` LOGIN PASSWORD 'theirs'`)).To(Succeed())
 	createRegion(t, dbRegion(name))
-	var rg *platformv1.Region
-	g.Eventually(func(g Gomega) {
-		rg = getRegion(g, name)
-		g.Expect(condition(rg, controllers.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
-	}, timeout, interval).Should(Succeed())
+	rg := waitStalled(t, name)
 	g.Expect(condition(rg, controllers.ConditionDatabaseReady).Message).To(ContainSubstring("role " + sup + " already exists and is not managed by this Region"))
 	conn, err := pg.Connect(ctx, sup, "theirs", "postgres")
 	g.Expect(err).NotTo(HaveOccurred(), "their role keeps its password")

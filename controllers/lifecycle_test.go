@@ -93,11 +93,7 @@ func TestExistingObjectsOfOthersAreConflictsLeftAlone(t *testing.T) {
 	g.Expect(k8s.Create(ctx, theirs)).To(Succeed())
 	createRegion(t, sampleRegion(name))
 
-	var rg *platformv1.Region
-	g.Eventually(func(g Gomega) {
-		rg = getRegion(g, name)
-		g.Expect(condition(rg, controllers.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
-	}, timeout, interval).Should(Succeed())
+	rg := waitStalled(t, name)
 	g.Expect(condition(rg, controllers.ConditionStalled).Message).To(ContainSubstring("Namespace " + name + "-hutou already exists and is not managed by this Region"))
 	g.Expect(condition(rg, controllers.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
 	g.Expect(condition(rg, controllers.ConditionReady).Reason).To(Equal(controllers.ReasonConflict))
@@ -131,11 +127,7 @@ func TestNamespaceOfAnotherRegionIsNotTakenOver(t *testing.T) {
 	waitReady(t, first.Name)
 	// ... which Region "<base>" would want for its township fengcheng.
 	createRegion(t, sampleRegion(base))
-	var rg *platformv1.Region
-	g.Eventually(func(g Gomega) {
-		rg = getRegion(g, base)
-		g.Expect(condition(rg, controllers.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
-	}, timeout, interval).Should(Succeed())
+	rg := waitStalled(t, base)
 	g.Expect(condition(rg, controllers.ConditionStalled).Message).To(ContainSubstring(
 		"Namespace " + base + "-fengcheng already exists and belongs to Region \"" + base + "-fengcheng\""))
 	ns := getNamespace(g, base+"-fengcheng")

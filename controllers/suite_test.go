@@ -224,3 +224,14 @@ func waitReadyWithin(t *testing.T, name string, d time.Duration) *platformv1.Reg
 	}, d, interval).Should(Succeed())
 	return rg
 }
+
+// waitStalled waits until the Region says it is stalled (a conflict a person must solve).
+func waitStalled(t *testing.T, name string) *platformv1.Region {
+	t.Helper()
+	var rg *platformv1.Region
+	NewWithT(t).Eventually(func(g Gomega) {
+		rg = getRegion(g, name)
+		g.Expect(condition(rg, controllers.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+	return rg
+}

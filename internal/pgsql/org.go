@@ -73,7 +73,7 @@ func SyncOrg(ctx context.Context, c *Conn, r *RegionDB) error {
 			k := branchKey{b.TownshipCode, b.Name}
 			currentBranches[k] = b
 			if _, ok := wantBranches[k]; !ok {
-				if _, gone := want[b.TownshipCode]; !gone {
+				if _, kept := want[b.TownshipCode]; !kept {
 					continue // removed with its township, by the cascade
 				}
 				if err := dml(ctx, tx, "removing branch "+b.Name, `DELETE FROM org.branch WHERE township_code = $1 AND name = $2`, b.TownshipCode, b.Name); err != nil {
