@@ -18,6 +18,7 @@ import (
 func main() {
 	var (
 		metricsAddr, probeAddr string
+		pprofAddr              string
 		leaderElect            bool
 		leaderNamespace        string
 		maxConcurrent          int
@@ -25,6 +26,7 @@ func main() {
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "address the metrics endpoint binds to; 0 disables it")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "address the health and readiness probes bind to")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "address Go's pprof endpoints bind to; empty disables them")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "elect a leader, so that only one replica reconciles at a time")
 	flag.StringVar(&leaderNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's own)")
 	flag.IntVar(&maxConcurrent, "max-concurrent-reconciles", 4, "how many Regions are reconciled at once")
@@ -42,6 +44,7 @@ func main() {
 		Cache:                   cacheOpts,
 		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
 		HealthProbeBindAddress:  probeAddr,
+		PprofBindAddress:        pprofAddr,
 		LeaderElection:          leaderElect,
 		LeaderElectionID:        "region-operator.platform.jiceng.io",
 		LeaderElectionNamespace: leaderNamespace,

@@ -51,6 +51,7 @@ type options struct {
 	workers, reconcilers, maxConns int
 	steady, resync, timeout        time.Duration
 	out                            string
+	profile                        bool
 }
 
 // Result is what one run measured.
@@ -93,6 +94,7 @@ func main() {
 	flag.DurationVar(&o.resync, "resync", time.Minute, "the operator's --sync-period, shorter than -steady so a full resync happens in it")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long to wait for every Region to become Ready")
 	flag.StringVar(&o.out, "out", "bin/bench", "directory for the JSON result")
+	flag.BoolVar(&o.profile, "profile", false, "also save the operator's CPU (first 30 s) and heap (at all-Ready) profiles to -out, for go tool pprof")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	if o.counties < 1 || o.counties > 1000 || o.townships < 1 || o.townships > 120 || o.branches < 0 || o.branches > 600 {
@@ -349,7 +351,12 @@ func operator(o options, res *Result) error {
 	if err != nil {
 		return err
 	}
+	pprofAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
 	cmd := exec.Command(bin, "--kubeconfig="+kcPath, "--metrics-bind-address="+metricsAddr, "--health-probe-bind-address="+probeAddr,
+		"--pprof-bind-address="+pprofAddr,
 		"--max-concurrent-reconciles="+strconv.Itoa(o.reconcilers), "--sync-period="+o.resync.String(), "--zap-log-level=error")
 	logFile, err := os.Create(filepath.Join(dir, "operator.log"))
 	if err != nil {
@@ -370,6 +377,15 @@ func operator(o options, res *Result) error {
 	go sample(ctx, "http://"+metricsAddr+"/metrics", &peakHeap)
 	go watchConnections(ctx, pg, &peakConns)
 
+	// The operator's start-up is not part of what is measured.
+	if err := waitReady(ctx, "http://"+probeAddr+"/readyz", time.Minute); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "operator.log"))
+		return fmt.Errorf("%w; the operator's log ends:\n%s", err, tail(string(log), 20))
+	}
+	if o.profile {
+		// A CPU profile of the first 30 seconds after the Regions are applied.
+		go fetch("http://"+pprofAddr+"/debug/pprof/profile?seconds=30", filepath.Join(o.out, "operator-cpu.pprof"))
+	}
 	regions := province(o, "bench-pg")
 	created := make([]time.Time, len(regions))
 	logf("operator: applying %d Regions", len(regions))
@@ -409,6 +425,9 @@ func operator(o options, res *Result) error {
 		}
 	}
 	res.OperatorSeconds = time.Since(start).Seconds()
+	if o.profile {
+		fetch("http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(o.out, "operator-heap.pprof"))
+	}
 	res.Ratio = res.OperatorSeconds / res.FloorSeconds
 	var lat []float64
 	for i, rg := range regions {
@@ -663,4 +682,43 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// fetch saves what url answers into file.
+func fetch(url, file string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		logf("profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_, _ = io.Copy(f, resp.Body)
+	logf("profile written to %s", file)
+}
+
+// waitReady waits until url answers 200.
+func waitReady(ctx context.Context, url string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("the operator was not ready at %s within %s", url, within)
 }
