@@ -137,11 +137,12 @@ func (r *RegionReconciler) reconcileDirectory(ctx context.Context, s *scope) {
 	}
 	dir := BuildDirectory(s.region)
 	r.writeDirectory(ctx, s, "", naming.HubNamespace(s.region.Name), dir)
-	for _, t := range s.region.Spec.Townships {
+	each(len(s.region.Spec.Townships), func(i int) {
+		t := s.region.Spec.Townships[i]
 		if s.namespaceOK[t.Name] {
 			r.writeDirectory(ctx, s, t.Name, naming.TownshipNamespace(s.region.Name, t.Name), townshipDirectory(dir, t.Name))
 		}
-	}
+	})
 }
 
 func (r *RegionReconciler) writeDirectory(ctx context.Context, s *scope, township, ns string, dir Directory) {

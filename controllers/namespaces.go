@@ -69,12 +69,15 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) er
 	for _, t := range region.Spec.Townships {
 		inSpec[t.Name] = true
 		s.nsTownship[naming.TownshipNamespace(region.Name, t.Name)] = t.Name
+	}
+	each(len(region.Spec.Townships), func(i int) {
+		t := region.Spec.Townships[i]
 		if err := r.applyNamespace(ctx, s, t.Code, townshipNamespace(region.Name, t.Name, t.Code)); err != nil {
 			s.fail(ConditionNamespacesReady, t.Name, err)
-			continue
+			return
 		}
-		s.namespaceOK[t.Name] = true
-	}
+		s.placed(t.Name)
+	})
 
 	if len(s.created) > 0 {
 		r.event(region, corev1.EventTypeNormal, "Created", "Create", "created namespace %s", strings.Join(s.created, ", "))
@@ -119,7 +122,9 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 		return err
 	}
 	if !exists {
+		s.mu.Lock()
 		s.created = append(s.created, current.Name)
+		s.mu.Unlock()
 		r.fresh.Store(current.Name, time.Now())
 	}
 	return nil

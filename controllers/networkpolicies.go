@@ -84,12 +84,13 @@ func (r *RegionReconciler) reconcileNetworkPolicies(ctx context.Context, s *scop
 	if s.namespaceOK[""] {
 		r.applyPolicies(ctx, s, "", hub, naming.RegionLabels(region.Name), townships, ingress)
 	}
-	for _, t := range region.Spec.Townships {
+	each(len(region.Spec.Townships), func(i int) {
+		t := region.Spec.Townships[i]
 		if s.namespaceOK[t.Name] {
 			r.applyPolicies(ctx, s, t.Name, naming.TownshipNamespace(region.Name, t.Name),
 				naming.TownshipLabels(region.Name, t.Name), []string{hub}, ingress)
 		}
-	}
+	})
 }
 
 func (r *RegionReconciler) applyPolicies(ctx context.Context, s *scope, township, namespace string, labels map[string]string, peers []string, ingress *metav1.LabelSelector) {

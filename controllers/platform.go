@@ -10,6 +10,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -90,32 +91,50 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 		s.platform = rg.Status.Platform
 		return
 	}
-	status := &platformv1.PlatformStatus{}
-	var pending []string
-	for _, obj := range objs {
+	// Each object is applied on its own; what it found is gathered afterwards.
+	type outcome struct {
+		placed     bool
+		deployment bool
+		pending    string
+	}
+	outcomes := make([]outcome, len(objs))
+	each(len(objs), func(i int) {
+		obj := objs[i]
 		township := obj.GetLabels()[naming.LabelTownship]
 		if !s.namespaceOK[township] {
-			continue
+			return
 		}
-		key := render.Key(obj)
-		status.Inventory = append(status.Inventory, key)
+		outcomes[i].placed = true
 		current, err := r.typedObject(obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
 		if err == nil {
 			err = r.apply(ctx, rg.Name, obj.GetKind(), current, client.ApplyConfigurationFromUnstructured(obj))
 		}
 		if err != nil {
 			s.fail(ConditionPlatformReady, township, err)
+			return
+		}
+		if d, ok := current.(*appsv1.Deployment); ok {
+			outcomes[i].deployment = true
+			if ok, why := deploymentAvailable(d); !ok {
+				outcomes[i].pending = fmt.Sprintf("%s/%s %s", obj.GetNamespace(), obj.GetName(), why)
+			}
+		}
+	})
+	status := &platformv1.PlatformStatus{}
+	var pending []string
+	for i, o := range outcomes {
+		if !o.placed {
 			continue
 		}
-		d, ok := current.(*appsv1.Deployment)
-		if !ok {
+		status.Inventory = append(status.Inventory, render.Key(objs[i]))
+		if !o.deployment {
 			continue
 		}
 		status.Deployments++
-		if ok, why := deploymentAvailable(d); ok {
+		if o.pending == "" {
 			status.Available++
 		} else {
-			pending = append(pending, fmt.Sprintf("%s/%s %s", obj.GetNamespace(), obj.GetName(), why))
+			pending = append(pending, o.pending)
 		}
 	}
 	sort.Strings(status.Inventory)
@@ -157,10 +176,16 @@ func deploymentAvailable(d *appsv1.Deployment) (bool, string) {
 	return true, ""
 }
 
-// prune deletes what was in the old inventory and is not in the new one.
+// prune deletes what was in the old inventory, or is in the cluster as one of the
+// Region's platform objects, and is not in the new inventory. The cluster is asked too
+// because the old inventory comes from a status the cache may not show yet.
 func (r *RegionReconciler) prune(ctx context.Context, region string, old, current []string) error {
 	var errs []string
-	for _, key := range old {
+	found, err := r.platformObjects(ctx, region)
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
+	for _, key := range mergeSorted(old, found) {
 		if slices.Contains(current, key) {
 			continue
 		}
@@ -203,4 +228,27 @@ func (r *RegionReconciler) typedObject(gvk schema.GroupVersionKind, namespace, n
 	obj.SetNamespace(namespace)
 	obj.SetName(name)
 	return obj, nil
+}
+
+// platformObjects lists, from the cache, the inventory keys of the Region's platform
+// objects in the cluster.
+func (r *RegionReconciler) platformObjects(ctx context.Context, region string) ([]string, error) {
+	var keys []string
+	sel := []client.ListOption{client.MatchingLabels{naming.LabelRegion: region}, client.HasLabels{render.LabelModule}}
+	for kind, list := range map[string]client.ObjectList{
+		"Deployment": &appsv1.DeploymentList{}, "Service": &corev1.ServiceList{}, "ConfigMap": &corev1.ConfigMapList{},
+	} {
+		if err := r.List(ctx, list, sel...); err != nil {
+			return nil, fmt.Errorf("listing the platform's %ss: %w", kind, err)
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			o := it.(client.Object)
+			keys = append(keys, o.GetNamespace()+"/"+kind+"/"+o.GetName())
+		}
+	}
+	return keys, nil
 }

@@ -61,9 +61,10 @@ func quotaHard(q platformv1.Quota) corev1.ResourceList {
 // LimitRange. A township with no quota at all, from defaults or override, gets none.
 func (r *RegionReconciler) reconcileQuotas(ctx context.Context, s *scope) {
 	region := s.region
-	for _, t := range region.Spec.Townships {
+	each(len(region.Spec.Townships), func(i int) {
+		t := region.Spec.Townships[i]
 		if !s.namespaceOK[t.Name] {
-			continue
+			return
 		}
 		ns := naming.TownshipNamespace(region.Name, t.Name)
 		labels := naming.TownshipLabels(region.Name, t.Name)
@@ -82,7 +83,7 @@ func (r *RegionReconciler) reconcileQuotas(ctx context.Context, s *scope) {
 		if err := r.apply(ctx, region.Name, "LimitRange", limits, limitRangeConfig(ns, labels)); err != nil {
 			s.fail(ConditionAccessReady, t.Name, err)
 		}
-	}
+	})
 }
 
 func quotaConfig(ns string, labels map[string]string, hard corev1.ResourceList) *corev1ac.ResourceQuotaApplyConfiguration {

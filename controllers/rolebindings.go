@@ -34,21 +34,23 @@ func (r *RegionReconciler) reconcileRoleBindings(ctx context.Context, s *scope) 
 	region := s.region.Name
 	access := s.region.Spec.Access
 	everywhere := append(s.activeNamespaces(), s.retainedNamespaces...)
-	for _, ns := range everywhere {
+	each(len(everywhere), func(i int) {
+		ns := everywhere[i]
 		township := s.nsTownship[ns]
 		r.bindOrRemove(ctx, s, township, ns, naming.RoleBindingAdmins, clusterRoleAdmin, access.Admins)
 		r.bindOrRemove(ctx, s, township, ns, naming.RoleBindingSupervisors, clusterRoleView, access.Supervisors)
-	}
-	for _, t := range s.region.Spec.Townships {
+	})
+	each(len(s.region.Spec.Townships), func(i int) {
+		t := s.region.Spec.Townships[i]
 		if !s.namespaceOK[t.Name] {
-			continue
+			return
 		}
 		var groups []string
 		if access.TownshipAdmins != "" {
 			groups = []string{naming.TownshipAdminsGroup(access.TownshipAdmins, region, t.Name)}
 		}
 		r.bindOrRemove(ctx, s, t.Name, naming.TownshipNamespace(region, t.Name), naming.RoleBindingTownshipAdmins, clusterRoleAdmin, groups)
-	}
+	})
 }
 
 func (r *RegionReconciler) bindOrRemove(ctx context.Context, s *scope, township, namespace, name, clusterRole string, groups []string) {

@@ -117,6 +117,32 @@ func (s *scope) fail(layer, township string, err error) {
 	}
 }
 
+// fanOut bounds how many requests one reconcile has in flight at once.
+const fanOut = 8
+
+// each runs fn for 0..n-1, fanOut at a time, and returns when all are done. Each request
+// waits mostly on the API server, so one Region's objects go out side by side.
+func each(n int, fn func(i int)) {
+	sem := make(chan struct{}, fanOut)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// placed records that a township's namespace (or the hub's, "") is in place.
+func (s *scope) placed(township string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.namespaceOK[township] = true
+}
+
 // errs lists every error the phases recorded, layer by layer.
 func (s *scope) errs() []error {
 	var all []error
