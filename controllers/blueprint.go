@@ -14,18 +14,14 @@ import (
 // same functions the reconcile phases apply them with. The benchmark creates exactly
 // these with a bare client to measure what the machine can do without an operator.
 func Blueprint(rg *platformv1.Region, cfg pgsql.ServerConfig, password func(role string) string) ([]runtime.ApplyConfiguration, error) {
-	s := newScope(rg)
-	s.namespaceOK[""] = true
-	for _, t := range rg.Spec.Townships {
-		s.namespaceOK[t.Name] = true
-		s.nsTownship[naming.TownshipNamespace(rg.Name, t.Name)] = t.Name
-	}
+	s := placedScope(rg)
 	hub := naming.HubNamespace(rg.Name)
+	townships := s.townshipNamespaces()
 	out := []runtime.ApplyConfiguration{hubNamespace(rg)}
-	var townships []string
+	quotas := map[string]*platformv1.Quota{}
 	for _, t := range rg.Spec.Townships {
 		out = append(out, townshipNamespace(rg.Name, t.Name, t.Code))
-		townships = append(townships, naming.TownshipNamespace(rg.Name, t.Name))
+		quotas[t.Name] = t.Quota
 	}
 	access := rg.Spec.Access
 	for _, ns := range s.activeNamespaces() {
@@ -51,13 +47,7 @@ func Blueprint(rg *platformv1.Region, cfg pgsql.ServerConfig, password func(role
 			out = append(out, roleBinding(ns, naming.RoleBindingTownshipAdmins, clusterRoleAdmin, labels,
 				[]string{naming.TownshipAdminsGroup(access.TownshipAdmins, rg.Name, township)}))
 		}
-		var quota *platformv1.Quota
-		for _, t := range rg.Spec.Townships {
-			if t.Name == township {
-				quota = t.Quota
-			}
-		}
-		if hard := quotaHard(effectiveQuota(rg.Spec.Defaults.Quota, quota)); len(hard) > 0 {
+		if hard := quotaHard(effectiveQuota(rg.Spec.Defaults.Quota, quotas[township])); len(hard) > 0 {
 			out = append(out, quotaConfig(ns, labels, hard))
 		}
 		out = append(out, limitRangeConfig(ns, labels))
@@ -93,14 +83,21 @@ func Blueprint(rg *platformv1.Region, cfg pgsql.ServerConfig, password func(role
 // RegionDB is what the Region asks of its database, with the given passwords, for the
 // benchmark's floor.
 func RegionDB(rg *platformv1.Region, password func(role string) string) *pgsql.RegionDB {
-	s := newScope(rg)
-	for _, t := range rg.Spec.Townships {
-		s.namespaceOK[t.Name] = true
-	}
-	s.namespaceOK[""] = true
+	s := placedScope(rg)
 	db := regionDB(s)
 	for _, c := range credentials(s) {
 		db.Passwords[c.role] = password(c.role)
 	}
 	return db
+}
+
+// placedScope is a scope in which every namespace of the Region is in place.
+func placedScope(rg *platformv1.Region) *scope {
+	s := newScope(rg)
+	s.namespaceOK[""] = true
+	for _, t := range rg.Spec.Townships {
+		s.namespaceOK[t.Name] = true
+		s.nsTownship[naming.TownshipNamespace(rg.Name, t.Name)] = t.Name
+	}
+	return s
 }

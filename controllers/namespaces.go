@@ -26,23 +26,22 @@ var podSecurity = map[string]string{
 }
 
 func hubNamespace(region *platformv1.Region) *corev1ac.NamespaceApplyConfiguration {
-	labels := naming.RegionLabels(region.Name)
-	labels[naming.LabelLevel] = naming.LevelCounty
-	labels[naming.LabelCode] = region.Spec.Code
-	for k, v := range podSecurity {
-		labels[k] = v
-	}
-	return corev1ac.Namespace(naming.HubNamespace(region.Name)).WithLabels(labels)
+	return countyNamespace(region.Name, region.Spec.Code)
+}
+
+func countyNamespace(region, code string) *corev1ac.NamespaceApplyConfiguration {
+	return namespace(naming.HubNamespace(region), naming.RegionLabels(region), naming.LevelCounty, code)
 }
 
 func townshipNamespace(region, township, code string) *corev1ac.NamespaceApplyConfiguration {
-	labels := naming.TownshipLabels(region, township)
-	labels[naming.LabelLevel] = naming.LevelTownship
+	return namespace(naming.TownshipNamespace(region, township), naming.TownshipLabels(region, township), naming.LevelTownship, code)
+}
+
+// namespace is a Region's namespace: its ownership labels, level, code and Pod Security.
+func namespace(name string, labels map[string]string, level, code string) *corev1ac.NamespaceApplyConfiguration {
+	labels[naming.LabelLevel] = level
 	labels[naming.LabelCode] = code
-	for k, v := range podSecurity {
-		labels[k] = v
-	}
-	return corev1ac.Namespace(naming.TownshipNamespace(region, township)).WithLabels(labels)
+	return corev1ac.Namespace(name).WithLabels(labels).WithLabels(podSecurity)
 }
 
 // retainedNamespace is a namespace kept after its township (or its Region) went away:
@@ -168,13 +167,9 @@ func (r *RegionReconciler) retainNamespace(ctx context.Context, rg *platformv1.R
 	if ns.DeletionTimestamp != nil {
 		return nil
 	}
-	var ac *corev1ac.NamespaceApplyConfiguration
+	ac := countyNamespace(region, ns.Labels[naming.LabelCode])
 	if township := ns.Labels[naming.LabelTownship]; township != "" {
 		ac = townshipNamespace(region, township, ns.Labels[naming.LabelCode])
-	} else {
-		ac = corev1ac.Namespace(ns.Name).WithLabels(naming.RegionLabels(region)).
-			WithLabels(map[string]string{naming.LabelLevel: naming.LevelCounty, naming.LabelCode: ns.Labels[naming.LabelCode]}).
-			WithLabels(podSecurity)
 	}
 	if ns.Labels[naming.LabelRetained] != "true" {
 		r.event(rg, corev1.EventTypeNormal, "Retained", "Retain", "namespace %s and its data are kept (deletionPolicy Retain)", ns.Name)

@@ -74,12 +74,7 @@ func labelSelector(in *metav1.LabelSelector) *metav1ac.LabelSelectorApplyConfigu
 func (r *RegionReconciler) reconcileNetworkPolicies(ctx context.Context, s *scope) {
 	region := s.region
 	hub := naming.HubNamespace(region.Name)
-	var townships []string
-	for _, t := range region.Spec.Townships {
-		if s.namespaceOK[t.Name] {
-			townships = append(townships, naming.TownshipNamespace(region.Name, t.Name))
-		}
-	}
+	townships := s.townshipNamespaces()
 	ingress := region.Spec.Network.IngressFrom
 	if s.namespaceOK[""] {
 		r.applyPolicies(ctx, s, "", hub, naming.RegionLabels(region.Name), townships, ingress)

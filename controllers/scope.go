@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
@@ -121,19 +123,15 @@ func (s *scope) fail(layer, township string, err error) {
 const fanOut = 8
 
 // each runs fn for 0..n-1, fanOut at a time, and returns when all are done. Each request
-// waits mostly on the API server, so one Region's objects go out side by side.
+// waits mostly on the API server, so one Region's objects go out side by side; fn
+// records its own errors in the scope.
 func each(n int, fn func(i int)) {
-	sem := make(chan struct{}, fanOut)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(fanOut)
 	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			fn(i)
-		}()
+		g.Go(func() error { fn(i); return nil })
 	}
-	wg.Wait()
+	_ = g.Wait()
 }
 
 // placed records that a township's namespace (or the hub's, "") is in place.
@@ -155,14 +153,18 @@ func (s *scope) errs() []error {
 // activeNamespaces are the hub and the namespaces of the spec's townships whose
 // namespace is in place.
 func (s *scope) activeNamespaces() []string {
-	name := s.region.Name
-	var out []string
 	if s.namespaceOK[""] {
-		out = append(out, naming.HubNamespace(name))
+		return append([]string{naming.HubNamespace(s.region.Name)}, s.townshipNamespaces()...)
 	}
+	return s.townshipNamespaces()
+}
+
+// townshipNamespaces are the namespaces of the spec's townships that are in place.
+func (s *scope) townshipNamespaces() []string {
+	var out []string
 	for _, t := range s.region.Spec.Townships {
 		if s.namespaceOK[t.Name] {
-			out = append(out, naming.TownshipNamespace(name, t.Name))
+			out = append(out, naming.TownshipNamespace(s.region.Name, t.Name))
 		}
 	}
 	return out

@@ -17,7 +17,7 @@ type branchKey struct{ township, name string }
 // with quotes, backslashes or Chinese text are stored exactly as given.
 func SyncOrg(ctx context.Context, c *Conn, r *RegionDB) error {
 	return inTx(ctx, c, func(tx pgx.Tx) error {
-		if err := ddlIf(ctx, tx, "SET LOCAL ROLE "+ident(r.Owner), "acting as "+r.Owner); err != nil {
+		if err := sessionStmt(ctx, tx, "SET LOCAL ROLE "+ident(r.Owner), "acting as "+r.Owner); err != nil {
 			return err
 		}
 		Global.Queries.Add(2)

@@ -329,7 +329,7 @@ func ensureSchemas(ctx context.Context, c *Conn, r *RegionDB, owned map[string]b
 	}
 
 	return inTx(ctx, c, func(tx pgx.Tx) error {
-		if err := ddlIf(ctx, tx, "SET LOCAL ROLE "+ident(r.Owner), "acting as "+r.Owner); err != nil {
+		if err := sessionStmt(ctx, tx, "SET LOCAL ROLE "+ident(r.Owner), "acting as "+r.Owner); err != nil {
 			return err
 		}
 		open, err := queryBool(ctx, tx, `SELECT has_schema_privilege('public', 'public', 'USAGE') OR has_schema_privilege('public', 'public', 'CREATE')`)
@@ -386,7 +386,7 @@ func ensureSchemas(ctx context.Context, c *Conn, r *RegionDB, owned map[string]b
 		}
 		// Default privileges and grants on tables the LOGIN roles own need the
 		// administrator itself, a member of those roles.
-		if err := ddlIf(ctx, tx, "RESET ROLE", "acting as the administrator"); err != nil {
+		if err := sessionStmt(ctx, tx, "RESET ROLE", "acting as the administrator"); err != nil {
 			return err
 		}
 		if !owned[r.Supervisor] {
@@ -426,8 +426,8 @@ func ensureSchemas(ctx context.Context, c *Conn, r *RegionDB, owned map[string]b
 	})
 }
 
-// ddlIf runs a session statement that changes no catalog (SET ROLE and the like).
-func ddlIf(ctx context.Context, q querier, sql, what string) error {
+// sessionStmt runs a session statement that changes no catalog (SET ROLE and the like).
+func sessionStmt(ctx context.Context, q querier, sql, what string) error {
 	if _, err := q.Exec(ctx, sql); err != nil {
 		Global.Failures.Add(1)
 		return fmt.Errorf("%s: %w", what, describe(err))
