@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/jiceng-io/region-operator/internal/naming"
@@ -70,8 +72,8 @@ func (r *RegionReconciler) apply(ctx context.Context, region, kind string, curre
 }
 
 // write applies ac to the object current names, unless the operator applied exactly ac
-// to exactly the version current holds: then nobody changed the object since and the
-// apply would change nothing, so no request is sent. Callers have claimed the object.
+// and the object is still what that apply made: then the apply would change nothing, so
+// no request is sent. Callers have claimed the object.
 func (r *RegionReconciler) write(ctx context.Context, kind string, current client.Object, ac runtime.ApplyConfiguration) error {
 	key := kind + " " + client.ObjectKeyFromObject(current).String()
 	desired, err := json.Marshal(ac)
@@ -82,26 +84,29 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 	if m, ok := r.applied.Load(key); ok && m.(appliedMemo).sum == sum && r.wroteVersion(kind, current) {
 		return nil
 	}
+	// The watch may bring the object before the answer does: while the apply is in
+	// flight its creation is known to be the operator's own.
+	r.inFlight.Store(key, struct{}{})
+	defer r.inFlight.Delete(key)
 	if err := r.Apply(ctx, ac, client.FieldOwner(naming.FieldManager), client.ForceOwnership); err != nil {
 		r.applied.Delete(key)
 		return fmt.Errorf("applying %s %s: %w", kind, client.ObjectKeyFromObject(current), err)
 	}
-	// The apply wrote the server's answer into ac: remember the version it made.
-	var answer struct {
-		Metadata struct {
-			ResourceVersion string `json:"resourceVersion"`
-		} `json:"metadata"`
-	}
-	if data, err := json.Marshal(ac); err == nil && json.Unmarshal(data, &answer) == nil {
-		r.applied.Store(key, appliedMemo{sum: sum, resourceVersion: answer.Metadata.ResourceVersion})
+	// The apply wrote the server's answer into ac: remember the version it made and
+	// what it holds.
+	answer := reflect.New(reflect.TypeOf(current).Elem()).Interface().(client.Object)
+	if data, err := json.Marshal(ac); err == nil && json.Unmarshal(data, answer) == nil {
+		r.applied.Store(key, appliedMemo{sum: sum, resourceVersion: answer.GetResourceVersion(), content: content(answer)})
 	}
 	return nil
 }
 
-// appliedMemo is what the operator last applied to an object and the version that made.
+// appliedMemo is what the operator last applied to an object, the version that made and
+// a digest of that version's content without status.
 type appliedMemo struct {
 	sum             [32]byte
 	resourceVersion string
+	content         [32]byte
 }
 
 // deleteOwned deletes the object named by obj if it exists and is this Region's.
@@ -123,10 +128,36 @@ func (r *RegionReconciler) deleteOwned(ctx context.Context, region, kind string,
 	return nil
 }
 
-// wroteVersion says whether obj is exactly the version the operator's last apply made.
+// wroteVersion says whether obj is still what the operator's last apply made: the very
+// version, or a later one that differs only in status (a Deployment rolling out, a
+// quota counting). Anything else, a label or a field changed by hand, is drift.
 func (r *RegionReconciler) wroteVersion(kind string, obj client.Object) bool {
-	m, ok := r.applied.Load(kind + " " + client.ObjectKeyFromObject(obj).String())
-	return ok && obj.GetResourceVersion() != "" && m.(appliedMemo).resourceVersion == obj.GetResourceVersion()
+	v, ok := r.applied.Load(kind + " " + client.ObjectKeyFromObject(obj).String())
+	if !ok || obj.GetResourceVersion() == "" {
+		return false
+	}
+	m := v.(appliedMemo)
+	return m.resourceVersion == obj.GetResourceVersion() || m.content == content(obj)
+}
+
+// wrote says whether the operator has applied the object named by key.
+func (r *RegionReconciler) wrote(kind string, key client.ObjectKey) bool {
+	_, ok := r.applied.Load(kind + " " + key.String())
+	return ok
+}
+
+// content digests an object without its status and the metadata the server changes
+// with every write.
+func content(obj client.Object) [32]byte {
+	c := obj.DeepCopyObject().(client.Object)
+	c.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+	c.SetResourceVersion("")
+	c.SetManagedFields(nil)
+	if f := reflect.ValueOf(c).Elem().FieldByName("Status"); f.IsValid() && f.CanSet() {
+		f.SetZero()
+	}
+	data, _ := json.Marshal(c)
+	return sha256.Sum256(data)
 }
 
 // freshWindow is how long after creating a namespace the operator takes it to hold only

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -203,7 +204,11 @@ func dbFingerprint(db *pgsql.RegionDB) ([32]byte, bool) {
 	for _, v := range db.Reset {
 		reset = reset || v
 	}
-	data, _ := json.Marshal(db)
+	// Which passwords are being set is this reconcile's business, not the database's
+	// state: after the first reconcile set them all, the next must match its memo.
+	state := *db
+	state.Reset = nil
+	data, _ := json.Marshal(&state)
 	return sha256.Sum256(data), reset
 }
 
@@ -230,6 +235,10 @@ func (r *RegionReconciler) password(ctx context.Context, c credential, rotate bo
 		key := client.ObjectKey{Namespace: c.namespace, Name: c.secret}
 		secret := &corev1.Secret{}
 		err := r.Get(ctx, key, secret)
+		if apierrors.IsNotFound(err) && r.freshNamespace(c.namespace) && !r.wrote("Secret", key) {
+			// A namespace the operator made moments ago holds no Secret it did not write.
+			return pgsql.NewPassword(), true, nil
+		}
 		if err != nil || !r.wroteVersion("Secret", secret) {
 			secret = &corev1.Secret{}
 			err = r.APIReader.Get(ctx, key, secret)

@@ -153,6 +153,12 @@ func TestDatabaseAccessWithGeneratedCredentials(t *testing.T) {
 	_, err = r.Reconcile(ctx, reconcileRequest(name))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(ddlCount()-before).To(BeZero(), "no DDL when nothing changed")
+	// And once a reconcile found the database complete, the next ones leave the server
+	// alone altogether.
+	before = sqlCount()
+	_, err = r.Reconcile(ctx, reconcileRequest(name))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(sqlCount()-before).To(BeZero(), "no statement at all when the database was found complete moments ago")
 }
 
 func ddlCount() int64 { return pgsqlGlobalDDL() }

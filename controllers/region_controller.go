@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -27,8 +28,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -67,6 +70,8 @@ type RegionReconciler struct {
 	databases sync.Map
 	// fresh remembers the namespaces the operator created, and when.
 	fresh sync.Map
+	// inFlight holds the objects being applied at this moment.
+	inFlight sync.Map
 }
 
 // retryLimiter backs off a failing object from half a second up to thirty seconds, so a
@@ -264,28 +269,91 @@ func CacheOptions() cache.Options {
 	return cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
 }
 
+// rolloutBatch is how long a Deployment's status change waits before its Region is
+// looked at: a roll-out changes many Deployments' status within moments, and one
+// reconcile then sees them all.
+const rolloutBatch = time.Second
+
 // SetupWithManager registers the reconciler; a change to any child is mapped back to
 // its Region through the region label, so drift is put back.
 func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	toRegion := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
-		name := obj.GetLabels()[naming.LabelRegion]
-		if name == "" {
-			return nil
-		}
-		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
-	})
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&platformv1.Region{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles), RateLimiter: retryLimiter[reconcile.Request]()}).
 		Named("region")
 	for _, obj := range childTypes() {
-		b = b.Watches(obj, toRegion)
+		gvk, err := apiutil.GVKForObject(obj, r.Scheme)
+		if err != nil {
+			return err
+		}
+		var batch time.Duration
+		if gvk.Kind == "Deployment" {
+			batch = rolloutBatch
+		}
+		b = b.Watches(obj, toRegion(batch), builder.WithPredicates(r.notOwnEcho(gvk.Kind)))
 	}
 	// A DatabaseServer that changes (becomes reachable, say) is looked at again by
 	// every Region on it.
 	b = b.Watches(&platformv1.DatabaseServer{}, handler.EnqueueRequestsFromMapFunc(r.regionsOnServer))
 	return b.Complete(r)
+}
+
+// toRegion maps a change of a child to its Region through the region label. A change of
+// status alone waits statusDelay, so that a burst of them makes one reconcile.
+func toRegion(statusDelay time.Duration) handler.EventHandler {
+	enqueue := func(q workqueue.TypedRateLimitingInterface[reconcile.Request], obj client.Object, after time.Duration) {
+		name := obj.GetLabels()[naming.LabelRegion]
+		if name == "" {
+			return
+		}
+		req := reconcile.Request{NamespacedName: client.ObjectKey{Name: name}}
+		if after > 0 {
+			q.AddAfter(req, after)
+			return
+		}
+		q.Add(req)
+	}
+	return handler.Funcs{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(q, e.Object, 0)
+		},
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if e.ObjectOld.GetLabels()[naming.LabelRegion] != e.ObjectNew.GetLabels()[naming.LabelRegion] {
+				enqueue(q, e.ObjectOld, 0)
+			}
+			var after time.Duration
+			if e.ObjectOld.GetGeneration() == e.ObjectNew.GetGeneration() &&
+				maps.Equal(e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels()) &&
+				maps.Equal(e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations()) {
+				after = statusDelay
+			}
+			enqueue(q, e.ObjectNew, after)
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(q, e.Object, 0)
+		},
+		GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(q, e.Object, 0)
+		},
+	}
+}
+
+// notOwnEcho drops the event an apply of the operator causes: the reconcile that applied
+// the object already knows the version it made. A change made by anyone else, a
+// Deployment's status, say, is a different version and passes.
+func (r *RegionReconciler) notOwnEcho(kind string) predicate.Predicate {
+	echo := func(obj client.Object) bool {
+		m, ok := r.applied.Load(kind + " " + client.ObjectKeyFromObject(obj).String())
+		return ok && m.(appliedMemo).resourceVersion == obj.GetResourceVersion()
+	}
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool {
+			_, applying := r.inFlight.Load(kind + " " + client.ObjectKeyFromObject(e.Object).String())
+			return !applying && !echo(e.Object)
+		},
+		UpdateFunc: func(e event.UpdateEvent) bool { return !echo(e.ObjectNew) },
+	}
 }
 
 // NewScheme is the scheme the operator's clients use: built-in kinds and the API of

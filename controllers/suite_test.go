@@ -209,6 +209,11 @@ func metaCondition(conds []metav1.Condition, t string) metav1.Condition {
 
 func pgsqlGlobalDDL() int64 { return pgsql.Global.DDL.Load() }
 
+// sqlCount counts every statement the operator ran in this process.
+func sqlCount() int64 {
+	return pgsql.Global.DDL.Load() + pgsql.Global.DML.Load() + pgsql.Global.Queries.Load()
+}
+
 // waitReadyWithin is waitReady with a longer wait, for recoveries that go through the
 // controller's error backoff.
 func waitReadyWithin(t *testing.T, name string, d time.Duration) *platformv1.Region {

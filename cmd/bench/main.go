@@ -70,11 +70,14 @@ type Result struct {
 	Ratio              float64          `json:"operatorToFloorRatio"`
 	LatencyP50Seconds  float64          `json:"applyToReadyP50Seconds"`
 	LatencyP99Seconds  float64          `json:"applyToReadyP99Seconds"`
+	Reconciles         int64            `json:"regionReconciles"`
 	APIRequests        map[string]int64 `json:"apiRequestsByVerb"`
 	SQLStatements      map[string]int64 `json:"sqlStatements"`
 	PeakHeapMiB        float64          `json:"operatorPeakHeapMiB"`
 	PeakRSSMiB         float64          `json:"operatorPeakRSSMiB"`
 	PeakConnections    int64            `json:"peakConnectionsToPostgres"`
+	FloorSessions      int64            `json:"floorPostgresSessions"`
+	Sessions           int64            `json:"operatorPostgresSessions"`
 	MaxConnections     int              `json:"maxConnections"`
 	SteadySeconds      float64          `json:"steadySeconds"`
 	SteadyChangedRVs   int              `json:"steadyChangedResourceVersions"`
@@ -94,7 +97,7 @@ func main() {
 	flag.DurationVar(&o.resync, "resync", time.Minute, "the operator's --sync-period, shorter than -steady so a full resync happens in it")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long to wait for every Region to become Ready")
 	flag.StringVar(&o.out, "out", "bin/bench", "directory for the JSON result")
-	flag.BoolVar(&o.profile, "profile", false, "also save the operator's CPU (first 30 s) and heap (at all-Ready) profiles to -out, for go tool pprof")
+	flag.BoolVar(&o.profile, "profile", false, "also save the operator's and the API server's CPU (first 30 s) and the operator's heap (at all-Ready) profiles to -out, for go tool pprof")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	if o.counties < 1 || o.counties > 1000 || o.townships < 1 || o.townships > 120 || o.branches < 0 || o.branches > 600 {
@@ -261,6 +264,9 @@ func floor(o options, res *Result) error {
 	pool := pgsql.NewPool(cfg)
 	defer pool.Close()
 	logf("floor: %d objects and the SQL of %d Regions, at full parallelism", res.Objects, len(regions))
+	if o.profile {
+		go fetchAPIServer(ctx, env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, "floor-apiserver-cpu.pprof"))
+	}
 	start := time.Now()
 	var k8sErr, sqlErr error
 	var wg sync.WaitGroup
@@ -282,13 +288,14 @@ func floor(o options, res *Result) error {
 	}()
 	wg.Wait()
 	res.FloorSeconds = time.Since(start).Seconds()
+	res.FloorSessions = sessions(ctx, pg)
 	if k8sErr != nil {
 		return k8sErr
 	}
 	if sqlErr != nil {
 		return sqlErr
 	}
-	logf("floor: Kubernetes %.1fs, SQL %.1fs, together %.1fs", res.FloorKubernetesSeconds, res.FloorSQLSeconds, res.FloorSeconds)
+	logf("floor: Kubernetes %.1fs, SQL %.1fs, together %.1fs; SQL ddl %d, dml %d, query %d", res.FloorKubernetesSeconds, res.FloorSQLSeconds, res.FloorSeconds, pgsql.Global.DDL.Load(), pgsql.Global.DML.Load(), pgsql.Global.Queries.Load())
 	return nil
 }
 
@@ -382,9 +389,28 @@ func operator(o options, res *Result) error {
 		log, _ := os.ReadFile(filepath.Join(dir, "operator.log"))
 		return fmt.Errorf("%w; the operator's log ends:\n%s", err, tail(string(log), 20))
 	}
+	stopProfiling := func() {}
 	if o.profile {
-		// A CPU profile of the first 30 seconds after the Regions are applied.
-		go fetch("http://"+pprofAddr+"/debug/pprof/profile?seconds=30", filepath.Join(o.out, "operator-cpu.pprof"))
+		// CPU profiles of the operator and the API server, 30 s at a time, until every
+		// Region is Ready.
+		var profiling context.Context
+		profiling, stopProfiling = context.WithCancel(ctx)
+		defer stopProfiling()
+		go func() {
+			for i := 0; profiling.Err() == nil; i++ {
+				var wg sync.WaitGroup
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					fetch("http://"+pprofAddr+"/debug/pprof/profile?seconds=30", filepath.Join(o.out, fmt.Sprintf("operator-cpu-%d.pprof", i)))
+				}()
+				go func() {
+					defer wg.Done()
+					fetchAPIServer(ctx, env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, fmt.Sprintf("apiserver-cpu-%d.pprof", i)))
+				}()
+				wg.Wait()
+			}
+		}()
 	}
 	regions := province(o, "bench-pg")
 	created := make([]time.Time, len(regions))
@@ -425,6 +451,12 @@ func operator(o options, res *Result) error {
 		}
 	}
 	res.OperatorSeconds = time.Since(start).Seconds()
+	res.Sessions = sessions(ctx, pg)
+	if o.profile {
+		stopProfiling()
+		fetchAPIServer(ctx, env.Config, "/metrics", filepath.Join(o.out, "apiserver-metrics.txt"))
+		fetch("http://"+metricsAddr+"/metrics", filepath.Join(o.out, "operator-metrics.txt"))
+	}
 	if o.profile {
 		fetch("http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(o.out, "operator-heap.pprof"))
 	}
@@ -472,14 +504,18 @@ func operator(o options, res *Result) error {
 	}
 	res.SteadyDDL = int64(m1[`region_operator_sql_statements_by_kind_total{kind="ddl"}`] - m0[`region_operator_sql_statements_by_kind_total{kind="ddl"}`])
 	res.APIRequests = map[string]int64{}
-	for k, v := range m1 {
+	for k, v := range m0 {
 		if strings.HasPrefix(k, "rest_client_requests_total{") {
 			res.APIRequests[labelValue(k, "method")] += int64(v)
 		}
 	}
+	res.Reconciles = int64(m0[`controller_runtime_reconcile_total{controller="region",result="success"}`] +
+		m0[`controller_runtime_reconcile_total{controller="region",result="error"}`] +
+		m0[`controller_runtime_reconcile_total{controller="region",result="requeue"}`] +
+		m0[`controller_runtime_reconcile_total{controller="region",result="requeue_after"}`])
 	res.SQLStatements = map[string]int64{}
 	for _, kind := range []string{"ddl", "dml", "query"} {
-		res.SQLStatements[kind] = int64(m1[`region_operator_sql_statements_by_kind_total{kind="`+kind+`"}`])
+		res.SQLStatements[kind] = int64(m0[`region_operator_sql_statements_by_kind_total{kind="`+kind+`"}`])
 	}
 	res.PeakHeapMiB = float64(peakHeap.Load()) / (1 << 20)
 	res.PeakRSSMiB = peakRSS(cmd.Process.Pid)
@@ -540,6 +576,21 @@ func sample(ctx context.Context, url string, peak *atomic.Int64) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+// sessions counts the sessions the provisioning login opened on the server so far
+// (each one a new backend process and a SCRAM exchange).
+func sessions(ctx context.Context, pg *localpg.Server) int64 {
+	conn, err := pg.Connect(ctx, pg.SuperUser, pg.SuperPassword, "postgres")
+	if err != nil {
+		return -1
+	}
+	defer conn.Close(context.Background())
+	var n int64
+	if err := conn.QueryRow(ctx, `SELECT coalesce(sum(sessions), 0)::bigint FROM pg_stat_database`).Scan(&n); err != nil {
+		return -1
+	}
+	return n
 }
 
 func watchConnections(ctx context.Context, pg *localpg.Server, peak *atomic.Int64) {
@@ -651,10 +702,12 @@ func report(w io.Writer, r *Result) {
 		verbs = append(verbs, fmt.Sprintf("%s %d", v, n))
 	}
 	sort.Strings(verbs)
-	row("operator: API requests by verb", strings.Join(verbs, ", "))
-	row("operator: SQL statements", fmt.Sprintf("ddl %d, dml %d, query %d", r.SQLStatements["ddl"], r.SQLStatements["dml"], r.SQLStatements["query"]))
+	row("operator: Region reconciles until all Ready", strconv.FormatInt(r.Reconciles, 10))
+	row("operator: API requests by verb until all Ready", strings.Join(verbs, ", "))
+	row("operator: SQL statements until all Ready", fmt.Sprintf("ddl %d, dml %d, query %d", r.SQLStatements["ddl"], r.SQLStatements["dml"], r.SQLStatements["query"]))
 	row("operator: peak heap / peak RSS", fmt.Sprintf("%.0f MiB / %.0f MiB", r.PeakHeapMiB, r.PeakRSSMiB))
 	row("operator: peak connections to PostgreSQL", fmt.Sprintf("%d  (maxConnections %d)", r.PeakConnections, r.MaxConnections))
+	row("PostgreSQL sessions opened: floor / operator", fmt.Sprintf("%d / %d", r.FloorSessions, r.Sessions))
 	row(fmt.Sprintf("steady %.0f s (resync forced: %v): changed resourceVersions", r.SteadySeconds, r.SteadyResyncForced), strconv.Itoa(r.SteadyChangedRVs))
 	row("steady: DDL statements", strconv.FormatInt(r.SteadyDDL, 10))
 	fmt.Fprintln(w)
@@ -682,6 +735,38 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// fetchAPIServer saves what the API server answers at path into file.
+func fetchAPIServer(ctx context.Context, cfg *rest.Config, path, file string) {
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		logf("profile: %v", err)
+		return
+	}
+	resp, err := hc.Get(strings.TrimSuffix(cfg.Host, "/") + path)
+	if err != nil {
+		logf("profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	save := func() error {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return err
+		}
+		f, err := os.Create(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(f, resp.Body)
+		return err
+	}
+	if err := save(); err != nil {
+		logf("profile: %v", err)
+		return
+	}
+	logf("profile written to %s", file)
 }
 
 // fetch saves what url answers into file.

@@ -54,11 +54,13 @@ type Pool struct {
 	gen     int
 	open    int
 	waiting int
-	idle    map[string][]*Conn
-	changed chan struct{}
-	closed  bool
-	stop    chan struct{}
-	peak    int
+	// waitingFor counts, by database, who waits for a connection.
+	waitingFor map[string]int
+	idle       map[string][]*Conn
+	changed    chan struct{}
+	closed     bool
+	stop       chan struct{}
+	peak       int
 	// idleTimeout is IdleTimeout, shorter in tests.
 	idleTimeout time.Duration
 }
@@ -81,7 +83,7 @@ func NewPool(cfg ServerConfig) *Pool {
 }
 
 func newPool(cfg ServerConfig, idleTimeout time.Duration) *Pool {
-	p := &Pool{cfg: cfg, idle: map[string][]*Conn{}, changed: make(chan struct{}), stop: make(chan struct{}), idleTimeout: idleTimeout}
+	p := &Pool{cfg: cfg, idle: map[string][]*Conn{}, waitingFor: map[string]int{}, changed: make(chan struct{}), stop: make(chan struct{}), idleTimeout: idleTimeout}
 	go p.reap()
 	return p
 }
@@ -158,6 +160,7 @@ func (p *Pool) Acquire(ctx context.Context, db string) (*Conn, error) {
 		}
 		ch := p.changed
 		p.waiting++
+		p.waitingFor[db]++
 		p.mu.Unlock()
 		select {
 		case <-ch:
@@ -165,6 +168,9 @@ func (p *Pool) Acquire(ctx context.Context, db string) (*Conn, error) {
 		}
 		p.mu.Lock()
 		p.waiting--
+		if p.waitingFor[db]--; p.waitingFor[db] == 0 {
+			delete(p.waitingFor, db)
+		}
 		p.mu.Unlock()
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -173,11 +179,12 @@ func (p *Pool) Acquire(ctx context.Context, db string) (*Conn, error) {
 }
 
 // Release gives a connection back: kept idle for reuse, or closed when it is broken,
-// out of date, or someone is waiting for a slot.
+// out of date, or someone waits for a slot and none of those waiting wants this
+// connection's database (one who does takes it over as it is).
 func (c *Conn) Release() {
 	p := c.pool
 	p.mu.Lock()
-	if c.IsClosed() || c.gen != p.gen || p.closed || p.waiting > 0 || c.Conn.PgConn().TxStatus() != 'I' {
+	if c.IsClosed() || c.gen != p.gen || p.closed || (p.waiting > 0 && p.waitingFor[c.db] == 0) || c.Conn.PgConn().TxStatus() != 'I' {
 		p.mu.Unlock()
 		p.discard(c)
 		return

@@ -99,3 +99,76 @@ func TestPoolBoundsConnectionsAcrossDatabases(t *testing.T) {
 		c.Release()
 	}
 }
+
+// A connection given back while someone waits for its database goes to that waiter as
+// it is, with no new session; while only waiters for other databases are there, it is
+// closed to free the slot.
+func TestPoolHandsAConnectionToAWaiterForItsDatabase(t *testing.T) {
+	pg, err := localpg.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Remove()
+	ctx := context.Background()
+	su, err := pg.Connect(ctx, pg.SuperUser, pg.SuperPassword, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer su.Close(ctx)
+	if _, err := su.Exec(ctx, "CREATE DATABASE db1"); err != nil {
+		t.Fatal(err)
+	}
+	pool := newPool(ServerConfig{Host: pg.Host, Port: pg.Port, User: pg.SuperUser, Password: pg.SuperPassword, SSLMode: "disable", MaxConns: 1}, time.Minute)
+	defer pool.Close()
+
+	// waitFor acquires db in the background once the pool counts it as a waiter.
+	waitFor := func(db string) chan *Conn {
+		got := make(chan *Conn, 1)
+		go func() {
+			c, err := pool.Acquire(ctx, db)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- c
+		}()
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			pool.mu.Lock()
+			n := pool.waitingFor[db]
+			pool.mu.Unlock()
+			if n > 0 {
+				return got
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Fatalf("nobody waits for %s", db)
+		return nil
+	}
+
+	first, err := pool.Acquire(ctx, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := first.PgConn().PID()
+	same := waitFor("postgres")
+	first.Release()
+	second := <-same
+	if second.PgConn().PID() != pid {
+		t.Errorf("the waiter for the same database got a new session (backend %d, not %d)", second.PgConn().PID(), pid)
+	}
+
+	other := waitFor("db1")
+	second.Release()
+	third := <-other
+	if third.PgConn().PID() == pid {
+		t.Error("the waiter for another database got a connection to the wrong one")
+	}
+	var db string
+	if err := third.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil || db != "db1" {
+		t.Errorf("connected to %q (%v), want db1", db, err)
+	}
+	third.Release()
+	if open, peak := pool.Open(); open > 1 || peak > 1 {
+		t.Errorf("open %d, peak %d: more than MaxConns 1", open, peak)
+	}
+}
