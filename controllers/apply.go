@@ -5,12 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/jiceng-io/region-operator/internal/naming"
@@ -92,21 +91,39 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 		r.applied.Delete(key)
 		return fmt.Errorf("applying %s %s: %w", kind, client.ObjectKeyFromObject(current), err)
 	}
-	// The apply wrote the server's answer into ac: remember the version it made and
-	// what it holds.
-	answer := reflect.New(reflect.TypeOf(current).Elem()).Interface().(client.Object)
-	if data, err := json.Marshal(ac); err == nil && json.Unmarshal(data, answer) == nil {
-		r.applied.Store(key, appliedMemo{sum: sum, resourceVersion: answer.GetResourceVersion(), content: content(answer)})
+	// The apply wrote the server's answer into ac: remember the version it made, and
+	// for a kind whose status moves on by itself, what tells a status change from drift.
+	var answer struct {
+		Metadata metav1.ObjectMeta `json:"metadata"`
+	}
+	if data, err := json.Marshal(ac); err == nil && json.Unmarshal(data, &answer) == nil {
+		m := appliedMemo{sum: sum, resourceVersion: answer.Metadata.ResourceVersion}
+		if statusMovesOn[kind] {
+			m.generation, m.meta = answer.Metadata.Generation, metaSum(&answer.Metadata)
+		}
+		r.applied.Store(key, m)
 	}
 	return nil
 }
 
-// appliedMemo is what the operator last applied to an object, the version that made and
-// a digest of that version's content without status.
+// appliedMemo is what the operator last applied to an object and the version that made;
+// for the kinds in statusMovesOn, also that version's generation and labels and
+// annotations.
 type appliedMemo struct {
 	sum             [32]byte
 	resourceVersion string
-	content         [32]byte
+	generation      int64
+	meta            [32]byte
+}
+
+// statusMovesOn are the kinds whose status changes without anyone touching what the
+// operator applied, and whose generation counts every change of their spec.
+var statusMovesOn = map[string]bool{"Deployment": true}
+
+// metaSum digests an object's labels and annotations.
+func metaSum(obj metav1.Object) [32]byte {
+	data, _ := json.Marshal([]map[string]string{obj.GetLabels(), obj.GetAnnotations()})
+	return sha256.Sum256(data)
 }
 
 // deleteOwned deletes the object named by obj if it exists and is this Region's.
@@ -129,35 +146,24 @@ func (r *RegionReconciler) deleteOwned(ctx context.Context, region, kind string,
 }
 
 // wroteVersion says whether obj is still what the operator's last apply made: the very
-// version, or a later one that differs only in status (a Deployment rolling out, a
-// quota counting). Anything else, a label or a field changed by hand, is drift.
+// version, or, for a Deployment, a later one with the same generation, labels and
+// annotations, which differs only in status (a roll-out). Anything else is drift.
 func (r *RegionReconciler) wroteVersion(kind string, obj client.Object) bool {
 	v, ok := r.applied.Load(kind + " " + client.ObjectKeyFromObject(obj).String())
 	if !ok || obj.GetResourceVersion() == "" {
 		return false
 	}
 	m := v.(appliedMemo)
-	return m.resourceVersion == obj.GetResourceVersion() || m.content == content(obj)
+	if m.resourceVersion == obj.GetResourceVersion() {
+		return true
+	}
+	return statusMovesOn[kind] && m.generation != 0 && m.generation == obj.GetGeneration() && m.meta == metaSum(obj)
 }
 
 // wrote says whether the operator has applied the object named by key.
 func (r *RegionReconciler) wrote(kind string, key client.ObjectKey) bool {
 	_, ok := r.applied.Load(kind + " " + key.String())
 	return ok
-}
-
-// content digests an object without its status and the metadata the server changes
-// with every write.
-func content(obj client.Object) [32]byte {
-	c := obj.DeepCopyObject().(client.Object)
-	c.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
-	c.SetResourceVersion("")
-	c.SetManagedFields(nil)
-	if f := reflect.ValueOf(c).Elem().FieldByName("Status"); f.IsValid() && f.CanSet() {
-		f.SetZero()
-	}
-	data, _ := json.Marshal(c)
-	return sha256.Sum256(data)
 }
 
 // freshWindow is how long after creating a namespace the operator takes it to hold only

@@ -256,17 +256,56 @@ func childTypes() []client.Object {
 }
 
 // CacheOptions restricts the manager's cache of child kinds to what the operator made,
-// so that it does not hold every ConfigMap and RoleBinding of the cluster in memory.
+// so that it does not hold every ConfigMap and RoleBinding of the cluster in memory, and
+// keeps of each object only what the operator reads: metadata everywhere, a
+// Deployment's replicas and status, a RoleBinding's roleRef, a NetworkPolicy's ingress
+// rules, a credential Secret's user and password. The operator decides whether to write by the version it made, never by
+// comparing content, so the rest need not be held.
 func CacheOptions() cache.Options {
 	managed, _ := labels.NewRequirement(naming.LabelManagedBy, selection.Equals, []string{naming.ManagedByValue})
 	sel := labels.NewSelector().Add(*managed)
 	byObject := map[client.Object]cache.ByObject{}
 	for _, obj := range childTypes() {
-		byObject[obj] = cache.ByObject{Label: sel}
+		byObject[obj] = cache.ByObject{Label: sel, Transform: slim}
 	}
 	// managedFields are most of a small object's size and the operator reads them only
 	// from objects outside its cache.
 	return cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
+}
+
+// slim drops from a cached child what the operator never reads from the cache.
+func slim(in any) (any, error) {
+	if obj, ok := in.(client.Object); ok {
+		obj.SetManagedFields(nil)
+	}
+	switch o := in.(type) {
+	case *appsv1.Deployment:
+		o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas}
+	case *corev1.ConfigMap:
+		o.Data, o.BinaryData = nil, nil
+	case *corev1.Secret:
+		kept := map[string][]byte{}
+		for _, k := range []string{"user", "password"} {
+			if v, ok := o.Data[k]; ok {
+				kept[k] = v
+			}
+		}
+		o.Data, o.StringData = kept, nil
+	case *corev1.Service:
+		o.Spec, o.Status = corev1.ServiceSpec{}, corev1.ServiceStatus{}
+	case *networkingv1.NetworkPolicy:
+		// Ingress rules added by hand to the deny-all policy are the operator's to clear.
+		o.Spec = networkingv1.NetworkPolicySpec{Ingress: o.Spec.Ingress}
+	case *rbacv1.RoleBinding:
+		o.Subjects = nil
+	case *corev1.ResourceQuota:
+		o.Spec, o.Status = corev1.ResourceQuotaSpec{}, corev1.ResourceQuotaStatus{}
+	case *corev1.LimitRange:
+		o.Spec = corev1.LimitRangeSpec{}
+	case *corev1.Namespace:
+		o.Spec = corev1.NamespaceSpec{}
+	}
+	return in, nil
 }
 
 // rolloutBatch is how long a Deployment's status change waits before its Region is
@@ -279,7 +318,7 @@ const rolloutBatch = time.Second
 func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&platformv1.Region{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, resync()))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles), RateLimiter: retryLimiter[reconcile.Request]()}).
 		Named("region")
 	for _, obj := range childTypes() {
@@ -352,7 +391,28 @@ func (r *RegionReconciler) notOwnEcho(kind string) predicate.Predicate {
 			_, applying := r.inFlight.Load(kind + " " + client.ObjectKeyFromObject(e.Object).String())
 			return !applying && !echo(e.Object)
 		},
-		UpdateFunc: func(e event.UpdateEvent) bool { return !echo(e.ObjectNew) },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			// A periodic resync reaches each Region itself, once, not through each of
+			// its children.
+			return !echo(e.ObjectNew) && !isResync(e)
+		},
+	}
+}
+
+// isResync says whether an update is the informer's periodic resync: the same version
+// delivered again.
+func isResync(e event.UpdateEvent) bool {
+	return e.ObjectOld.GetResourceVersion() == e.ObjectNew.GetResourceVersion()
+}
+
+// resync lets the periodic resync of a Region through, so that every Region is looked
+// at again each sync period even when nothing told of a change.
+func resync() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		UpdateFunc:  isResync,
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
 	}
 }
 
