@@ -11,7 +11,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,8 +27,10 @@ var platformKinds = map[string]schema.GroupVersionKind{
 	"ConfigMap":  corev1.SchemeGroupVersion.WithKind("ConfigMap"),
 }
 
-// renderCache keeps the last render of each Region's generation: a reconcile with an
-// unchanged spec does not run kustomize again.
+// renderCache remembers, by Region, the generation last rendered: its error when the
+// render failed, or, once every object of it was applied, the list of those objects.
+// A reconcile of the same generation that finds each of them still as the operator
+// wrote it needs neither kustomize nor the rendered objects, so none are held.
 type renderCache struct {
 	mu      sync.Mutex
 	entries map[types.UID]renderEntry
@@ -37,29 +38,31 @@ type renderCache struct {
 
 type renderEntry struct {
 	generation int64
-	objs       []*unstructured.Unstructured
 	err        error
+	applied    []plannedObject
 }
 
-func (c *renderCache) render(rg *platformv1.Region) ([]*unstructured.Unstructured, error) {
+// plannedObject is one object of a render that was applied.
+type plannedObject struct {
+	gvk                       schema.GroupVersionKind
+	namespace, name, township string
+}
+
+func (c *renderCache) get(rg *platformv1.Region) (renderEntry, bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	e, ok := c.entries[rg.UID]
-	c.mu.Unlock()
-	if !ok || e.generation != rg.Generation {
-		objs, err := render.Render(rg)
-		e = renderEntry{generation: rg.Generation, objs: objs, err: err}
-		c.mu.Lock()
-		if c.entries == nil {
-			c.entries = map[types.UID]renderEntry{}
-		}
-		c.entries[rg.UID] = e
-		c.mu.Unlock()
+	return e, ok && e.generation == rg.Generation
+}
+
+func (c *renderCache) put(rg *platformv1.Region, e renderEntry) {
+	e.generation = rg.Generation
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[types.UID]renderEntry{}
 	}
-	out := make([]*unstructured.Unstructured, len(e.objs))
-	for i, o := range e.objs {
-		out[i] = o.DeepCopy()
-	}
-	return out, e.err
+	c.entries[rg.UID] = e
 }
 
 func (c *renderCache) forget(uid types.UID) {
@@ -84,49 +87,101 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 		}
 		return
 	}
-	objs, err := r.renders.render(rg)
-	if err != nil {
-		// Nothing of a failed render is applied, and nothing is pruned for it.
-		s.fail(ConditionPlatformReady, "", err)
-		s.platform = rg.Status.Platform
-		return
-	}
-	// Each object is applied on its own; what it found is gathered afterwards.
+	// Each object is applied (or found as written) on its own; what it found is
+	// gathered afterwards.
 	type outcome struct {
 		placed     bool
 		deployment bool
 		pending    string
+		key        string
 	}
-	outcomes := make([]outcome, len(objs))
-	each(len(objs), func(i int) {
-		obj := objs[i]
-		township := obj.GetLabels()[naming.LabelTownship]
-		if !s.namespaceOK[township] {
-			return
-		}
-		outcomes[i].placed = true
-		current, err := r.typedObject(obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
-		if err == nil {
-			err = r.apply(ctx, rg.Name, obj.GetKind(), current, client.ApplyConfigurationFromUnstructured(obj))
-		}
-		if err != nil {
-			s.fail(ConditionPlatformReady, township, err)
-			return
-		}
+	var outcomes []outcome
+	follow := func(o *outcome, current client.Object) {
 		if d, ok := current.(*appsv1.Deployment); ok {
-			outcomes[i].deployment = true
+			o.deployment = true
 			if ok, why := deploymentAvailable(d); !ok {
-				outcomes[i].pending = fmt.Sprintf("%s/%s %s", obj.GetNamespace(), obj.GetName(), why)
+				o.pending = fmt.Sprintf("%s/%s %s", d.Namespace, d.Name, why)
 			}
 		}
-	})
+	}
+	entry, known := r.renders.get(rg)
+	if known && entry.err != nil {
+		// Nothing of a failed render is applied, and nothing is pruned for it.
+		s.fail(ConditionPlatformReady, "", entry.err)
+		s.platform = rg.Status.Platform
+		return
+	}
+	if known {
+		outcomes = make([]outcome, len(entry.applied))
+		intact := true
+		for i, p := range entry.applied {
+			if !s.namespaceOK[p.township] {
+				intact = false
+				break
+			}
+			current, err := r.typedObject(p.gvk, p.namespace, p.name)
+			if err == nil {
+				_, err = r.claim(ctx, rg.Name, p.gvk.Kind, current)
+			}
+			if err != nil || !r.wroteVersion(p.gvk.Kind, current) {
+				intact = false
+				break
+			}
+			outcomes[i] = outcome{placed: true, key: p.namespace + "/" + p.gvk.Kind + "/" + p.name}
+			follow(&outcomes[i], current)
+		}
+		known = intact
+	}
+	if !known {
+		objs, err := render.Render(rg)
+		if err != nil {
+			r.renders.put(rg, renderEntry{err: err})
+			s.fail(ConditionPlatformReady, "", err)
+			s.platform = rg.Status.Platform
+			return
+		}
+		outcomes = make([]outcome, len(objs))
+		failed := false
+		each(len(objs), func(i int) {
+			obj := objs[i]
+			township := obj.GetLabels()[naming.LabelTownship]
+			if !s.namespaceOK[township] {
+				return
+			}
+			outcomes[i].placed, outcomes[i].key = true, render.Key(obj)
+			current, err := r.typedObject(obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
+			if err == nil {
+				err = r.apply(ctx, rg.Name, obj.GetKind(), current, client.ApplyConfigurationFromUnstructured(obj))
+			}
+			if err != nil {
+				s.fail(ConditionPlatformReady, township, err)
+				s.mu.Lock()
+				failed = true
+				s.mu.Unlock()
+				return
+			}
+			follow(&outcomes[i], current)
+		})
+		if !failed {
+			e := renderEntry{}
+			for i, o := range outcomes {
+				if o.placed {
+					e.applied = append(e.applied, plannedObject{gvk: objs[i].GroupVersionKind(), namespace: objs[i].GetNamespace(),
+						name: objs[i].GetName(), township: objs[i].GetLabels()[naming.LabelTownship]})
+				}
+			}
+			if len(e.applied) == len(objs) {
+				r.renders.put(rg, e)
+			}
+		}
+	}
 	status := &platformv1.PlatformStatus{}
 	var pending []string
-	for i, o := range outcomes {
+	for _, o := range outcomes {
 		if !o.placed {
 			continue
 		}
-		status.Inventory = append(status.Inventory, render.Key(objs[i]))
+		status.Inventory = append(status.Inventory, o.key)
 		if !o.deployment {
 			continue
 		}

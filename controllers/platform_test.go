@@ -122,6 +122,16 @@ func TestPlatformIsRenderedAppliedAndFollowed(t *testing.T) {
 	markAvailable(g, name)
 	waitReady(t, name)
 
+	// What was deleted by hand is made again, the Region's whole render standing.
+	g.Expect(k8s.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: name + "-hutou", Name: "services"}})).To(Succeed())
+	g.Expect(k8s.Delete(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "emergency"}})).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: name + "-hutou", Name: "services"}, &corev1.Service{})).To(Succeed())
+		g.Expect(deployment(g, name, "emergency").Spec.Template.Spec.Containers[0].Image).To(Equal("registry.example.gov.cn/jiceng/emergency:1.4.2"))
+	}, timeout, interval).Should(Succeed())
+	markAvailable(g, name)
+	waitReady(t, name)
+
 	// A reconcile with nothing changed writes nothing, the platform included.
 	keys := rg.Status.Platform.Inventory
 	versions := func(g Gomega) map[string]string {

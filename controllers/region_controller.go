@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -273,10 +274,20 @@ func CacheOptions() cache.Options {
 	return cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
 }
 
-// slim drops from a cached child what the operator never reads from the cache.
+// slim drops from a cached child what the operator never reads from the cache, and
+// shares the strings that thousands of children repeat (label keys and values,
+// namespaces) instead of holding a copy in each.
 func slim(in any) (any, error) {
 	if obj, ok := in.(client.Object); ok {
 		obj.SetManagedFields(nil)
+		obj.SetNamespace(intern(obj.GetNamespace()))
+		if l := obj.GetLabels(); len(l) > 0 {
+			shared := make(map[string]string, len(l))
+			for k, v := range l {
+				shared[intern(k)] = intern(v)
+			}
+			obj.SetLabels(shared)
+		}
 	}
 	switch o := in.(type) {
 	case *appsv1.Deployment:
@@ -307,6 +318,9 @@ func slim(in any) (any, error) {
 	}
 	return in, nil
 }
+
+// intern returns the canonical copy of s.
+func intern(s string) string { return unique.Make(s).Value() }
 
 // rolloutBatch is how long a Deployment's status change waits before its Region is
 // looked at: a roll-out changes many Deployments' status within moments, and one
