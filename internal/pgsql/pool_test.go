@@ -7,29 +7,40 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/jiceng-io/region-operator/internal/localpg"
 )
 
-// The pool never holds more than MaxConns connections to the server, all databases
-// together, even with many more workers wanting connections to many databases; and it
-// closes what stays idle.
-func TestPoolBoundsConnectionsAcrossDatabases(t *testing.T) {
+// serverWithDatabases starts a throwaway server with databases db0..db<n-1>, and returns
+// it with a superuser connection; both go when the test ends.
+func serverWithDatabases(t *testing.T, n int) (*localpg.Server, *pgx.Conn) {
+	t.Helper()
 	pg, err := localpg.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pg.Remove()
+	t.Cleanup(pg.Remove)
 	ctx := context.Background()
 	su, err := pg.Connect(ctx, pg.SuperUser, pg.SuperPassword, "postgres")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer su.Close(ctx)
-	for i := range 4 {
+	t.Cleanup(func() { su.Close(ctx) })
+	for i := range n {
 		if _, err := su.Exec(ctx, fmt.Sprintf("CREATE DATABASE db%d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return pg, su
+}
+
+// The pool never holds more than MaxConns connections to the server, all databases
+// together, even with many more workers wanting connections to many databases; and it
+// closes what stays idle.
+func TestPoolBoundsConnectionsAcrossDatabases(t *testing.T) {
+	ctx := context.Background()
+	pg, su := serverWithDatabases(t, 4)
 	pool := newPool(ServerConfig{Host: pg.Host, Port: pg.Port, User: pg.SuperUser, Password: pg.SuperPassword, SSLMode: "disable", MaxConns: 3}, 300*time.Millisecond)
 	defer pool.Close()
 
@@ -104,20 +115,8 @@ func TestPoolBoundsConnectionsAcrossDatabases(t *testing.T) {
 // it is, with no new session; while only waiters for other databases are there, it is
 // closed to free the slot.
 func TestPoolHandsAConnectionToAWaiterForItsDatabase(t *testing.T) {
-	pg, err := localpg.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Remove()
 	ctx := context.Background()
-	su, err := pg.Connect(ctx, pg.SuperUser, pg.SuperPassword, "postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer su.Close(ctx)
-	if _, err := su.Exec(ctx, "CREATE DATABASE db1"); err != nil {
-		t.Fatal(err)
-	}
+	pg, _ := serverWithDatabases(t, 2)
 	pool := newPool(ServerConfig{Host: pg.Host, Port: pg.Port, User: pg.SuperUser, Password: pg.SuperPassword, SSLMode: "disable", MaxConns: 1}, time.Minute)
 	defer pool.Close()
 
