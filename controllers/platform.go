@@ -42,10 +42,10 @@ type renderEntry struct {
 	applied    []plannedObject
 }
 
-// plannedObject is one object of a render that was applied.
+// plannedObject is one object of a render that was applied; key is its inventory key.
 type plannedObject struct {
-	gvk                       schema.GroupVersionKind
-	namespace, name, township string
+	gvk                            schema.GroupVersionKind
+	namespace, name, township, key string
 }
 
 func (c *renderCache) get(rg *platformv1.Region) (renderEntry, bool) {
@@ -127,7 +127,7 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 				intact = false
 				break
 			}
-			outcomes[i] = outcome{placed: true, key: p.namespace + "/" + p.gvk.Kind + "/" + p.name}
+			outcomes[i] = outcome{placed: true, key: p.key}
 			follow(&outcomes[i], current)
 		}
 		known = intact
@@ -167,7 +167,7 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 			for i, o := range outcomes {
 				if o.placed {
 					e.applied = append(e.applied, plannedObject{gvk: objs[i].GroupVersionKind(), namespace: objs[i].GetNamespace(),
-						name: objs[i].GetName(), township: objs[i].GetLabels()[naming.LabelTownship]})
+						name: objs[i].GetName(), township: objs[i].GetLabels()[naming.LabelTownship], key: o.key})
 				}
 			}
 			if len(e.applied) == len(objs) {
