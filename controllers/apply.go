@@ -74,7 +74,7 @@ func (r *RegionReconciler) apply(ctx context.Context, region, kind string, curre
 // and the object is still what that apply made: then the apply would change nothing, so
 // no request is sent. Callers have claimed the object.
 func (r *RegionReconciler) write(ctx context.Context, kind string, current client.Object, ac runtime.ApplyConfiguration) error {
-	key := kind + " " + client.ObjectKeyFromObject(current).String()
+	key := memoKey(kind, client.ObjectKeyFromObject(current))
 	desired, err := json.Marshal(ac)
 	if err != nil {
 		return err
@@ -149,7 +149,7 @@ func (r *RegionReconciler) deleteOwned(ctx context.Context, region, kind string,
 // version, or, for a Deployment, a later one with the same generation, labels and
 // annotations, which differs only in status (a roll-out). Anything else is drift.
 func (r *RegionReconciler) wroteVersion(kind string, obj client.Object) bool {
-	v, ok := r.applied.Load(kind + " " + client.ObjectKeyFromObject(obj).String())
+	v, ok := r.applied.Load(memoKey(kind, client.ObjectKeyFromObject(obj)))
 	if !ok || obj.GetResourceVersion() == "" {
 		return false
 	}
@@ -162,8 +162,13 @@ func (r *RegionReconciler) wroteVersion(kind string, obj client.Object) bool {
 
 // wrote says whether the operator has applied the object named by key.
 func (r *RegionReconciler) wrote(kind string, key client.ObjectKey) bool {
-	_, ok := r.applied.Load(kind + " " + key.String())
+	_, ok := r.applied.Load(memoKey(kind, key))
 	return ok
+}
+
+// memoKey names an object in the operator's memos of what it applied.
+func memoKey(kind string, key client.ObjectKey) string {
+	return kind + " " + key.String()
 }
 
 // freshWindow is how long after creating a namespace the operator takes it to hold only

@@ -260,8 +260,9 @@ func childTypes() []client.Object {
 // so that it does not hold every ConfigMap and RoleBinding of the cluster in memory, and
 // keeps of each object only what the operator reads: metadata everywhere, a
 // Deployment's replicas and status, a RoleBinding's roleRef, a NetworkPolicy's ingress
-// rules, a credential Secret's user and password. The operator decides whether to write by the version it made, never by
-// comparing content, so the rest need not be held.
+// rules, a credential Secret's user and password. The operator decides whether to
+// write by the version it made, never by comparing content, so the rest need not be
+// held.
 func CacheOptions() cache.Options {
 	managed, _ := labels.NewRequirement(naming.LabelManagedBy, selection.Equals, []string{naming.ManagedByValue})
 	sel := labels.NewSelector().Add(*managed)
@@ -397,12 +398,12 @@ func toRegion(statusDelay time.Duration) handler.EventHandler {
 // Deployment's status, say, is a different version and passes.
 func (r *RegionReconciler) notOwnEcho(kind string) predicate.Predicate {
 	echo := func(obj client.Object) bool {
-		m, ok := r.applied.Load(kind + " " + client.ObjectKeyFromObject(obj).String())
+		m, ok := r.applied.Load(memoKey(kind, client.ObjectKeyFromObject(obj)))
 		return ok && m.(appliedMemo).resourceVersion == obj.GetResourceVersion()
 	}
 	return predicate.Funcs{
 		CreateFunc: func(e event.CreateEvent) bool {
-			_, applying := r.inFlight.Load(kind + " " + client.ObjectKeyFromObject(e.Object).String())
+			_, applying := r.inFlight.Load(memoKey(kind, client.ObjectKeyFromObject(e.Object)))
 			return !applying && !echo(e.Object)
 		},
 		UpdateFunc: func(e event.UpdateEvent) bool {
