@@ -197,9 +197,11 @@ func ensureRoles(ctx context.Context, m *Conn, r *RegionDB, super bool, res *Res
 		}
 		// A non-superuser administrator must be a member of the roles it creates
 		// objects for (the owner) and sets default privileges for (the LOGIN roles).
+		// Only this Region's roles are asked about: the administrator of a province is a
+		// member of thousands.
 		members, err := queryStrings(ctx, tx, `SELECT r.rolname::text FROM pg_auth_members a
 			JOIN pg_roles r ON r.oid = a.roleid
-			WHERE a.member = (SELECT oid FROM pg_roles WHERE rolname = current_user)`)
+			WHERE a.member = (SELECT oid FROM pg_roles WHERE rolname = current_user) AND r.rolname = ANY($1)`, all)
 		if err != nil {
 			return err
 		}
