@@ -265,7 +265,7 @@ func floor(o options, res *Result) error {
 	defer pool.Close()
 	logf("floor: %d objects and the SQL of %d Regions, at full parallelism", res.Objects, len(regions))
 	if o.profile {
-		go fetchAPIServer(ctx, env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, "floor-apiserver-cpu.pprof"))
+		go fetchAPIServer(env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, "floor-apiserver-cpu.pprof"))
 	}
 	start := time.Now()
 	var k8sErr, sqlErr error
@@ -406,7 +406,7 @@ func operator(o options, res *Result) error {
 				}()
 				go func() {
 					defer wg.Done()
-					fetchAPIServer(ctx, env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, fmt.Sprintf("apiserver-cpu-%d.pprof", i)))
+					fetchAPIServer(env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, fmt.Sprintf("apiserver-cpu-%d.pprof", i)))
 				}()
 				wg.Wait()
 			}
@@ -454,7 +454,7 @@ func operator(o options, res *Result) error {
 	res.Sessions = sessions(ctx, pg)
 	if o.profile {
 		stopProfiling()
-		fetchAPIServer(ctx, env.Config, "/metrics", filepath.Join(o.out, "apiserver-metrics.txt"))
+		fetchAPIServer(env.Config, "/metrics", filepath.Join(o.out, "apiserver-metrics.txt"))
 		fetch("http://"+metricsAddr+"/metrics", filepath.Join(o.out, "operator-metrics.txt"))
 	}
 	if o.profile {
@@ -505,14 +505,13 @@ func operator(o options, res *Result) error {
 	res.SteadyDDL = int64(m1[`region_operator_sql_statements_by_kind_total{kind="ddl"}`] - m0[`region_operator_sql_statements_by_kind_total{kind="ddl"}`])
 	res.APIRequests = map[string]int64{}
 	for k, v := range m0 {
-		if strings.HasPrefix(k, "rest_client_requests_total{") {
+		switch {
+		case strings.HasPrefix(k, "rest_client_requests_total{"):
 			res.APIRequests[labelValue(k, "method")] += int64(v)
+		case strings.HasPrefix(k, "controller_runtime_reconcile_total{") && labelValue(k, "controller") == "region":
+			res.Reconciles += int64(v) // whatever the result
 		}
 	}
-	res.Reconciles = int64(m0[`controller_runtime_reconcile_total{controller="region",result="success"}`] +
-		m0[`controller_runtime_reconcile_total{controller="region",result="error"}`] +
-		m0[`controller_runtime_reconcile_total{controller="region",result="requeue"}`] +
-		m0[`controller_runtime_reconcile_total{controller="region",result="requeue_after"}`])
 	res.SQLStatements = map[string]int64{}
 	for _, kind := range []string{"ddl", "dml", "query"} {
 		res.SQLStatements[kind] = int64(m0[`region_operator_sql_statements_by_kind_total{kind="`+kind+`"}`])
@@ -738,13 +737,20 @@ func tail(s string, n int) string {
 }
 
 // fetchAPIServer saves what the API server answers at path into file.
-func fetchAPIServer(ctx context.Context, cfg *rest.Config, path, file string) {
+func fetchAPIServer(cfg *rest.Config, path, file string) {
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		logf("profile: %v", err)
 		return
 	}
-	resp, err := hc.Get(strings.TrimSuffix(cfg.Host, "/") + path)
+	fetchWith(hc, strings.TrimSuffix(cfg.Host, "/")+path, file)
+}
+
+// fetch saves what url answers into file.
+func fetch(url, file string) { fetchWith(http.DefaultClient, url, file) }
+
+func fetchWith(hc *http.Client, url, file string) {
+	resp, err := hc.Get(url)
 	if err != nil {
 		logf("profile: %v", err)
 		return
@@ -766,26 +772,6 @@ func fetchAPIServer(ctx context.Context, cfg *rest.Config, path, file string) {
 		logf("profile: %v", err)
 		return
 	}
-	logf("profile written to %s", file)
-}
-
-// fetch saves what url answers into file.
-func fetch(url, file string) {
-	resp, err := http.Get(url)
-	if err != nil {
-		logf("profile: %v", err)
-		return
-	}
-	defer resp.Body.Close()
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return
-	}
-	f, err := os.Create(file)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	_, _ = io.Copy(f, resp.Body)
 	logf("profile written to %s", file)
 }
 
