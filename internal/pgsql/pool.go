@@ -6,6 +6,7 @@ package pgsql
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // ServerConfig says how to reach a PostgreSQL server as its administrator.
@@ -210,11 +212,9 @@ func (p *Pool) Close() {
 	p.closeConns(idle)
 }
 
-// discard closes a connection and frees its slot once it is closed.
+// discard closes a connection and frees its slot once the server has let it go.
 func (p *Pool) discard(c *Conn) {
-	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
-	_ = c.Close(ctx)
-	cancel()
+	hangUp(c.Conn)
 	p.mu.Lock()
 	p.open--
 	p.signal()
@@ -275,6 +275,36 @@ func (p *Pool) reap() {
 			p.closeConns(old)
 		}
 	}
+}
+
+// hangUp ends a session and returns once the server has let it go. Closing the socket
+// right after the goodbye, as pgx's Close does, leaves the backend counted by the server
+// (in pg_stat_activity and against max_connections) for as long as it takes to exit,
+// and a connection opened meanwhile would put the operator above MaxConns on the
+// server. PostgreSQL keeps a backend's socket open until the process has exited, so
+// that a client can close synchronously: say goodbye, then wait for the end of the
+// stream.
+func hangUp(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	defer cancel()
+	pc := conn.PgConn()
+	if pc.IsClosed() || pc.IsBusy() {
+		_ = conn.Close(ctx)
+		return
+	}
+	hc, err := pc.Hijack()
+	if err != nil {
+		_ = conn.Close(ctx)
+		return
+	}
+	defer hc.Conn.Close()
+	deadline, _ := ctx.Deadline()
+	_ = hc.Conn.SetDeadline(deadline)
+	hc.Frontend.Send(&pgproto3.Terminate{})
+	if err := hc.Frontend.Flush(); err != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, hc.Conn)
 }
 
 func connect(ctx context.Context, cfg ServerConfig, db string) (*pgx.Conn, error) {

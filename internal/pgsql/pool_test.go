@@ -171,3 +171,33 @@ func TestPoolHandsAConnectionToAWaiterForItsDatabase(t *testing.T) {
 		t.Errorf("open %d, peak %d: more than MaxConns 1", open, peak)
 	}
 }
+
+// When the pool closes a connection, the slot it frees is free on the server too: the
+// server has let the session go by the time the pool counts the slot free, so the
+// server never counts more of the operator's sessions than MaxConns, not even for the
+// moment a backend takes to exit.
+func TestPoolFreesASlotOnlyOnceTheServerLetTheSessionGo(t *testing.T) {
+	ctx := context.Background()
+	pg, su := serverWithDatabases(t, 1)
+	pool := newPool(ServerConfig{Host: pg.Host, Port: pg.Port, User: pg.SuperUser, Password: pg.SuperPassword, SSLMode: "disable", MaxConns: 1}, time.Minute)
+	defer pool.Close()
+
+	for i := range 50 {
+		c, err := pool.Acquire(ctx, "db0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid := c.PgConn().PID()
+		pool.discard(c) // as Release does with a connection it does not keep
+		if open, _ := pool.Open(); open != 0 {
+			t.Fatalf("the pool still counts %d connections", open)
+		}
+		var listed bool
+		if err := su.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1)`, int32(pid)).Scan(&listed); err != nil {
+			t.Fatal(err)
+		}
+		if listed {
+			t.Fatalf("round %d: the pool counts its slot free but the server still lists the session (pid %d)", i, pid)
+		}
+	}
+}
