@@ -289,7 +289,7 @@ func (r *RegionReconciler) typedObject(gvk schema.GroupVersionKind, namespace, n
 // objects in the cluster.
 func (r *RegionReconciler) platformObjects(ctx context.Context, region string) ([]string, error) {
 	var keys []string
-	sel := []client.ListOption{client.MatchingLabels{naming.LabelRegion: region}, client.HasLabels{render.LabelModule}}
+	sel := []client.ListOption{client.MatchingFields{regionIndex: region}, client.HasLabels{render.LabelModule}}
 	for kind, list := range map[string]client.ObjectList{
 		"Deployment": &appsv1.DeploymentList{}, "Service": &corev1.ServiceList{}, "ConfigMap": &corev1.ConfigMapList{},
 	} {

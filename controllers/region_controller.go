@@ -220,10 +220,7 @@ func (r *RegionReconciler) reconcileDelete(ctx context.Context, region *platform
 
 func (r *RegionReconciler) applyDeletionPolicy(ctx context.Context, region *platformv1.Region) error {
 	var list corev1.NamespaceList
-	if err := r.List(ctx, &list, client.MatchingLabels{
-		naming.LabelManagedBy: naming.ManagedByValue,
-		naming.LabelRegion:    region.Name,
-	}); err != nil {
+	if err := r.List(ctx, &list, client.MatchingFields{regionIndex: region.Name}, client.MatchingLabels{naming.LabelManagedBy: naming.ManagedByValue}); err != nil {
 		return fmt.Errorf("listing the Region's namespaces: %w", err)
 	}
 	var errs []error
@@ -440,6 +437,9 @@ func NewScheme() *runtime.Scheme {
 	return s
 }
 
+// regionIndex indexes the operator's namespaces and platform objects by their Region.
+const regionIndex = "metadata.labels.region"
+
 // serverRefIndex indexes Regions by the DatabaseServer they use.
 const serverRefIndex = "spec.database.serverRef"
 
@@ -460,6 +460,18 @@ func (r *RegionReconciler) regionsOnServer(ctx context.Context, obj client.Objec
 // connection pools, which Setup returns.
 func Setup(mgr ctrl.Manager, maxConcurrentReconciles int) (*pgsql.Pools, error) {
 	pools := pgsql.NewPools()
+	// Finding a Region's namespaces and platform objects in the cache looks only at
+	// that Region's, not at every one of the province.
+	for _, obj := range []client.Object{&corev1.Namespace{}, &appsv1.Deployment{}, &corev1.Service{}, &corev1.ConfigMap{}} {
+		if err := mgr.GetFieldIndexer().IndexField(context.Background(), obj, regionIndex, func(o client.Object) []string {
+			if name := o.GetLabels()[naming.LabelRegion]; name != "" {
+				return []string{name}
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &platformv1.Region{}, serverRefIndex, func(obj client.Object) []string {
 		if db := obj.(*platformv1.Region).Spec.Database; db != nil {
 			return []string{db.ServerRef}

@@ -13,12 +13,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,24 +67,29 @@ type Result struct {
 	FloorKubernetesSeconds float64 `json:"floorKubernetesSeconds"`
 	FloorSQLSeconds        float64 `json:"floorSQLSeconds"`
 	FloorSeconds           float64 `json:"floorSeconds"`
+	// FloorCPU and OperatorCPU are the CPU seconds each process used in the phase:
+	// kube-apiserver, etcd, postgres, operator and bench (the floor's client, the
+	// operator run's harness).
+	FloorCPU map[string]float64 `json:"floorCPUSeconds"`
 
-	OperatorSeconds    float64          `json:"operatorSeconds"`
-	Ratio              float64          `json:"operatorToFloorRatio"`
-	LatencyP50Seconds  float64          `json:"applyToReadyP50Seconds"`
-	LatencyP99Seconds  float64          `json:"applyToReadyP99Seconds"`
-	Reconciles         int64            `json:"regionReconciles"`
-	APIRequests        map[string]int64 `json:"apiRequestsByVerb"`
-	SQLStatements      map[string]int64 `json:"sqlStatements"`
-	PeakHeapMiB        float64          `json:"operatorPeakHeapMiB"`
-	PeakRSSMiB         float64          `json:"operatorPeakRSSMiB"`
-	PeakConnections    int64            `json:"peakConnectionsToPostgres"`
-	FloorSessions      int64            `json:"floorPostgresSessions"`
-	Sessions           int64            `json:"operatorPostgresSessions"`
-	MaxConnections     int              `json:"maxConnections"`
-	SteadySeconds      float64          `json:"steadySeconds"`
-	SteadyChangedRVs   int              `json:"steadyChangedResourceVersions"`
-	SteadyDDL          int64            `json:"steadyDDLStatements"`
-	SteadyResyncForced bool             `json:"steadyResyncForced"`
+	OperatorSeconds    float64            `json:"operatorSeconds"`
+	OperatorCPU        map[string]float64 `json:"operatorCPUSeconds"`
+	Ratio              float64            `json:"operatorToFloorRatio"`
+	LatencyP50Seconds  float64            `json:"applyToReadyP50Seconds"`
+	LatencyP99Seconds  float64            `json:"applyToReadyP99Seconds"`
+	Reconciles         int64              `json:"regionReconciles"`
+	APIRequests        map[string]int64   `json:"apiRequestsByVerb"`
+	SQLStatements      map[string]int64   `json:"sqlStatements"`
+	PeakHeapMiB        float64            `json:"operatorPeakHeapMiB"`
+	PeakRSSMiB         float64            `json:"operatorPeakRSSMiB"`
+	PeakConnections    int64              `json:"peakConnectionsToPostgres"`
+	FloorSessions      int64              `json:"floorPostgresSessions"`
+	Sessions           int64              `json:"operatorPostgresSessions"`
+	MaxConnections     int                `json:"maxConnections"`
+	SteadySeconds      float64            `json:"steadySeconds"`
+	SteadyChangedRVs   int                `json:"steadyChangedResourceVersions"`
+	SteadyDDL          int64              `json:"steadyDDLStatements"`
+	SteadyResyncForced bool               `json:"steadyResyncForced"`
 }
 
 func main() {
@@ -267,6 +274,7 @@ func floor(o options, res *Result) error {
 	if o.profile {
 		go fetchAPIServer(env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, "floor-apiserver-cpu.pprof"))
 	}
+	cpu := readCPU()
 	start := time.Now()
 	var k8sErr, sqlErr error
 	var wg sync.WaitGroup
@@ -288,6 +296,7 @@ func floor(o options, res *Result) error {
 	}()
 	wg.Wait()
 	res.FloorSeconds = time.Since(start).Seconds()
+	res.FloorCPU = cpuSince(cpu)
 	res.FloorSessions = sessions(ctx, pg)
 	if k8sErr != nil {
 		return k8sErr
@@ -415,6 +424,7 @@ func operator(o options, res *Result) error {
 	regions := province(o, "bench-pg")
 	created := make([]time.Time, len(regions))
 	logf("operator: applying %d Regions", len(regions))
+	cpu := readCPU()
 	start := time.Now()
 	if err := parallel(len(regions), o.workers, func(i int) error {
 		created[i] = time.Now()
@@ -451,6 +461,7 @@ func operator(o options, res *Result) error {
 		}
 	}
 	res.OperatorSeconds = time.Since(start).Seconds()
+	res.OperatorCPU = cpuSince(cpu)
 	res.Sessions = sessions(ctx, pg)
 	if o.profile {
 		stopProfiling()
@@ -694,8 +705,10 @@ func report(w io.Writer, r *Result) {
 	row("floor: Kubernetes objects, bare client", fmt.Sprintf("%.1f s", r.FloorKubernetesSeconds))
 	row("floor: SQL, bare pool", fmt.Sprintf("%.1f s", r.FloorSQLSeconds))
 	row("floor: both together", fmt.Sprintf("%.1f s", r.FloorSeconds))
+	row("floor: CPU seconds", cpuRow(r.FloorCPU))
 	row("operator: apply to every Region Ready", fmt.Sprintf("%.1f s  (%.2f × floor; target ≤ 1.5)", r.OperatorSeconds, r.Ratio))
 	row("operator: apply→Ready per Region p50 / p99", fmt.Sprintf("%.1f s / %.1f s", r.LatencyP50Seconds, r.LatencyP99Seconds))
+	row("operator: CPU seconds until all Ready", cpuRow(r.OperatorCPU))
 	var verbs []string
 	for v, n := range r.APIRequests {
 		verbs = append(verbs, fmt.Sprintf("%s %d", v, n))
@@ -710,6 +723,19 @@ func report(w io.Writer, r *Result) {
 	row(fmt.Sprintf("steady %.0f s (resync forced: %v): changed resourceVersions", r.SteadySeconds, r.SteadyResyncForced), strconv.Itoa(r.SteadyChangedRVs))
 	row("steady: DDL statements", strconv.FormatInt(r.SteadyDDL, 10))
 	fmt.Fprintln(w)
+}
+
+// cpuRow tells CPU seconds by process, the busiest first, and their total.
+func cpuRow(cpu map[string]float64) string {
+	names := slices.Collect(maps.Keys(cpu))
+	sort.Slice(names, func(i, j int) bool { return cpu[names[i]] > cpu[names[j]] })
+	var parts []string
+	total := 0.0
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %.1f", n, cpu[n]))
+		total += cpu[n]
+	}
+	return fmt.Sprintf("%.1f  (%s)", total, strings.Join(parts, ", "))
 }
 
 func save(dir string, r *Result) error {
