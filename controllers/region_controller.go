@@ -73,6 +73,9 @@ type RegionReconciler struct {
 	fresh sync.Map
 	// inFlight holds the objects being applied at this moment.
 	inFlight sync.Map
+	// servers remembers, by Region name, the DatabaseServer the Region uses, so that a
+	// change of a server reaches its Regions.
+	servers sync.Map
 }
 
 // retryLimiter backs off a failing object from half a second up to thirty seconds, so a
@@ -96,12 +99,20 @@ func retryLimiter[T comparable]() workqueue.TypedRateLimiter[T] {
 // Reconcile brings one Region's namespaces, access policies and directory in line with
 // its spec, or carries out its deletion policy when it is being deleted.
 func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	// The cache holds only the Regions' metadata: a province's Regions, each with its
+	// hundreds of branches, would be most of the operator's memory.
 	region := &platformv1.Region{}
-	if err := r.Get(ctx, req.NamespacedName, region); err != nil {
+	if err := r.APIReader.Get(ctx, req.NamespacedName, region); err != nil {
 		if apierrors.IsNotFound(err) {
 			recordRegion(req.Name, nil)
+			r.servers.Delete(req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if db := region.Spec.Database; db != nil {
+		r.servers.Store(region.Name, db.ServerRef)
+	} else {
+		r.servers.Delete(region.Name)
 	}
 	if !region.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.reconcileDelete(ctx, region)
@@ -329,7 +340,7 @@ const rolloutBatch = time.Second
 // its Region through the region label, so drift is put back.
 func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&platformv1.Region{}, builder.WithPredicates(predicate.Or(
+		For(&platformv1.Region{}, builder.OnlyMetadata, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, resync()))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles), RateLimiter: retryLimiter[reconcile.Request]()}).
 		Named("region")
@@ -440,19 +451,16 @@ func NewScheme() *runtime.Scheme {
 // regionIndex indexes the operator's namespaces and platform objects by their Region.
 const regionIndex = "metadata.labels.region"
 
-// serverRefIndex indexes Regions by the DatabaseServer they use.
-const serverRefIndex = "spec.database.serverRef"
-
-func (r *RegionReconciler) regionsOnServer(ctx context.Context, obj client.Object) []reconcile.Request {
-	var list platformv1.RegionList
-	if err := r.List(ctx, &list, client.MatchingFields{serverRefIndex: obj.GetName()}); err != nil {
-		log.FromContext(ctx).Error(err, "listing the Regions of a DatabaseServer", "server", obj.GetName())
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(list.Items))
-	for _, rg := range list.Items {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKey{Name: rg.Name}})
-	}
+// regionsOnServer names the Regions on a DatabaseServer, as their last reconcile found
+// them: every Region is reconciled when the operator starts, so none is missed.
+func (r *RegionReconciler) regionsOnServer(_ context.Context, obj client.Object) []reconcile.Request {
+	var out []reconcile.Request
+	r.servers.Range(func(name, server any) bool {
+		if server == obj.GetName() {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKey{Name: name.(string)}})
+		}
+		return true
+	})
 	return out
 }
 
@@ -471,14 +479,6 @@ func Setup(mgr ctrl.Manager, maxConcurrentReconciles int) (*pgsql.Pools, error) 
 		}); err != nil {
 			return nil, err
 		}
-	}
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &platformv1.Region{}, serverRefIndex, func(obj client.Object) []string {
-		if db := obj.(*platformv1.Region).Spec.Database; db != nil {
-			return []string{db.ServerRef}
-		}
-		return nil
-	}); err != nil {
-		return nil, err
 	}
 	if err := (&RegionReconciler{
 		Client:                  mgr.GetClient(),
