@@ -22,7 +22,7 @@ import (
 // to nobody, is a conflict. On return obj holds the current object, if there is one.
 func (r *RegionReconciler) claim(ctx context.Context, region, kind string, obj client.Object) (exists bool, err error) {
 	key := client.ObjectKeyFromObject(obj)
-	err = r.Get(ctx, key, obj)
+	err = r.reader().Get(ctx, key, obj)
 	if apierrors.IsNotFound(err) && r.freshNamespace(key.Namespace) {
 		// The operator made this namespace moments ago, so nobody else has had the
 		// time to put an object of this name into it: no need to ask the API server.
@@ -130,7 +130,7 @@ func metaSum(obj metav1.Object) [32]byte {
 // Objects of others are never deleted.
 func (r *RegionReconciler) deleteOwned(ctx context.Context, region, kind string, obj client.Object) error {
 	key := client.ObjectKeyFromObject(obj)
-	if err := r.Get(ctx, key, obj); err != nil {
+	if err := r.reader().Get(ctx, key, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}

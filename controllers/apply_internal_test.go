@@ -1,14 +1,21 @@
 package controllers
 
 import (
+	"context"
+	"slices"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 )
@@ -64,71 +71,205 @@ func TestWroteVersionLooksPastStatus(t *testing.T) {
 	}
 }
 
-// The cache keeps what the operator reads and drops the rest.
-func TestSlimKeepsWhatTheOperatorReads(t *testing.T) {
+// testChildren is a store whose watch has not started: the test feeds it as a Reflector
+// would and reads what it queued.
+func testChildren(t *testing.T, r *RegionReconciler) (*children, workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	t.Helper()
+	ch, err := newChildren(nil, NewScheme(), r.ownVersion, r.applying)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+	t.Cleanup(q.ShutDown)
+	ch.queue = q
+	return ch, q
+}
+
+func storeOf(t *testing.T, ch *children, obj client.Object) *childStore {
+	t.Helper()
+	s, err := ch.store(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// The store keeps what the reconciles read, and gives it back as the object they ask for.
+func TestChildrenKeepWhatTheOperatorReads(t *testing.T) {
+	ch, _ := testChildren(t, &RegionReconciler{})
+	ctx := context.Background()
 	replicas := int32(2)
-	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "portal", Generation: 3, Labels: map[string]string{"a": "b"}}}
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "portal", ResourceVersion: "5", Generation: 3,
+		Labels: map[string]string{"platform.jiceng.io/region": "anxi"}, Annotations: map[string]string{"note": "x"}}}
 	d.Spec.Replicas = &replicas
 	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "portal", Image: "portal:1"}}
-	d.Status.AvailableReplicas = 2
-	out, _ := slim(d)
-	got := out.(*appsv1.Deployment)
-	if got.Spec.Replicas == nil || *got.Spec.Replicas != 2 || got.Status.AvailableReplicas != 2 || got.Generation != 3 || got.Labels["a"] != "b" {
-		t.Errorf("the Deployment lost what readiness needs: %+v", got)
+	d.Status = appsv1.DeploymentStatus{ObservedGeneration: 3, UpdatedReplicas: 2, AvailableReplicas: 1,
+		Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionFalse}}}
+	_ = storeOf(t, ch, d).Add(d)
+	got := &appsv1.Deployment{}
+	if err := ch.Get(ctx, client.ObjectKeyFromObject(d), got); err != nil {
+		t.Fatal(err)
+	}
+	if got.ResourceVersion != "5" || got.Generation != 3 || got.Labels["platform.jiceng.io/region"] != "anxi" || got.Annotations["note"] != "x" {
+		t.Errorf("the Deployment's metadata came back as %+v", got.ObjectMeta)
+	}
+	if ok, why := deploymentAvailable(got); ok || why != "(1/2 available)" {
+		t.Errorf("the Deployment's roll-out came back as %v %q, want not available (1/2 available)", ok, why)
 	}
 	if len(got.Spec.Template.Spec.Containers) != 0 {
-		t.Error("the pod template is kept in the cache")
+		t.Error("the pod template is kept")
 	}
-	sec := &corev1.Secret{Data: map[string][]byte{"user": []byte("u"), "password": []byte("p"), "uri": []byte("postgresql://...")}}
-	out, _ = slim(sec)
-	if data := out.(*corev1.Secret).Data; string(data["user"]) != "u" || string(data["password"]) != "p" || len(data) != 2 {
+
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "db", ResourceVersion: "6"},
+		Data: map[string][]byte{"user": []byte("u"), "password": []byte("p"), "uri": []byte("postgresql://...")}}
+	_ = storeOf(t, ch, sec).Add(sec)
+	gotSec := &corev1.Secret{}
+	_ = ch.Get(ctx, client.ObjectKeyFromObject(sec), gotSec)
+	if data := gotSec.Data; string(data["user"]) != "u" || string(data["password"]) != "p" || len(data) != 2 {
 		t.Errorf("the Secret keeps %v, want user and password only", data)
 	}
-	np := &networkingv1.NetworkPolicy{}
+	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "deny", ResourceVersion: "7"}}
 	np.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{}}
-	np.Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
-	out, _ = slim(np)
-	if got := out.(*networkingv1.NetworkPolicy); len(got.Spec.Ingress) != 1 {
+	_ = storeOf(t, ch, np).Add(np)
+	gotNP := &networkingv1.NetworkPolicy{}
+	_ = ch.Get(ctx, client.ObjectKeyFromObject(np), gotNP)
+	if len(gotNP.Spec.Ingress) != 1 {
 		t.Error("the NetworkPolicy lost its ingress rules: a deny-all opened by hand would stay open")
 	}
-	rb := &rbacv1.RoleBinding{RoleRef: rbacv1.RoleRef{Name: "admin"}, Subjects: []rbacv1.Subject{{Name: "g"}}}
-	out, _ = slim(rb)
-	if got := out.(*rbacv1.RoleBinding); got.RoleRef.Name != "admin" || got.Subjects != nil {
-		t.Errorf("the RoleBinding keeps %+v, want its roleRef only", got)
+	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "admins", ResourceVersion: "8"},
+		RoleRef: rbacv1.RoleRef{Kind: "ClusterRole", Name: "admin"}, Subjects: []rbacv1.Subject{{Name: "g"}}}
+	_ = storeOf(t, ch, rb).Add(rb)
+	gotRB := &rbacv1.RoleBinding{}
+	_ = ch.Get(ctx, client.ObjectKeyFromObject(rb), gotRB)
+	if gotRB.RoleRef.Name != "admin" || gotRB.Subjects != nil {
+		t.Errorf("the RoleBinding came back as %+v, want its roleRef only", gotRB)
+	}
+
+	// Deleted, it is gone; and a kind the operator does not make is refused.
+	_ = storeOf(t, ch, rb).Delete(rb)
+	if err := ch.Get(ctx, client.ObjectKeyFromObject(rb), gotRB); !apierrors.IsNotFound(err) {
+		t.Errorf("a deleted RoleBinding is still found (%v)", err)
+	}
+	if err := ch.Get(ctx, client.ObjectKey{Name: "x"}, &corev1.Pod{}); err == nil {
+		t.Error("a Pod is read from the store of the operator's objects")
 	}
 }
 
+// A Region's objects are listed by the region label, and only those matching the rest of
+// the selector; a fresh list drops what it no longer holds.
+func TestChildrenListByRegion(t *testing.T) {
+	ch, _ := testChildren(t, &RegionReconciler{})
+	ctx := context.Background()
+	ns := func(name, region, level string) *corev1.Namespace {
+		return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, ResourceVersion: "1",
+			Labels: map[string]string{"platform.jiceng.io/region": region, "platform.jiceng.io/level": level}}}
+	}
+	s := storeOf(t, ch, &corev1.Namespace{})
+	_ = s.Replace([]any{ns("anxi", "anxi", "county"), ns("anxi-fengcheng", "anxi", "township"), ns("anxi-longmen", "anxi", "township"), ns("yongchun-taoxi", "yongchun", "township")}, "1")
+	names := func(opts ...client.ListOption) []string {
+		var list corev1.NamespaceList
+		if err := ch.List(ctx, &list, opts...); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, n := range list.Items {
+			out = append(out, n.Name)
+		}
+		return out
+	}
+	if got := names(client.MatchingLabels{"platform.jiceng.io/region": "anxi", "platform.jiceng.io/level": "township"}); !slices.Equal(got, []string{"anxi-fengcheng", "anxi-longmen"}) {
+		t.Errorf("anxi's townships listed as %v", got)
+	}
+	if got := names(); len(got) != 4 {
+		t.Errorf("everything listed as %v", got)
+	}
+	_ = s.Replace([]any{ns("anxi", "anxi", "county"), ns("anxi-fengcheng", "anxi", "township")}, "2")
+	if got := names(client.MatchingLabels{"platform.jiceng.io/region": "anxi"}); !slices.Equal(got, []string{"anxi", "anxi-fengcheng"}) {
+		t.Errorf("after a fresh list anxi has %v", got)
+	}
+}
+
+// queued drains what the queue holds now.
+func queued(q workqueue.TypedRateLimitingInterface[reconcile.Request]) []string {
+	var out []string
+	for q.Len() > 0 {
+		req, _ := q.Get()
+		out = append(out, req.Name)
+		q.Done(req)
+		q.Forget(req)
+	}
+	return out
+}
+
 // The events the operator's own applies cause do not start another reconcile; anyone
-// else's change does.
+// else's change, and a deletion, do, for the Region the object belongs to.
 func TestOwnEchoIsDropped(t *testing.T) {
 	r := &RegionReconciler{}
-	p := r.notOwnEcho("Deployment")
-	mine := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "portal", ResourceVersion: "10"}}
+	ch, q := testChildren(t, r)
+	s := storeOf(t, ch, &appsv1.Deployment{})
+	labels := map[string]string{"platform.jiceng.io/region": "anxi"}
+	mine := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "portal", ResourceVersion: "10", Generation: 1, Labels: labels}}
 	r.applied.Store("Deployment anxi-fengcheng/portal", appliedMemo{resourceVersion: "10"})
 
-	if p.Create(event.CreateEvent{Object: mine}) {
-		t.Error("the creation the operator made starts a reconcile")
+	_ = s.Add(mine)
+	if got := queued(q); len(got) != 0 {
+		t.Errorf("the creation the operator made starts a reconcile of %v", got)
 	}
-	if p.Update(event.UpdateEvent{ObjectOld: mine, ObjectNew: mine}) {
-		t.Error("the update the operator made starts a reconcile")
+	_ = s.Update(mine)
+	if got := queued(q); len(got) != 0 {
+		t.Errorf("the same version listed again starts a reconcile of %v", got)
 	}
-	rolled := rolledOutCopy(mine, "11")
-	if !p.Update(event.UpdateEvent{ObjectOld: mine, ObjectNew: rolled}) {
-		t.Error("a change by someone else is dropped")
+	edited := mine.DeepCopy()
+	edited.ResourceVersion, edited.Generation = "11", 2
+	_ = s.Update(edited)
+	if got := queued(q); !slices.Equal(got, []string{"anxi"}) {
+		t.Errorf("a change by someone else queued %v, want anxi", got)
 	}
-	if !p.Delete(event.DeleteEvent{Object: mine}) {
-		t.Error("a deletion is dropped")
+	moved := edited.DeepCopy()
+	moved.ResourceVersion, moved.Labels = "12", map[string]string{"platform.jiceng.io/region": "yongchun"}
+	_ = s.Update(moved)
+	if got := queued(q); !slices.Equal(got, []string{"anxi", "yongchun"}) {
+		t.Errorf("an object moved to another Region queued %v, want both", got)
 	}
-	other := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "other", ResourceVersion: "3"}}
-	if !p.Create(event.CreateEvent{Object: other}) {
-		t.Error("an object the operator never applied is dropped")
+	_ = s.Delete(moved)
+	if got := queued(q); !slices.Equal(got, []string{"yongchun"}) {
+		t.Errorf("a deletion queued %v", got)
 	}
-	if p.Update(event.UpdateEvent{ObjectOld: other, ObjectNew: other}) {
-		t.Error("a child's periodic resync starts a reconcile; the Region's own resync does that once")
-	}
+
+	other := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "other", ResourceVersion: "3", Labels: labels}}
 	r.inFlight.Store("Deployment anxi-fengcheng/other", struct{}{})
-	if p.Create(event.CreateEvent{Object: other}) {
-		t.Error("the creation of an object being applied right now starts a reconcile")
+	_ = s.Add(other)
+	if got := queued(q); len(got) != 0 {
+		t.Errorf("the creation of an object being applied right now queued %v", got)
+	}
+	r.inFlight.Delete("Deployment anxi-fengcheng/other")
+	stranger := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "stranger", ResourceVersion: "4", Labels: labels}}
+	_ = s.Add(stranger)
+	if got := queued(q); !slices.Equal(got, []string{"anxi"}) {
+		t.Errorf("an object the operator never applied queued %v, want anxi", got)
+	}
+}
+
+// A Deployment's status change alone waits a moment, so that a roll-out makes one
+// reconcile; it is not lost.
+func TestRollOutIsGathered(t *testing.T) {
+	r := &RegionReconciler{}
+	ch, q := testChildren(t, r)
+	s := storeOf(t, ch, &appsv1.Deployment{})
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "portal", ResourceVersion: "10", Generation: 1,
+		Labels: map[string]string{"platform.jiceng.io/region": "anxi"}}}
+	r.applied.Store("Deployment anxi-fengcheng/portal", appliedMemo{resourceVersion: "10"})
+	_ = s.Add(d)
+	_ = s.Update(rolledOutCopy(d, "11"))
+	if got := queued(q); len(got) != 0 {
+		t.Errorf("a roll-out step queued %v at once", got)
+	}
+	deadline := time.Now().Add(5 * rolloutBatch)
+	for q.Len() == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := queued(q); !slices.Equal(got, []string{"anxi"}) {
+		t.Errorf("after the roll-out batch, queued %v, want anxi", got)
 	}
 }
 

@@ -234,7 +234,7 @@ func (r *RegionReconciler) password(ctx context.Context, c credential, rotate bo
 		// read stale, or an old password would be written back over the role's.
 		key := client.ObjectKey{Namespace: c.namespace, Name: c.secret}
 		secret := &corev1.Secret{}
-		err := r.Get(ctx, key, secret)
+		err := r.reader().Get(ctx, key, secret)
 		if apierrors.IsNotFound(err) && r.freshNamespace(c.namespace) && !r.wrote("Secret", key) {
 			// A namespace the operator made moments ago holds no Secret it did not write.
 			return pgsql.NewPassword(), true, nil

@@ -132,8 +132,9 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 // townshipNamespaces lists the township namespaces of a Region, as the cache has them.
 func (r *RegionReconciler) townshipNamespaces(ctx context.Context, region string) ([]corev1.Namespace, error) {
 	var list corev1.NamespaceList
-	if err := r.List(ctx, &list, client.MatchingFields{regionIndex: region}, client.MatchingLabels{
+	if err := r.reader().List(ctx, &list, client.MatchingLabels{
 		naming.LabelManagedBy: naming.ManagedByValue,
+		naming.LabelRegion:    region,
 		naming.LabelLevel:     naming.LevelTownship,
 	}); err != nil {
 		return nil, fmt.Errorf("listing township namespaces: %w", err)

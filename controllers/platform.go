@@ -208,7 +208,7 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 // deploymentAvailable says whether a Deployment has rolled out, in the kstatus sense:
 // the controller saw the latest spec, every replica is updated and available.
 func deploymentAvailable(d *appsv1.Deployment) (bool, string) {
-	if d.UID == "" {
+	if d.ResourceVersion == "" {
 		return false, "(just created)"
 	}
 	want := int32(1)
@@ -289,11 +289,11 @@ func (r *RegionReconciler) typedObject(gvk schema.GroupVersionKind, namespace, n
 // objects in the cluster.
 func (r *RegionReconciler) platformObjects(ctx context.Context, region string) ([]string, error) {
 	var keys []string
-	sel := []client.ListOption{client.MatchingFields{regionIndex: region}, client.HasLabels{render.LabelModule}}
+	sel := []client.ListOption{client.MatchingLabels{naming.LabelRegion: region}, client.HasLabels{render.LabelModule}}
 	for kind, list := range map[string]client.ObjectList{
 		"Deployment": &appsv1.DeploymentList{}, "Service": &corev1.ServiceList{}, "ConfigMap": &corev1.ConfigMapList{},
 	} {
-		if err := r.List(ctx, list, sel...); err != nil {
+		if err := r.reader().List(ctx, list, sel...); err != nil {
 			return nil, fmt.Errorf("listing the platform's %ss: %w", kind, err)
 		}
 		items, err := meta.ExtractList(list)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -19,9 +18,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/selection"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/util/workqueue"
@@ -29,7 +26,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -73,6 +69,9 @@ type RegionReconciler struct {
 	fresh sync.Map
 	// inFlight holds the objects being applied at this moment.
 	inFlight sync.Map
+	// children keeps what the reconciles read of the objects the operator made; nil
+	// when the reconciler runs outside a manager, and then they are read through Client.
+	children *children
 	// servers remembers, by Region name, the DatabaseServer the Region uses, so that a
 	// change of a server reaches its Regions.
 	servers sync.Map
@@ -231,7 +230,7 @@ func (r *RegionReconciler) reconcileDelete(ctx context.Context, region *platform
 
 func (r *RegionReconciler) applyDeletionPolicy(ctx context.Context, region *platformv1.Region) error {
 	var list corev1.NamespaceList
-	if err := r.List(ctx, &list, client.MatchingFields{regionIndex: region.Name}, client.MatchingLabels{naming.LabelManagedBy: naming.ManagedByValue}); err != nil {
+	if err := r.reader().List(ctx, &list, client.MatchingLabels{naming.LabelManagedBy: naming.ManagedByValue, naming.LabelRegion: region.Name}); err != nil {
 		return fmt.Errorf("listing the Region's namespaces: %w", err)
 	}
 	var errs []error
@@ -255,7 +254,7 @@ func (r *RegionReconciler) event(region *platformv1.Region, eventType, reason, a
 	}
 }
 
-// childTypes are the kinds the operator makes; its cache holds only those it labelled.
+// childTypes are the kinds the operator makes.
 func childTypes() []client.Object {
 	return []client.Object{
 		&corev1.Namespace{}, &corev1.ConfigMap{}, &corev1.ResourceQuota{}, &corev1.LimitRange{},
@@ -264,68 +263,17 @@ func childTypes() []client.Object {
 	}
 }
 
-// CacheOptions restricts the manager's cache of child kinds to what the operator made,
-// so that it does not hold every ConfigMap and RoleBinding of the cluster in memory, and
-// keeps of each object only what the operator reads: metadata everywhere, a
-// Deployment's replicas and status, a RoleBinding's roleRef, a NetworkPolicy's ingress
-// rules, a credential Secret's user and password. The operator decides whether to
-// write by the version it made, never by comparing content, so the rest need not be
-// held.
+// CacheOptions are the manager's cache options for the operator. The cache holds the
+// Regions' metadata and the DatabaseServers, without managedFields; the objects the
+// operator makes are kept by the reconciler itself, in a far smaller form.
 func CacheOptions() cache.Options {
-	managed, _ := labels.NewRequirement(naming.LabelManagedBy, selection.Equals, []string{naming.ManagedByValue})
-	sel := labels.NewSelector().Add(*managed)
-	byObject := map[client.Object]cache.ByObject{}
-	for _, obj := range childTypes() {
-		byObject[obj] = cache.ByObject{Label: sel, Transform: slim}
-	}
-	// managedFields are most of a small object's size and the operator reads them only
-	// from objects outside its cache.
-	return cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
+	return cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
 }
 
-// slim drops from a cached child what the operator never reads from the cache, and
-// shares the strings that thousands of children repeat (label keys and values,
-// namespaces) instead of holding a copy in each.
-func slim(in any) (any, error) {
-	if obj, ok := in.(client.Object); ok {
-		obj.SetManagedFields(nil)
-		obj.SetNamespace(intern(obj.GetNamespace()))
-		if l := obj.GetLabels(); len(l) > 0 {
-			shared := make(map[string]string, len(l))
-			for k, v := range l {
-				shared[intern(k)] = intern(v)
-			}
-			obj.SetLabels(shared)
-		}
-	}
-	switch o := in.(type) {
-	case *appsv1.Deployment:
-		o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas}
-	case *corev1.ConfigMap:
-		o.Data, o.BinaryData = nil, nil
-	case *corev1.Secret:
-		kept := map[string][]byte{}
-		for _, k := range []string{"user", "password"} {
-			if v, ok := o.Data[k]; ok {
-				kept[k] = v
-			}
-		}
-		o.Data, o.StringData = kept, nil
-	case *corev1.Service:
-		o.Spec, o.Status = corev1.ServiceSpec{}, corev1.ServiceStatus{}
-	case *networkingv1.NetworkPolicy:
-		// Ingress rules added by hand to the deny-all policy are the operator's to clear.
-		o.Spec = networkingv1.NetworkPolicySpec{Ingress: o.Spec.Ingress}
-	case *rbacv1.RoleBinding:
-		o.Subjects = nil
-	case *corev1.ResourceQuota:
-		o.Spec, o.Status = corev1.ResourceQuotaSpec{}, corev1.ResourceQuotaStatus{}
-	case *corev1.LimitRange:
-		o.Spec = corev1.LimitRangeSpec{}
-	case *corev1.Namespace:
-		o.Spec = corev1.NamespaceSpec{}
-	}
-	return in, nil
+// ClientOptions are the manager's client options for the operator: reads of the kinds
+// the operator makes go to the API server, so that no informer ever holds all of them.
+func ClientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{DisableFor: childTypes()}}
 }
 
 // intern returns the canonical copy of s.
@@ -339,87 +287,45 @@ const rolloutBatch = time.Second
 // SetupWithManager registers the reconciler; a change to any child is mapped back to
 // its Region through the region label, so drift is put back.
 func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	b := ctrl.NewControllerManagedBy(mgr).
+	c, err := client.NewWithWatch(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(), HTTPClient: mgr.GetHTTPClient()})
+	if err != nil {
+		return err
+	}
+	r.children, err = newChildren(c, r.Scheme, r.ownVersion, r.applying)
+	if err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
 		For(&platformv1.Region{}, builder.OnlyMetadata, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, resync()))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles), RateLimiter: retryLimiter[reconcile.Request]()}).
-		Named("region")
-	for _, obj := range childTypes() {
-		gvk, err := apiutil.GVKForObject(obj, r.Scheme)
-		if err != nil {
-			return err
-		}
-		var batch time.Duration
-		if gvk.Kind == "Deployment" {
-			batch = rolloutBatch
-		}
-		b = b.Watches(obj, toRegion(batch), builder.WithPredicates(r.notOwnEcho(gvk.Kind)))
-	}
-	// A DatabaseServer that changes (becomes reachable, say) is looked at again by
-	// every Region on it.
-	b = b.Watches(&platformv1.DatabaseServer{}, handler.EnqueueRequestsFromMapFunc(r.regionsOnServer))
-	return b.Complete(r)
+		Named("region").
+		WatchesRawSource(r.children).
+		// A DatabaseServer that changes (becomes reachable, say) is looked at again by
+		// every Region on it.
+		Watches(&platformv1.DatabaseServer{}, handler.EnqueueRequestsFromMapFunc(r.regionsOnServer)).
+		Complete(r)
 }
 
-// toRegion maps a change of a child to its Region through the region label. A change of
-// status alone waits statusDelay, so that a burst of them makes one reconcile.
-func toRegion(statusDelay time.Duration) handler.EventHandler {
-	enqueue := func(q workqueue.TypedRateLimitingInterface[reconcile.Request], obj client.Object, after time.Duration) {
-		name := obj.GetLabels()[naming.LabelRegion]
-		if name == "" {
-			return
-		}
-		req := reconcile.Request{NamespacedName: client.ObjectKey{Name: name}}
-		if after > 0 {
-			q.AddAfter(req, after)
-			return
-		}
-		q.Add(req)
-	}
-	return handler.Funcs{
-		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(q, e.Object, 0)
-		},
-		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			if e.ObjectOld.GetLabels()[naming.LabelRegion] != e.ObjectNew.GetLabels()[naming.LabelRegion] {
-				enqueue(q, e.ObjectOld, 0)
-			}
-			var after time.Duration
-			if e.ObjectOld.GetGeneration() == e.ObjectNew.GetGeneration() &&
-				maps.Equal(e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels()) &&
-				maps.Equal(e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations()) {
-				after = statusDelay
-			}
-			enqueue(q, e.ObjectNew, after)
-		},
-		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(q, e.Object, 0)
-		},
-		GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(q, e.Object, 0)
-		},
-	}
+// ownVersion says whether a version of an object is the one the operator's last apply
+// made: its event needs no reconcile, the reconcile that applied it knows it already.
+func (r *RegionReconciler) ownVersion(kind string, key client.ObjectKey, resourceVersion string) bool {
+	m, ok := r.applied.Load(memoKey(kind, key))
+	return ok && m.(appliedMemo).resourceVersion == resourceVersion
 }
 
-// notOwnEcho drops the event an apply of the operator causes: the reconcile that applied
-// the object already knows the version it made. A change made by anyone else, a
-// Deployment's status, say, is a different version and passes.
-func (r *RegionReconciler) notOwnEcho(kind string) predicate.Predicate {
-	echo := func(obj client.Object) bool {
-		m, ok := r.applied.Load(memoKey(kind, client.ObjectKeyFromObject(obj)))
-		return ok && m.(appliedMemo).resourceVersion == obj.GetResourceVersion()
+// applying says whether the operator is applying the object at this moment.
+func (r *RegionReconciler) applying(kind string, key client.ObjectKey) bool {
+	_, ok := r.inFlight.Load(memoKey(kind, key))
+	return ok
+}
+
+// reader reads the objects the operator made.
+func (r *RegionReconciler) reader() client.Reader {
+	if r.children != nil {
+		return r.children
 	}
-	return predicate.Funcs{
-		CreateFunc: func(e event.CreateEvent) bool {
-			_, applying := r.inFlight.Load(memoKey(kind, client.ObjectKeyFromObject(e.Object)))
-			return !applying && !echo(e.Object)
-		},
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			// A periodic resync reaches each Region itself, once, not through each of
-			// its children.
-			return !echo(e.ObjectNew) && !isResync(e)
-		},
-	}
+	return r.Client
 }
 
 // isResync says whether an update is the informer's periodic resync: the same version
@@ -448,9 +354,6 @@ func NewScheme() *runtime.Scheme {
 	return s
 }
 
-// regionIndex indexes the operator's namespaces and platform objects by their Region.
-const regionIndex = "metadata.labels.region"
-
 // regionsOnServer names the Regions on a DatabaseServer, as their last reconcile found
 // them: every Region is reconciled when the operator starts, so none is missed.
 func (r *RegionReconciler) regionsOnServer(_ context.Context, obj client.Object) []reconcile.Request {
@@ -468,18 +371,6 @@ func (r *RegionReconciler) regionsOnServer(_ context.Context, obj client.Object)
 // connection pools, which Setup returns.
 func Setup(mgr ctrl.Manager, maxConcurrentReconciles int) (*pgsql.Pools, error) {
 	pools := pgsql.NewPools()
-	// Finding a Region's namespaces and platform objects in the cache looks only at
-	// that Region's, not at every one of the province.
-	for _, obj := range []client.Object{&corev1.Namespace{}, &appsv1.Deployment{}, &corev1.Service{}, &corev1.ConfigMap{}} {
-		if err := mgr.GetFieldIndexer().IndexField(context.Background(), obj, regionIndex, func(o client.Object) []string {
-			if name := o.GetLabels()[naming.LabelRegion]; name != "" {
-				return []string{name}
-			}
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-	}
 	if err := (&RegionReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),

@@ -1,0 +1,504 @@
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"sync"
+	"time"
+	"unique"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/jiceng-io/region-operator/internal/naming"
+)
+
+// children keeps, of every object the operator made, the little its reconciles read:
+// name, version, generation, labels, annotations, whether it is being deleted, and per
+// kind a few fields (a Deployment's replicas and roll-out, a RoleBinding's roleRef, a
+// NetworkPolicy's ingress rules, a credential Secret's user and password). A province
+// has hundreds of thousands of such objects, and an informer's cache would hold each
+// whole. A watch of each kind, limited to the operator's label, keeps it current and
+// tells the Region of every change someone else made; it is the controller's source
+// for the child kinds and a client.Reader for them.
+type children struct {
+	c      client.WithWatch
+	stores map[reflect.Type]*childStore // by object type and by list type
+	all    []*childStore
+	// echo says whether a version of an object is one the operator's own apply made;
+	// applying whether the operator is applying the object at this moment.
+	echo     func(kind string, key client.ObjectKey, resourceVersion string) bool
+	applying func(kind string, key client.ObjectKey) bool
+
+	mu       sync.Mutex
+	queue    workqueue.TypedRateLimitingInterface[reconcile.Request]
+	unsynced int
+	synced   chan struct{}
+}
+
+// childKind is one kind the operator makes, as the store knows it.
+type childKind struct {
+	kind     string
+	resource schema.GroupResource
+	object   func() client.Object
+	list     func() client.ObjectList
+	// keep takes from an object what the reconciles read beyond its metadata; restore
+	// puts it back.
+	keep    func(client.Object) any
+	restore func(client.Object, any)
+	// statusDelay is how long a change of status alone waits before its Region is
+	// looked at, so that a roll-out's burst of them makes one reconcile.
+	statusDelay time.Duration
+}
+
+// record is what the store keeps of one object.
+type record struct {
+	resourceVersion     string
+	generation          int64
+	labels, annotations unique.Handle[string]
+	deleting            *metav1.Time
+	extra               any
+}
+
+type childStore struct {
+	childKind
+	owner *children
+
+	mu      sync.RWMutex
+	records map[string]record
+	// byRegion holds the keys of each Region's objects.
+	byRegion map[string]map[string]struct{}
+	synced   bool
+}
+
+// deploymentState is what readiness reads of a Deployment.
+type deploymentState struct {
+	replicas           *int32
+	observedGeneration int64
+	updated, available int32
+	// availableCondition is the status of the Available condition, when there is one.
+	availableCondition corev1.ConditionStatus
+}
+
+func childKinds(scheme *runtime.Scheme) ([]childKind, error) {
+	var kinds []childKind
+	for _, obj := range childTypes() {
+		t := reflect.TypeOf(obj).Elem()
+		k := childKind{object: func() client.Object { return reflect.New(t).Interface().(client.Object) }}
+		switch obj.(type) {
+		case *rbacv1.RoleBinding:
+			k.keep = func(o client.Object) any {
+				ref := o.(*rbacv1.RoleBinding).RoleRef
+				return rbacv1.RoleRef{APIGroup: intern(ref.APIGroup), Kind: intern(ref.Kind), Name: intern(ref.Name)}
+			}
+			k.restore = func(o client.Object, v any) { o.(*rbacv1.RoleBinding).RoleRef = v.(rbacv1.RoleRef) }
+		case *networkingv1.NetworkPolicy:
+			// Ingress rules added by hand to the deny-all policy are the operator's to clear.
+			k.keep = func(o client.Object) any {
+				if in := o.(*networkingv1.NetworkPolicy).Spec.Ingress; len(in) > 0 {
+					return in
+				}
+				return nil
+			}
+			k.restore = func(o client.Object, v any) {
+				o.(*networkingv1.NetworkPolicy).Spec.Ingress, _ = v.([]networkingv1.NetworkPolicyIngressRule)
+			}
+		case *corev1.Secret:
+			k.keep = func(o client.Object) any {
+				kept := map[string][]byte{}
+				for _, key := range []string{"user", "password"} {
+					if v, ok := o.(*corev1.Secret).Data[key]; ok {
+						kept[key] = v
+					}
+				}
+				return kept
+			}
+			k.restore = func(o client.Object, v any) { o.(*corev1.Secret).Data = v.(map[string][]byte) }
+		case *appsv1.Deployment:
+			k.statusDelay = rolloutBatch
+			k.keep = func(o client.Object) any {
+				d := o.(*appsv1.Deployment)
+				s := deploymentState{replicas: d.Spec.Replicas, observedGeneration: d.Status.ObservedGeneration,
+					updated: d.Status.UpdatedReplicas, available: d.Status.AvailableReplicas}
+				for _, c := range d.Status.Conditions {
+					if c.Type == appsv1.DeploymentAvailable {
+						s.availableCondition = corev1.ConditionStatus(intern(string(c.Status)))
+					}
+				}
+				return s
+			}
+			k.restore = func(o client.Object, v any) {
+				d, s := o.(*appsv1.Deployment), v.(deploymentState)
+				d.Spec.Replicas = s.replicas
+				d.Status = appsv1.DeploymentStatus{ObservedGeneration: s.observedGeneration, UpdatedReplicas: s.updated, AvailableReplicas: s.available}
+				if s.availableCondition != "" {
+					d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: s.availableCondition}}
+				}
+			}
+		}
+		kinds = append(kinds, k)
+	}
+	for i := range kinds {
+		k := &kinds[i]
+		gvk, err := apiutil.GVKForObject(k.object(), scheme)
+		if err != nil {
+			return nil, err
+		}
+		listGVK := gvk.GroupVersion().WithKind(gvk.Kind + "List")
+		if _, err := scheme.New(listGVK); err != nil {
+			return nil, err
+		}
+		k.kind = gvk.Kind
+		k.list = func() client.ObjectList {
+			l, _ := scheme.New(listGVK)
+			return l.(client.ObjectList)
+		}
+		plural, _ := meta.UnsafeGuessKindToResource(gvk)
+		k.resource = plural.GroupResource()
+	}
+	return kinds, nil
+}
+
+func newChildren(c client.WithWatch, scheme *runtime.Scheme, echo func(string, client.ObjectKey, string) bool, applying func(string, client.ObjectKey) bool) (*children, error) {
+	kinds, err := childKinds(scheme)
+	if err != nil {
+		return nil, err
+	}
+	ch := &children{c: c, stores: map[reflect.Type]*childStore{}, echo: echo, applying: applying, synced: make(chan struct{})}
+	for _, k := range kinds {
+		s := &childStore{childKind: k, owner: ch, records: map[string]record{}, byRegion: map[string]map[string]struct{}{}}
+		ch.stores[reflect.TypeOf(k.object())] = s
+		ch.stores[reflect.TypeOf(k.list())] = s
+		ch.all = append(ch.all, s)
+	}
+	ch.unsynced = len(ch.all)
+	return ch, nil
+}
+
+// Start watches every child kind, labelled as the operator's, into the store; a change
+// reaches the queue as a request for its Region.
+func (ch *children) Start(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+	ch.mu.Lock()
+	ch.queue = q
+	ch.mu.Unlock()
+	sel := labels.SelectorFromSet(labels.Set{naming.LabelManagedBy: naming.ManagedByValue}).String()
+	for _, s := range ch.all {
+		lw := &toolscache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				o.LabelSelector = sel
+				list := s.list()
+				return list, ch.c.List(ctx, list, &client.ListOptions{Raw: &o})
+			},
+			WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				o.LabelSelector = sel
+				return ch.c.Watch(ctx, s.list(), &client.ListOptions{Raw: &o})
+			},
+		}
+		rf := toolscache.NewReflectorWithOptions(lw, s.object(), s, toolscache.ReflectorOptions{Name: "children/" + s.kind})
+		go rf.RunWithContext(ctx)
+	}
+	return nil
+}
+
+// WaitForSync returns once every kind was listed.
+func (ch *children) WaitForSync(ctx context.Context) error {
+	select {
+	case <-ch.synced:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (ch *children) enqueue(region string, after time.Duration) {
+	ch.mu.Lock()
+	q := ch.queue
+	ch.mu.Unlock()
+	if region == "" || q == nil {
+		return
+	}
+	req := reconcile.Request{NamespacedName: client.ObjectKey{Name: region}}
+	if after > 0 {
+		q.AddAfter(req, after)
+		return
+	}
+	q.Add(req)
+}
+
+func (ch *children) store(obj any) (*childStore, error) {
+	s, ok := ch.stores[reflect.TypeOf(obj)]
+	if !ok {
+		return nil, fmt.Errorf("%T is not a kind the operator makes", obj)
+	}
+	return s, nil
+}
+
+// Get fills obj with what the store keeps of the object named by key.
+func (ch *children) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
+	s, err := ch.store(obj)
+	if err != nil {
+		return err
+	}
+	s.mu.RLock()
+	rec, ok := s.records[key.String()]
+	s.mu.RUnlock()
+	if !ok {
+		return apierrors.NewNotFound(s.resource, key.Name)
+	}
+	s.fill(obj, key, rec)
+	return nil
+}
+
+// List lists the kept objects that match the options' labels and namespace. A
+// selector that names a Region looks at that Region's objects only.
+func (ch *children) List(_ context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	s, err := ch.store(list)
+	if err != nil {
+		return err
+	}
+	o := (&client.ListOptions{}).ApplyOptions(opts)
+	if o.FieldSelector != nil && !o.FieldSelector.Empty() {
+		return fmt.Errorf("the operator's store of %ss has no field selectors", s.kind)
+	}
+	sel := o.LabelSelector
+	if sel == nil {
+		sel = labels.Everything()
+	}
+	s.mu.RLock()
+	var keys []string
+	if region, ok := sel.RequiresExactMatch(naming.LabelRegion); ok {
+		for k := range s.byRegion[region] {
+			keys = append(keys, k)
+		}
+	} else {
+		for k := range s.records {
+			keys = append(keys, k)
+		}
+	}
+	recs := make([]record, len(keys))
+	for i, k := range keys {
+		recs[i] = s.records[k]
+	}
+	s.mu.RUnlock()
+	type item struct {
+		key string
+		obj runtime.Object
+	}
+	var items []item
+	for i, k := range keys {
+		key := splitKey(k)
+		if o.Namespace != "" && key.Namespace != o.Namespace {
+			continue
+		}
+		if !sel.Matches(labels.Set(decodeMap(recs[i].labels))) {
+			continue
+		}
+		obj := s.object()
+		s.fill(obj, key, recs[i])
+		items = append(items, item{k, obj})
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].key < items[j].key })
+	objs := make([]runtime.Object, len(items))
+	for i := range items {
+		objs[i] = items[i].obj
+	}
+	return meta.SetList(list, objs)
+}
+
+func splitKey(k string) client.ObjectKey {
+	for i := range len(k) {
+		if k[i] == '/' {
+			return client.ObjectKey{Namespace: k[:i], Name: k[i+1:]}
+		}
+	}
+	return client.ObjectKey{Name: k}
+}
+
+// fill makes obj the object the record describes.
+func (s *childStore) fill(obj client.Object, key client.ObjectKey, rec record) {
+	v := reflect.ValueOf(obj).Elem()
+	v.Set(reflect.Zero(v.Type()))
+	obj.SetNamespace(key.Namespace)
+	obj.SetName(key.Name)
+	obj.SetResourceVersion(rec.resourceVersion)
+	obj.SetGeneration(rec.generation)
+	obj.SetLabels(decodeMap(rec.labels))
+	obj.SetAnnotations(decodeMap(rec.annotations))
+	obj.SetDeletionTimestamp(rec.deleting)
+	if s.restore != nil && rec.extra != nil {
+		s.restore(obj, rec.extra)
+	}
+}
+
+// encodeMap shares one copy of each distinct set of labels (or annotations) among all
+// the objects that carry it.
+func encodeMap(m map[string]string) unique.Handle[string] {
+	if len(m) == 0 {
+		return unique.Make("")
+	}
+	data, _ := json.Marshal(m) // keys sorted: one encoding per set
+	return unique.Make(string(data))
+}
+
+func decodeMap(h unique.Handle[string]) map[string]string {
+	if h.Value() == "" {
+		return nil
+	}
+	var m map[string]string
+	_ = json.Unmarshal([]byte(h.Value()), &m)
+	return m
+}
+
+func regionOf(h unique.Handle[string]) string { return decodeMap(h)[naming.LabelRegion] }
+
+// Add, Update, Delete, Replace and Resync make the store what a Reflector fills.
+
+func (s *childStore) Add(obj any) error    { s.observe(obj); return nil }
+func (s *childStore) Update(obj any) error { s.observe(obj); return nil }
+func (s *childStore) Resync() error        { return nil }
+
+func (s *childStore) Delete(obj any) error {
+	if d, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	if o, ok := obj.(client.Object); ok {
+		s.forget(client.ObjectKeyFromObject(o).String())
+	}
+	return nil
+}
+
+// Replace takes a fresh list: what is in it is observed, what is not was deleted.
+func (s *childStore) Replace(list []any, _ string) error {
+	seen := make(map[string]bool, len(list))
+	for _, obj := range list {
+		if o, ok := obj.(client.Object); ok {
+			seen[client.ObjectKeyFromObject(o).String()] = true
+			s.observe(o)
+		}
+	}
+	s.mu.Lock()
+	var gone []string
+	for k := range s.records {
+		if !seen[k] {
+			gone = append(gone, k)
+		}
+	}
+	first := !s.synced
+	s.synced = true
+	s.mu.Unlock()
+	for _, k := range gone {
+		s.forget(k)
+	}
+	if first {
+		s.owner.mu.Lock()
+		if s.owner.unsynced--; s.owner.unsynced == 0 {
+			close(s.owner.synced)
+		}
+		s.owner.mu.Unlock()
+	}
+	return nil
+}
+
+// observe keeps the new state of an object and tells its Region, unless the change is
+// the operator's own apply or nothing changed at all.
+func (s *childStore) observe(obj any) {
+	o, ok := obj.(client.Object)
+	if !ok {
+		return
+	}
+	key := client.ObjectKeyFromObject(o)
+	rec := record{
+		resourceVersion: o.GetResourceVersion(), generation: o.GetGeneration(),
+		labels: encodeMap(o.GetLabels()), annotations: encodeMap(o.GetAnnotations()),
+		deleting: o.GetDeletionTimestamp(),
+	}
+	if s.keep != nil {
+		rec.extra = s.keep(o)
+	}
+	region, k := o.GetLabels()[naming.LabelRegion], key.String()
+	s.mu.Lock()
+	old, had := s.records[k]
+	s.records[k] = rec // an existing entry keeps its key: one copy of each name
+	oldRegion := ""
+	if had {
+		oldRegion = regionOf(old.labels)
+	}
+	if !had || oldRegion != region {
+		s.unindex(oldRegion, k)
+		s.index(region, k)
+	}
+	s.mu.Unlock()
+
+	switch {
+	case had && old.resourceVersion == rec.resourceVersion:
+		return // listed again, unchanged
+	case s.owner.echo(s.kind, key, rec.resourceVersion):
+		return
+	case !had && s.owner.applying(s.kind, key):
+		return // the watch brought the creation before the apply's answer did
+	}
+	if had && oldRegion != region {
+		s.owner.enqueue(oldRegion, 0)
+	}
+	var after time.Duration
+	if had && old.generation == rec.generation && old.labels == rec.labels && old.annotations == rec.annotations {
+		after = s.statusDelay
+	}
+	s.owner.enqueue(region, after)
+}
+
+// forget drops an object that is gone (or no longer labelled as the operator's) and
+// tells its Region.
+func (s *childStore) forget(key string) {
+	s.mu.Lock()
+	old, had := s.records[key]
+	delete(s.records, key)
+	region := ""
+	if had {
+		region = regionOf(old.labels)
+		s.unindex(region, key)
+	}
+	s.mu.Unlock()
+	if had {
+		s.owner.enqueue(region, 0)
+	}
+}
+
+// index and unindex keep byRegion; the caller holds s.mu.
+func (s *childStore) index(region, key string) {
+	if region == "" {
+		return
+	}
+	keys := s.byRegion[region]
+	if keys == nil {
+		keys = map[string]struct{}{}
+		s.byRegion[region] = keys
+	}
+	keys[key] = struct{}{}
+}
+
+func (s *childStore) unindex(region, key string) {
+	if keys := s.byRegion[region]; keys != nil {
+		delete(keys, key)
+		if len(keys) == 0 {
+			delete(s.byRegion, region)
+		}
+	}
+}
