@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unique"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -74,13 +75,14 @@ func (r *RegionReconciler) apply(ctx context.Context, region, kind string, curre
 // and the object is still what that apply made: then the apply would change nothing, so
 // no request is sent. Callers have claimed the object.
 func (r *RegionReconciler) write(ctx context.Context, kind string, current client.Object, ac runtime.ApplyConfiguration) error {
-	key := memoKey(kind, client.ObjectKeyFromObject(current))
+	objKey := client.ObjectKeyFromObject(current)
+	key := memoKey(kind, objKey)
 	desired, err := json.Marshal(ac)
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(desired)
-	if m, ok := r.applied.Load(key); ok && m.(appliedMemo).sum == sum && r.wroteVersion(kind, current) {
+	sum := digest(desired)
+	if m, ok := r.store().memo(kind, objKey); ok && m.sum == sum && r.wroteVersion(kind, current) {
 		return nil
 	}
 	// The watch may bring the object before the answer does: while the apply is in
@@ -88,7 +90,7 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 	r.inFlight.Store(key, struct{}{})
 	defer r.inFlight.Delete(key)
 	if err := r.Apply(ctx, ac, client.FieldOwner(naming.FieldManager), client.ForceOwnership); err != nil {
-		r.applied.Delete(key)
+		r.store().forgetApplied(kind, objKey)
 		return fmt.Errorf("applying %s %s: %w", kind, client.ObjectKeyFromObject(current), err)
 	}
 	// The apply wrote the server's answer into ac: remember the version it made, and
@@ -99,9 +101,9 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 	if data, err := json.Marshal(ac); err == nil && json.Unmarshal(data, &answer) == nil {
 		m := appliedMemo{sum: sum, resourceVersion: answer.Metadata.ResourceVersion}
 		if statusMovesOn[kind] {
-			m.generation, m.meta = answer.Metadata.Generation, metaSum(&answer.Metadata)
+			m.generation, m.meta = answer.Metadata.Generation, metaOf(&answer.Metadata)
 		}
-		r.applied.Store(key, m)
+		r.store().remember(kind, objKey, m)
 	}
 	return nil
 }
@@ -110,21 +112,21 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 // for the kinds in statusMovesOn, also that version's generation and labels and
 // annotations.
 type appliedMemo struct {
-	sum             [32]byte
+	sum             [16]byte
 	resourceVersion string
 	generation      int64
-	meta            [32]byte
+	meta            unique.Handle[string]
+}
+
+// digest is what the memo keeps of an applied configuration.
+func digest(data []byte) [16]byte {
+	full := sha256.Sum256(data)
+	return [16]byte(full[:16])
 }
 
 // statusMovesOn are the kinds whose status changes without anyone touching what the
 // operator applied, and whose generation counts every change of their spec.
 var statusMovesOn = map[string]bool{"Deployment": true}
-
-// metaSum digests an object's labels and annotations.
-func metaSum(obj metav1.Object) [32]byte {
-	data, _ := json.Marshal([]map[string]string{obj.GetLabels(), obj.GetAnnotations()})
-	return sha256.Sum256(data)
-}
 
 // deleteOwned deletes the object named by obj if it exists and is this Region's.
 // Objects of others are never deleted.
@@ -149,24 +151,23 @@ func (r *RegionReconciler) deleteOwned(ctx context.Context, region, kind string,
 // version, or, for a Deployment, a later one with the same generation, labels and
 // annotations, which differs only in status (a roll-out). Anything else is drift.
 func (r *RegionReconciler) wroteVersion(kind string, obj client.Object) bool {
-	v, ok := r.applied.Load(memoKey(kind, client.ObjectKeyFromObject(obj)))
+	m, ok := r.store().memo(kind, client.ObjectKeyFromObject(obj))
 	if !ok || obj.GetResourceVersion() == "" {
 		return false
 	}
-	m := v.(appliedMemo)
 	if m.resourceVersion == obj.GetResourceVersion() {
 		return true
 	}
-	return statusMovesOn[kind] && m.generation != 0 && m.generation == obj.GetGeneration() && m.meta == metaSum(obj)
+	return statusMovesOn[kind] && m.generation != 0 && m.generation == obj.GetGeneration() && m.meta == metaOf(obj)
 }
 
 // wrote says whether the operator has applied the object named by key.
 func (r *RegionReconciler) wrote(kind string, key client.ObjectKey) bool {
-	_, ok := r.applied.Load(memoKey(kind, key))
+	_, ok := r.store().memo(kind, key)
 	return ok
 }
 
-// memoKey names an object in the operator's memos of what it applied.
+// memoKey names an object among those being applied.
 func memoKey(kind string, key client.ObjectKey) string {
 	return kind + " " + key.String()
 }

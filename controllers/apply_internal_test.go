@@ -35,7 +35,7 @@ func TestWroteVersionLooksPastStatus(t *testing.T) {
 		Namespace: "anxi-fengcheng", Name: "portal", ResourceVersion: "10", Generation: 1,
 		Labels: map[string]string{"platform.jiceng.io/region": "anxi"},
 	}}
-	r.applied.Store("Deployment anxi-fengcheng/portal", appliedMemo{resourceVersion: "10", generation: 1, meta: metaSum(written)})
+	r.store().remember("Deployment", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "portal"}, appliedMemo{resourceVersion: "10", generation: 1, meta: metaOf(written)})
 
 	if !r.wroteVersion("Deployment", written) {
 		t.Error("the very version written is not recognised")
@@ -61,7 +61,7 @@ func TestWroteVersionLooksPastStatus(t *testing.T) {
 
 	// A kind without a status of its own is trusted only at the very version written.
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "directory", ResourceVersion: "20"}}
-	r.applied.Store("ConfigMap anxi-fengcheng/directory", appliedMemo{resourceVersion: "20"})
+	r.store().remember("ConfigMap", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "directory"}, appliedMemo{resourceVersion: "20"})
 	if !r.wroteVersion("ConfigMap", cm) {
 		t.Error("the very version written is not recognised")
 	}
@@ -75,10 +75,7 @@ func TestWroteVersionLooksPastStatus(t *testing.T) {
 // would and reads what it queued.
 func testChildren(t *testing.T, r *RegionReconciler) (*children, workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 	t.Helper()
-	ch, err := newChildren(nil, NewScheme(), r.ownVersion, r.applying)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := r.store()
 	q := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
 	t.Cleanup(q.ShutDown)
 	ch.queue = q
@@ -209,7 +206,7 @@ func TestOwnEchoIsDropped(t *testing.T) {
 	s := storeOf(t, ch, &appsv1.Deployment{})
 	labels := map[string]string{"platform.jiceng.io/region": "anxi"}
 	mine := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "portal", ResourceVersion: "10", Generation: 1, Labels: labels}}
-	r.applied.Store("Deployment anxi-fengcheng/portal", appliedMemo{resourceVersion: "10"})
+	r.store().remember("Deployment", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "portal"}, appliedMemo{resourceVersion: "10"})
 
 	_ = s.Add(mine)
 	if got := queued(q); len(got) != 0 {
@@ -258,7 +255,7 @@ func TestRollOutIsGathered(t *testing.T) {
 	s := storeOf(t, ch, &appsv1.Deployment{})
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "portal", ResourceVersion: "10", Generation: 1,
 		Labels: map[string]string{"platform.jiceng.io/region": "anxi"}}}
-	r.applied.Store("Deployment anxi-fengcheng/portal", appliedMemo{resourceVersion: "10"})
+	r.store().remember("Deployment", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "portal"}, appliedMemo{resourceVersion: "10"})
 	_ = s.Add(d)
 	_ = s.Update(rolledOutCopy(d, "11"))
 	if got := queued(q); len(got) != 0 {

@@ -41,11 +41,11 @@ import (
 type children struct {
 	c      client.WithWatch
 	stores map[reflect.Type]*childStore // by object type and by list type
+	byKind map[string]*childStore
 	all    []*childStore
-	// echo says whether a version of an object is one the operator's own apply made;
-	// applying whether the operator is applying the object at this moment.
-	echo     func(kind string, key client.ObjectKey, resourceVersion string) bool
+	// applying says whether the operator is applying an object at this moment.
 	applying func(kind string, key client.ObjectKey) bool
+	started  bool
 
 	mu       sync.Mutex
 	queue    workqueue.TypedRateLimitingInterface[reconcile.Request]
@@ -68,13 +68,16 @@ type childKind struct {
 	statusDelay time.Duration
 }
 
-// record is what the store keeps of one object.
+// record is what the store keeps of one object: as the API server last reported it, and
+// what the operator last applied to it.
 type record struct {
-	resourceVersion     string
-	generation          int64
-	labels, annotations unique.Handle[string]
-	deleting            *metav1.Time
-	extra               any
+	resourceVersion string
+	generation      int64
+	// meta is the object's labels and annotations.
+	meta     unique.Handle[string]
+	deleting *metav1.Time
+	extra    any
+	applied  appliedMemo
 }
 
 type childStore struct {
@@ -83,6 +86,8 @@ type childStore struct {
 
 	mu      sync.RWMutex
 	records map[string]record
+	// pending holds what the operator applied to objects the watch has not brought yet.
+	pending map[string]appliedMemo
 	// byRegion holds the keys of each Region's objects.
 	byRegion map[string]map[string]struct{}
 	synced   bool
@@ -176,16 +181,17 @@ func childKinds(scheme *runtime.Scheme) ([]childKind, error) {
 	return kinds, nil
 }
 
-func newChildren(c client.WithWatch, scheme *runtime.Scheme, echo func(string, client.ObjectKey, string) bool, applying func(string, client.ObjectKey) bool) (*children, error) {
+func newChildren(c client.WithWatch, scheme *runtime.Scheme, applying func(string, client.ObjectKey) bool) (*children, error) {
 	kinds, err := childKinds(scheme)
 	if err != nil {
 		return nil, err
 	}
-	ch := &children{c: c, stores: map[reflect.Type]*childStore{}, echo: echo, applying: applying, synced: make(chan struct{})}
+	ch := &children{c: c, stores: map[reflect.Type]*childStore{}, byKind: map[string]*childStore{}, applying: applying, synced: make(chan struct{})}
 	for _, k := range kinds {
-		s := &childStore{childKind: k, owner: ch, records: map[string]record{}, byRegion: map[string]map[string]struct{}{}}
+		s := &childStore{childKind: k, owner: ch, records: map[string]record{}, pending: map[string]appliedMemo{}, byRegion: map[string]map[string]struct{}{}}
 		ch.stores[reflect.TypeOf(k.object())] = s
 		ch.stores[reflect.TypeOf(k.list())] = s
+		ch.byKind[k.kind] = s
 		ch.all = append(ch.all, s)
 	}
 	ch.unsynced = len(ch.all)
@@ -196,7 +202,7 @@ func newChildren(c client.WithWatch, scheme *runtime.Scheme, echo func(string, c
 // reaches the queue as a request for its Region.
 func (ch *children) Start(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
 	ch.mu.Lock()
-	ch.queue = q
+	ch.queue, ch.started = q, true
 	ch.mu.Unlock()
 	sel := labels.SelectorFromSet(labels.Set{naming.LabelManagedBy: naming.ManagedByValue}).String()
 	for _, s := range ch.all {
@@ -307,7 +313,7 @@ func (ch *children) List(_ context.Context, list client.ObjectList, opts ...clie
 		if o.Namespace != "" && key.Namespace != o.Namespace {
 			continue
 		}
-		if !sel.Matches(labels.Set(decodeMap(recs[i].labels))) {
+		if l, _ := decodeMeta(recs[i].meta); !sel.Matches(labels.Set(l)) {
 			continue
 		}
 		obj := s.object()
@@ -339,34 +345,87 @@ func (s *childStore) fill(obj client.Object, key client.ObjectKey, rec record) {
 	obj.SetName(key.Name)
 	obj.SetResourceVersion(rec.resourceVersion)
 	obj.SetGeneration(rec.generation)
-	obj.SetLabels(decodeMap(rec.labels))
-	obj.SetAnnotations(decodeMap(rec.annotations))
+	l, a := decodeMeta(rec.meta)
+	obj.SetLabels(l)
+	obj.SetAnnotations(a)
 	obj.SetDeletionTimestamp(rec.deleting)
 	if s.restore != nil && rec.extra != nil {
 		s.restore(obj, rec.extra)
 	}
 }
 
-// encodeMap shares one copy of each distinct set of labels (or annotations) among all
-// the objects that carry it.
-func encodeMap(m map[string]string) unique.Handle[string] {
-	if len(m) == 0 {
+// metaOf is an object's labels and annotations, one copy of each distinct set shared
+// by all the objects that carry it.
+func metaOf(obj metav1.Object) unique.Handle[string] {
+	l, a := obj.GetLabels(), obj.GetAnnotations()
+	if len(l) == 0 && len(a) == 0 {
 		return unique.Make("")
 	}
-	data, _ := json.Marshal(m) // keys sorted: one encoding per set
+	data, _ := json.Marshal([2]map[string]string{l, a}) // keys sorted: one encoding per set
 	return unique.Make(string(data))
 }
 
-func decodeMap(h unique.Handle[string]) map[string]string {
+func decodeMeta(h unique.Handle[string]) (labels, annotations map[string]string) {
 	if h.Value() == "" {
-		return nil
+		return nil, nil
 	}
-	var m map[string]string
+	var m [2]map[string]string
 	_ = json.Unmarshal([]byte(h.Value()), &m)
-	return m
+	return m[0], m[1]
 }
 
-func regionOf(h unique.Handle[string]) string { return decodeMap(h)[naming.LabelRegion] }
+func regionOf(h unique.Handle[string]) string {
+	l, _ := decodeMeta(h)
+	return l[naming.LabelRegion]
+}
+
+// memo returns what the operator last applied to an object.
+func (ch *children) memo(kind string, key client.ObjectKey) (appliedMemo, bool) {
+	s := ch.byKind[kind]
+	if s == nil {
+		return appliedMemo{}, false
+	}
+	k := key.String()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if rec, ok := s.records[k]; ok && rec.applied.resourceVersion != "" {
+		return rec.applied, true
+	}
+	m, ok := s.pending[k]
+	return m, ok
+}
+
+// remember keeps what the operator applied to an object; forgetApplied drops it.
+func (ch *children) remember(kind string, key client.ObjectKey, m appliedMemo) {
+	s := ch.byKind[kind]
+	if s == nil {
+		return
+	}
+	k := key.String()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec, ok := s.records[k]; ok {
+		rec.applied = m
+		s.records[k] = rec
+		return
+	}
+	s.pending[k] = m
+}
+
+func (ch *children) forgetApplied(kind string, key client.ObjectKey) {
+	s := ch.byKind[kind]
+	if s == nil {
+		return
+	}
+	k := key.String()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec, ok := s.records[k]; ok {
+		rec.applied = appliedMemo{}
+		s.records[k] = rec
+	}
+	delete(s.pending, k)
+}
 
 // Add, Update, Delete, Replace and Resync make the store what a Reflector fills.
 
@@ -426,8 +485,7 @@ func (s *childStore) observe(obj any) {
 	key := client.ObjectKeyFromObject(o)
 	rec := record{
 		resourceVersion: o.GetResourceVersion(), generation: o.GetGeneration(),
-		labels: encodeMap(o.GetLabels()), annotations: encodeMap(o.GetAnnotations()),
-		deleting: o.GetDeletionTimestamp(),
+		meta: metaOf(o), deleting: o.GetDeletionTimestamp(),
 	}
 	if s.keep != nil {
 		rec.extra = s.keep(o)
@@ -435,10 +493,17 @@ func (s *childStore) observe(obj any) {
 	region, k := o.GetLabels()[naming.LabelRegion], key.String()
 	s.mu.Lock()
 	old, had := s.records[k]
+	if had {
+		rec.applied = old.applied
+	} else if m, ok := s.pending[k]; ok {
+		rec.applied = m
+		delete(s.pending, k)
+	}
 	s.records[k] = rec // an existing entry keeps its key: one copy of each name
+	echo := rec.applied.resourceVersion == rec.resourceVersion
 	oldRegion := ""
 	if had {
-		oldRegion = regionOf(old.labels)
+		oldRegion = regionOf(old.meta)
 	}
 	if !had || oldRegion != region {
 		s.unindex(oldRegion, k)
@@ -449,8 +514,8 @@ func (s *childStore) observe(obj any) {
 	switch {
 	case had && old.resourceVersion == rec.resourceVersion:
 		return // listed again, unchanged
-	case s.owner.echo(s.kind, key, rec.resourceVersion):
-		return
+	case echo:
+		return // the operator's own apply
 	case !had && s.owner.applying(s.kind, key):
 		return // the watch brought the creation before the apply's answer did
 	}
@@ -458,7 +523,7 @@ func (s *childStore) observe(obj any) {
 		s.owner.enqueue(oldRegion, 0)
 	}
 	var after time.Duration
-	if had && old.generation == rec.generation && old.labels == rec.labels && old.annotations == rec.annotations {
+	if had && old.generation == rec.generation && old.meta == rec.meta {
 		after = s.statusDelay
 	}
 	s.owner.enqueue(region, after)
@@ -470,9 +535,10 @@ func (s *childStore) forget(key string) {
 	s.mu.Lock()
 	old, had := s.records[key]
 	delete(s.records, key)
+	delete(s.pending, key)
 	region := ""
 	if had {
-		region = regionOf(old.labels)
+		region = regionOf(old.meta)
 		s.unindex(region, key)
 	}
 	s.mu.Unlock()
@@ -501,4 +567,11 @@ func (s *childStore) unindex(region, key string) {
 			delete(s.byRegion, region)
 		}
 	}
+}
+
+// running says whether the watches fill the store.
+func (ch *children) running() bool {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.started
 }

@@ -61,17 +61,16 @@ type RegionReconciler struct {
 	rotated sync.Map
 	// renders keeps the last platform render of each Region.
 	renders renderCache
-	// applied remembers, by object, what was last applied and the version it made.
-	applied sync.Map
 	// databases remembers, by Region UID, the last database state found complete.
 	databases sync.Map
 	// fresh remembers the namespaces the operator created, and when.
 	fresh sync.Map
 	// inFlight holds the objects being applied at this moment.
 	inFlight sync.Map
-	// children keeps what the reconciles read of the objects the operator made; nil
-	// when the reconciler runs outside a manager, and then they are read through Client.
-	children *children
+	// children keeps what the reconciles read of the objects the operator made, and
+	// what it applied to them.
+	children  *children
+	storeOnce sync.Once
 	// servers remembers, by Region name, the DatabaseServer the Region uses, so that a
 	// change of a server reaches its Regions.
 	servers sync.Map
@@ -291,7 +290,7 @@ func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	r.children, err = newChildren(c, r.Scheme, r.ownVersion, r.applying)
+	r.children, err = newChildren(c, r.Scheme, r.applying)
 	if err != nil {
 		return err
 	}
@@ -307,23 +306,28 @@ func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// ownVersion says whether a version of an object is the one the operator's last apply
-// made: its event needs no reconcile, the reconcile that applied it knows it already.
-func (r *RegionReconciler) ownVersion(kind string, key client.ObjectKey, resourceVersion string) bool {
-	m, ok := r.applied.Load(memoKey(kind, key))
-	return ok && m.(appliedMemo).resourceVersion == resourceVersion
-}
-
 // applying says whether the operator is applying the object at this moment.
 func (r *RegionReconciler) applying(kind string, key client.ObjectKey) bool {
 	_, ok := r.inFlight.Load(memoKey(kind, key))
 	return ok
 }
 
-// reader reads the objects the operator made.
+// store is where the reconciler keeps what it knows of the objects it made. A
+// reconciler that runs outside a manager has one that no watch fills.
+func (r *RegionReconciler) store() *children {
+	r.storeOnce.Do(func() {
+		if r.children == nil {
+			r.children, _ = newChildren(nil, NewScheme(), r.applying)
+		}
+	})
+	return r.children
+}
+
+// reader reads the objects the operator made: from the store when its watches run,
+// else through the reconciler's client.
 func (r *RegionReconciler) reader() client.Reader {
-	if r.children != nil {
-		return r.children
+	if s := r.store(); s.running() {
+		return s
 	}
 	return r.Client
 }
