@@ -128,7 +128,7 @@ func (p *Pool) Acquire(ctx context.Context, db string) (*Conn, error) {
 		}
 		if conns := p.idle[db]; len(conns) > 0 {
 			c := conns[len(conns)-1]
-			p.idle[db] = conns[:len(conns)-1]
+			p.setIdle(db, conns[:len(conns)-1])
 			p.mu.Unlock()
 			// A connection idle for a while may have been cut (a server restart, a
 			// proxy's timeout): find out now rather than in the middle of the work.
@@ -239,9 +239,23 @@ func (p *Pool) takeIdle(take func(*Conn) bool) []*Conn {
 				kept = append(kept, c)
 			}
 		}
-		p.idle[db] = kept
+		p.setIdle(db, kept)
 	}
 	return out
+}
+
+// setIdle makes conns, a prefix of what p.idle held for db, the idle connections to db.
+// A connection taken out leaves no reference behind, and a database without idle
+// connections leaves the map: a province's operator meets thousands of databases and
+// must not keep a closed connection of each. The caller holds p.mu.
+func (p *Pool) setIdle(db string, conns []*Conn) {
+	old := p.idle[db]
+	clear(old[len(conns):])
+	if len(conns) == 0 {
+		delete(p.idle, db)
+		return
+	}
+	p.idle[db] = conns
 }
 
 func oneOnly() func(*Conn) bool {

@@ -201,3 +201,36 @@ func TestPoolFreesASlotOnlyOnceTheServerLetTheSessionGo(t *testing.T) {
 		}
 	}
 }
+
+// A pool that met many databases keeps nothing of those it has no idle connection to:
+// an operator of a province meets thousands.
+func TestPoolForgetsDatabasesItLeft(t *testing.T) {
+	ctx := context.Background()
+	pg, _ := serverWithDatabases(t, 6)
+	pool := newPool(ServerConfig{Host: pg.Host, Port: pg.Port, User: pg.SuperUser, Password: pg.SuperPassword, SSLMode: "disable", MaxConns: 2}, time.Minute)
+	defer pool.Close()
+	for i := range 12 {
+		c, err := pool.Acquire(ctx, fmt.Sprintf("db%d", i%6))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Release()
+	}
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	held := 0
+	for db, conns := range pool.idle {
+		held += len(conns)
+		if len(conns) == 0 {
+			t.Errorf("the pool still has an entry for %s without a connection", db)
+		}
+		for _, c := range conns[len(conns):cap(conns)] {
+			if c != nil {
+				t.Errorf("a connection taken out of %s's idle list is still referenced", db)
+			}
+		}
+	}
+	if held > 2 {
+		t.Errorf("%d idle connections held, more than MaxConns", held)
+	}
+}
