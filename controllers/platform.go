@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -42,11 +43,23 @@ type renderEntry struct {
 	applied    []plannedObject
 }
 
-// plannedObject is one object of a render that was applied; key is its inventory key.
+// plannedObject is one object of a render that was applied. A province's Regions have
+// tens of thousands: the strings many of them repeat are shared.
 type plannedObject struct {
-	gvk                            schema.GroupVersionKind
-	namespace, name, township, key string
+	gvk                       schema.GroupVersionKind
+	namespace, name, township string
 }
+
+func planned(u *unstructured.Unstructured) plannedObject {
+	gvk := u.GroupVersionKind()
+	return plannedObject{
+		gvk:       schema.GroupVersionKind{Group: intern(gvk.Group), Version: intern(gvk.Version), Kind: intern(gvk.Kind)},
+		namespace: intern(u.GetNamespace()), name: u.GetName(), township: intern(u.GetLabels()[naming.LabelTownship]),
+	}
+}
+
+// key is the object's inventory key.
+func (p plannedObject) key() string { return render.KeyOf(p.namespace, p.gvk.Kind, p.name) }
 
 func (c *renderCache) get(rg *platformv1.Region) (renderEntry, bool) {
 	c.mu.Lock()
@@ -127,7 +140,7 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 				intact = false
 				break
 			}
-			outcomes[i] = outcome{placed: true, key: p.key}
+			outcomes[i] = outcome{placed: true, key: p.key()}
 			follow(&outcomes[i], current)
 		}
 		known = intact
@@ -166,8 +179,7 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 			e := renderEntry{}
 			for i, o := range outcomes {
 				if o.placed {
-					e.applied = append(e.applied, plannedObject{gvk: objs[i].GroupVersionKind(), namespace: objs[i].GetNamespace(),
-						name: objs[i].GetName(), township: objs[i].GetLabels()[naming.LabelTownship], key: o.key})
+					e.applied = append(e.applied, planned(objs[i]))
 				}
 			}
 			if len(e.applied) == len(objs) {

@@ -185,7 +185,12 @@ func moduleOf(u *unstructured.Unstructured) string {
 
 // Key identifies an applied object in the inventory: <namespace>/<kind>/<name>.
 func Key(u *unstructured.Unstructured) string {
-	return u.GetNamespace() + "/" + u.GetKind() + "/" + u.GetName()
+	return KeyOf(u.GetNamespace(), u.GetKind(), u.GetName())
+}
+
+// KeyOf is the inventory key of an object of the given namespace, kind and name.
+func KeyOf(namespace, kind, name string) string {
+	return namespace + "/" + kind + "/" + name
 }
 
 func copyBase(fsys filesys.FileSystem) error {
