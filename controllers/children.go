@@ -66,6 +66,8 @@ type childKind struct {
 	// statusDelay is how long a change of status alone waits before its Region is
 	// looked at, so that a roll-out's burst of them makes one reconcile.
 	statusDelay time.Duration
+	// byRegion: the kind's objects are listed by Region, so the store indexes them.
+	byRegion bool
 }
 
 // record is what the store keeps of one object: as the API server last reported it, and
@@ -108,6 +110,8 @@ func childKinds(scheme *runtime.Scheme) ([]childKind, error) {
 		t := reflect.TypeOf(obj).Elem()
 		k := childKind{object: func() client.Object { return reflect.New(t).Interface().(client.Object) }}
 		switch obj.(type) {
+		case *corev1.Namespace, *corev1.Service, *corev1.ConfigMap:
+			k.byRegion = true
 		case *rbacv1.RoleBinding:
 			k.keep = func(o client.Object) any {
 				ref := o.(*rbacv1.RoleBinding).RoleRef
@@ -137,7 +141,7 @@ func childKinds(scheme *runtime.Scheme) ([]childKind, error) {
 			}
 			k.restore = func(o client.Object, v any) { o.(*corev1.Secret).Data = v.(map[string][]byte) }
 		case *appsv1.Deployment:
-			k.statusDelay = rolloutBatch
+			k.statusDelay, k.byRegion = rolloutBatch, true
 			k.keep = func(o client.Object) any {
 				d := o.(*appsv1.Deployment)
 				s := deploymentState{replicas: d.Spec.Replicas, observedGeneration: d.Status.ObservedGeneration,
@@ -289,7 +293,7 @@ func (ch *children) List(_ context.Context, list client.ObjectList, opts ...clie
 	}
 	s.mu.RLock()
 	var keys []string
-	if region, ok := sel.RequiresExactMatch(naming.LabelRegion); ok {
+	if region, ok := sel.RequiresExactMatch(naming.LabelRegion); ok && s.childKind.byRegion {
 		for k := range s.byRegion[region] {
 			keys = append(keys, k)
 		}
@@ -499,8 +503,11 @@ func (s *childStore) observe(obj any) {
 		rec.applied = m
 		delete(s.pending, k)
 	}
-	s.records[k] = rec // an existing entry keeps its key: one copy of each name
 	echo := rec.applied.resourceVersion == rec.resourceVersion
+	if echo {
+		rec.resourceVersion = rec.applied.resourceVersion // one copy
+	}
+	s.records[k] = rec // an existing entry keeps its key: one copy of each name
 	oldRegion := ""
 	if had {
 		oldRegion = regionOf(old.meta)
@@ -549,7 +556,7 @@ func (s *childStore) forget(key string) {
 
 // index and unindex keep byRegion; the caller holds s.mu.
 func (s *childStore) index(region, key string) {
-	if region == "" {
+	if region == "" || !s.childKind.byRegion {
 		return
 	}
 	keys := s.byRegion[region]
