@@ -86,8 +86,10 @@ type childStore struct {
 	childKind
 	owner *children
 
-	mu      sync.RWMutex
-	records map[string]record
+	mu sync.RWMutex
+	// records are pointers: a map's slots are kept at twice the entries at times, and
+	// a pointer is small.
+	records map[string]*record
 	// pending holds what the operator applied to objects the watch has not brought yet.
 	pending map[string]appliedMemo
 	// byRegion holds the keys of each Region's objects.
@@ -192,7 +194,7 @@ func newChildren(c client.WithWatch, scheme *runtime.Scheme, applying func(strin
 	}
 	ch := &children{c: c, stores: map[reflect.Type]*childStore{}, byKind: map[string]*childStore{}, applying: applying, synced: make(chan struct{})}
 	for _, k := range kinds {
-		s := &childStore{childKind: k, owner: ch, records: map[string]record{}, pending: map[string]appliedMemo{}, byRegion: map[string]map[string]struct{}{}}
+		s := &childStore{childKind: k, owner: ch, records: map[string]*record{}, pending: map[string]appliedMemo{}, byRegion: map[string]map[string]struct{}{}}
 		ch.stores[reflect.TypeOf(k.object())] = s
 		ch.stores[reflect.TypeOf(k.list())] = s
 		ch.byKind[k.kind] = s
@@ -267,7 +269,11 @@ func (ch *children) Get(_ context.Context, key client.ObjectKey, obj client.Obje
 		return err
 	}
 	s.mu.RLock()
-	rec, ok := s.records[key.String()]
+	p, ok := s.records[key.String()]
+	var rec record
+	if ok {
+		rec = *p
+	}
 	s.mu.RUnlock()
 	if !ok {
 		return apierrors.NewNotFound(s.resource, key.Name)
@@ -304,7 +310,7 @@ func (ch *children) List(_ context.Context, list client.ObjectList, opts ...clie
 	}
 	recs := make([]record, len(keys))
 	for i, k := range keys {
-		recs[i] = s.records[k]
+		recs[i] = *s.records[k]
 	}
 	s.mu.RUnlock()
 	type item struct {
@@ -410,7 +416,6 @@ func (ch *children) remember(kind string, key client.ObjectKey, m appliedMemo) {
 	defer s.mu.Unlock()
 	if rec, ok := s.records[k]; ok {
 		rec.applied = m
-		s.records[k] = rec
 		return
 	}
 	s.pending[k] = m
@@ -426,7 +431,6 @@ func (ch *children) forgetApplied(kind string, key client.ObjectKey) {
 	defer s.mu.Unlock()
 	if rec, ok := s.records[k]; ok {
 		rec.applied = appliedMemo{}
-		s.records[k] = rec
 	}
 	delete(s.pending, k)
 }
@@ -496,8 +500,10 @@ func (s *childStore) observe(obj any) {
 	}
 	region, k := o.GetLabels()[naming.LabelRegion], key.String()
 	s.mu.Lock()
-	old, had := s.records[k]
+	var old record
+	p, had := s.records[k]
 	if had {
+		old = *p
 		rec.applied = old.applied
 	} else if m, ok := s.pending[k]; ok {
 		rec.applied = m
@@ -507,7 +513,7 @@ func (s *childStore) observe(obj any) {
 	if echo {
 		rec.resourceVersion = rec.applied.resourceVersion // one copy
 	}
-	s.records[k] = rec // an existing entry keeps its key: one copy of each name
+	s.records[k] = &rec // an existing entry keeps its key: one copy of each name
 	oldRegion := ""
 	if had {
 		oldRegion = regionOf(old.meta)
@@ -540,12 +546,12 @@ func (s *childStore) observe(obj any) {
 // tells its Region.
 func (s *childStore) forget(key string) {
 	s.mu.Lock()
-	old, had := s.records[key]
+	p, had := s.records[key]
 	delete(s.records, key)
 	delete(s.pending, key)
 	region := ""
 	if had {
-		region = regionOf(old.meta)
+		region = regionOf(p.meta)
 		s.unindex(region, key)
 	}
 	s.mu.Unlock()
