@@ -103,18 +103,16 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 	// Each object is applied (or found as written) on its own; what it found is
 	// gathered afterwards.
 	type outcome struct {
-		placed     bool
-		deployment bool
-		pending    string
-		key        string
+		placed bool
+		key    string
+		// deployment names the object when it is a Deployment, to follow its roll-out.
+		deployment *client.ObjectKey
 	}
 	var outcomes []outcome
 	follow := func(o *outcome, current client.Object) {
-		if d, ok := current.(*appsv1.Deployment); ok {
-			o.deployment = true
-			if ok, why := deploymentAvailable(d); !ok {
-				o.pending = fmt.Sprintf("%s/%s %s", d.Namespace, d.Name, why)
-			}
+		if _, ok := current.(*appsv1.Deployment); ok {
+			key := client.ObjectKeyFromObject(current)
+			o.deployment = &key
 		}
 	}
 	entry, known := r.renders.get(rg)
@@ -188,20 +186,13 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 		}
 	}
 	status := &platformv1.PlatformStatus{}
-	var pending []string
 	for _, o := range outcomes {
 		if !o.placed {
 			continue
 		}
 		status.Inventory = append(status.Inventory, o.key)
-		if !o.deployment {
-			continue
-		}
-		status.Deployments++
-		if o.pending == "" {
-			status.Available++
-		} else {
-			pending = append(pending, o.pending)
+		if o.deployment != nil {
+			s.deployments = append(s.deployments, *o.deployment)
 		}
 	}
 	sort.Strings(status.Inventory)
@@ -211,9 +202,32 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 		// Keep what could not be pruned in the inventory, to prune it next time.
 		status.Inventory = mergeSorted(status.Inventory, old)
 	}
+}
+
+// followDeployments counts the platform's Deployments that are available, as the
+// watch reports them once every layer is done: a roll-out that finished meanwhile is
+// in the status written next, not in another reconcile's.
+func (r *RegionReconciler) followDeployments(ctx context.Context, s *scope) {
+	if s.platform == nil || len(s.deployments) == 0 {
+		return
+	}
+	var pending []string
+	for _, key := range s.deployments {
+		d := &appsv1.Deployment{}
+		if err := r.reader().Get(ctx, key, d); client.IgnoreNotFound(err) != nil {
+			s.fail(ConditionPlatformReady, "", fmt.Errorf("reading Deployment %s: %w", key, err))
+			return
+		}
+		s.platform.Deployments++
+		if ok, why := deploymentAvailable(d); ok {
+			s.platform.Available++
+		} else {
+			pending = append(pending, key.String()+" "+why)
+		}
+	}
 	if len(pending) > 0 {
 		s.wait(ConditionPlatformReady, fmt.Sprintf("%d of %d Deployments available; waiting for %s",
-			status.Available, status.Deployments, truncate(strings.Join(pending, ", "))))
+			s.platform.Available, s.platform.Deployments, truncate(strings.Join(pending, ", "))))
 	}
 }
 

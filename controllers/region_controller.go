@@ -165,6 +165,7 @@ func (r *RegionReconciler) reconcileNormal(ctx context.Context, s *scope) {
 		timed(p.name, func() { p.run(ctx, s) })
 	}
 	wg.Wait()
+	r.followDeployments(ctx, s)
 	r.reportNew(s)
 }
 

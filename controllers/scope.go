@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/internal/naming"
@@ -81,6 +82,8 @@ type scope struct {
 	townshipDB map[string][2]string
 	// platform is what the platform layer applied.
 	platform *platformv1.PlatformStatus
+	// deployments are the platform's Deployments, followed once every layer is done.
+	deployments []client.ObjectKey
 	// created are the namespaces this reconcile created.
 	created []string
 	// waiting holds, by layer, what a layer without errors still waits for.
