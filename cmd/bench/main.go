@@ -54,6 +54,9 @@ type options struct {
 	steady, resync, timeout        time.Duration
 	out                            string
 	profile                        bool
+	// floor and database: whether the floor is measured, and whether the Regions have
+	// a database.
+	floor, database bool
 }
 
 // Result is what one run measured.
@@ -63,6 +66,7 @@ type Result struct {
 	Townships int               `json:"townships"`
 	Branches  int               `json:"branches"`
 	Objects   int               `json:"objects"`
+	Database  bool              `json:"database"`
 
 	FloorKubernetesSeconds float64 `json:"floorKubernetesSeconds"`
 	FloorSQLSeconds        float64 `json:"floorSQLSeconds"`
@@ -104,6 +108,8 @@ func main() {
 	flag.DurationVar(&o.resync, "resync", time.Minute, "the operator's --sync-period, shorter than -steady so a full resync happens in it")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long to wait for every Region to become Ready")
 	flag.StringVar(&o.out, "out", "bin/bench", "directory for the JSON result")
+	flag.BoolVar(&o.floor, "floor", true, "measure the floor; without it, only the operator is measured and no ratio is given")
+	flag.BoolVar(&o.database, "database", true, "give the Regions a database; without it only the Kubernetes side is measured (the operator's memory at 1,000 counties, say, without PostgreSQL's hours of provisioning)")
 	flag.BoolVar(&o.profile, "profile", false, "also save the operator's and the API server's CPU (first 30 s) and the operator's heap (at all-Ready) profiles to -out, for go tool pprof")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
@@ -128,7 +134,7 @@ func logf(format string, args ...any) {
 }
 
 // province makes the Regions of a province: counties 35xx01.., each with its townships
-// and branches, a database and the whole platform.
+// and branches, a database (unless -database=false) and the whole platform.
 func province(o options, server string) []*platformv1.Region {
 	var out []*platformv1.Region
 	for c := range o.counties {
@@ -141,14 +147,16 @@ func province(o options, server string) []*platformv1.Region {
 					Admins: []string{fmt.Sprintf("county-%04d-admins", c)}, Supervisors: []string{fmt.Sprintf("county-%04d-discipline", c)},
 					TownshipAdmins: "{region}-{township}-admins",
 				},
-				Network:  platformv1.Network{IngressFrom: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "ingress-nginx"}}},
-				Database: &platformv1.Database{ServerRef: server},
+				Network: platformv1.Network{IngressFrom: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "ingress-nginx"}}},
 				Platform: &platformv1.Platform{
 					Modules: []string{"portal", "services", "deliberation", "emergency", "supervision"},
 					Image:   platformv1.Image{Registry: "registry.example.gov.cn/jiceng", Tag: "1.4.2"},
 				},
 				DeletionPolicy: platformv1.DeletionPolicyRetain,
 			},
+		}
+		if o.database {
+			rg.Spec.Database = &platformv1.Database{ServerRef: server}
 		}
 		for t := range o.townships {
 			tw := platformv1.Township{Name: fmt.Sprintf("t%03d", t), DisplayName: fmt.Sprintf("第%d镇", t+1), Code: fmt.Sprintf("%s%03d", code, 100+t)}
@@ -167,9 +175,17 @@ func province(o options, server string) []*platformv1.Region {
 
 func run(o options) (*Result, error) {
 	res := &Result{Machine: machine(), Counties: o.counties, Townships: o.counties * o.townships,
-		Branches: o.counties * o.townships * o.branches, MaxConnections: o.maxConns}
-	if err := floor(o, res); err != nil {
-		return nil, fmt.Errorf("floor: %w", err)
+		Branches: o.counties * o.townships * o.branches, MaxConnections: o.maxConns, Database: o.database}
+	if o.floor {
+		if err := floor(o, res); err != nil {
+			return nil, fmt.Errorf("floor: %w", err)
+		}
+	} else {
+		objs, err := blueprints(o, pgsql.ServerConfig{})
+		if err != nil {
+			return nil, err
+		}
+		res.Objects = len(objs)
 	}
 	if err := operator(o, res); err != nil {
 		return nil, fmt.Errorf("operator: %w", err)
@@ -230,6 +246,19 @@ func startPlane() (*localenv.Env, *localpg.Server, func(), error) {
 
 // fixedPassword gives every role the same password in the floor: the floor measures the
 // statements, not password generation.
+// blueprints are the Kubernetes objects of the province's Regions.
+func blueprints(o options, cfg pgsql.ServerConfig) ([]kruntime.ApplyConfiguration, error) {
+	var out []kruntime.ApplyConfiguration
+	for _, rg := range province(o, "bench-pg") {
+		objs, err := controllers.Blueprint(rg, cfg, fixedPassword)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
 func fixedPassword(string) string { return "floor-password-0123456789abcdef" }
 
 // floor creates the province's objects and runs its SQL with nothing but a client and a
@@ -244,21 +273,19 @@ func floor(o options, res *Result) error {
 	ctx := context.Background()
 	cfg := pgsql.ServerConfig{Host: pg.Host, Port: pg.Port, User: benchAdmin, Password: benchPassword, SSLMode: "disable", MaxConns: o.maxConns}
 	regions := province(o, "bench-pg")
+	objs, err := blueprints(o, cfg)
+	if err != nil {
+		return err
+	}
 	var namespaces, rest []kruntime.ApplyConfiguration
-	for _, rg := range regions {
-		objs, err := controllers.Blueprint(rg, cfg, fixedPassword)
-		if err != nil {
-			return err
-		}
-		for _, obj := range objs {
-			if isNamespace(obj) {
-				namespaces = append(namespaces, obj)
-			} else {
-				rest = append(rest, obj)
-			}
+	for _, obj := range objs {
+		if isNamespace(obj) {
+			namespaces = append(namespaces, obj)
+		} else {
+			rest = append(rest, obj)
 		}
 	}
-	res.Objects = len(namespaces) + len(rest)
+	res.Objects = len(objs)
 	c, err := client.New(fast(env.Config, o.workers), client.Options{Scheme: controllers.NewScheme()})
 	if err != nil {
 		return err
@@ -288,6 +315,9 @@ func floor(o options, res *Result) error {
 	}()
 	go func() {
 		defer wg.Done()
+		if !o.database {
+			return
+		}
 		sqlErr = parallel(len(regions), o.maxConns, func(i int) error {
 			_, err := pgsql.EnsureRegion(ctx, pool, controllers.RegionDB(regions[i], fixedPassword))
 			return err
@@ -471,7 +501,9 @@ func operator(o options, res *Result) error {
 	if o.profile {
 		fetch("http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(o.out, "operator-heap.pprof"))
 	}
-	res.Ratio = res.OperatorSeconds / res.FloorSeconds
+	if res.FloorSeconds > 0 {
+		res.Ratio = res.OperatorSeconds / res.FloorSeconds
+	}
 	var lat []float64
 	for i, rg := range regions {
 		lat = append(lat, readyAt[rg.Name].Sub(created[i]).Seconds())
@@ -702,11 +734,19 @@ func report(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "\nregion-operator benchmark: %d counties, %d townships, %d branches, %d Kubernetes objects (%s, %s CPUs)\n\n",
 		r.Counties, r.Townships, r.Branches, r.Objects, r.Machine["cpu"], r.Machine["cpus"])
 	row := func(k, v string) { fmt.Fprintf(w, "  %-52s %s\n", k, v) }
-	row("floor: Kubernetes objects, bare client", fmt.Sprintf("%.1f s", r.FloorKubernetesSeconds))
-	row("floor: SQL, bare pool", fmt.Sprintf("%.1f s", r.FloorSQLSeconds))
-	row("floor: both together", fmt.Sprintf("%.1f s", r.FloorSeconds))
-	row("floor: CPU seconds", cpuRow(r.FloorCPU))
-	row("operator: apply to every Region Ready", fmt.Sprintf("%.1f s  (%.2f × floor; target ≤ 1.5)", r.OperatorSeconds, r.Ratio))
+	if !r.Database {
+		row("database", "none (-database=false): the Kubernetes side alone")
+	}
+	if r.FloorSeconds > 0 {
+		row("floor: Kubernetes objects, bare client", fmt.Sprintf("%.1f s", r.FloorKubernetesSeconds))
+		row("floor: SQL, bare pool", fmt.Sprintf("%.1f s", r.FloorSQLSeconds))
+		row("floor: both together", fmt.Sprintf("%.1f s", r.FloorSeconds))
+		row("floor: CPU seconds", cpuRow(r.FloorCPU))
+		row("operator: apply to every Region Ready", fmt.Sprintf("%.1f s  (%.2f × floor; target ≤ 1.5)", r.OperatorSeconds, r.Ratio))
+	} else {
+		row("floor", "not measured (-floor=false)")
+		row("operator: apply to every Region Ready", fmt.Sprintf("%.1f s", r.OperatorSeconds))
+	}
 	row("operator: apply→Ready per Region p50 / p99", fmt.Sprintf("%.1f s / %.1f s", r.LatencyP50Seconds, r.LatencyP99Seconds))
 	row("operator: CPU seconds until all Ready", cpuRow(r.OperatorCPU))
 	var verbs []string
