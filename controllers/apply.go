@@ -90,7 +90,7 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 	r.inFlight.Store(key, struct{}{})
 	defer r.inFlight.Delete(key)
 	if err := r.Apply(ctx, ac, client.FieldOwner(naming.FieldManager), client.ForceOwnership); err != nil {
-		r.store().forgetApplied(kind, objKey)
+		r.store().remember(kind, objKey, appliedMemo{})
 		return fmt.Errorf("applying %s %s: %w", kind, client.ObjectKeyFromObject(current), err)
 	}
 	// The apply wrote the server's answer into ac: remember the version it made, and

@@ -405,7 +405,7 @@ func (ch *children) memo(kind string, key client.ObjectKey) (appliedMemo, bool) 
 	return m, ok
 }
 
-// remember keeps what the operator applied to an object; forgetApplied drops it.
+// remember keeps what the operator applied to an object; a zero memo forgets it.
 func (ch *children) remember(kind string, key client.ObjectKey, m appliedMemo) {
 	s := ch.byKind[kind]
 	if s == nil {
@@ -418,21 +418,11 @@ func (ch *children) remember(kind string, key client.ObjectKey, m appliedMemo) {
 		rec.applied = m
 		return
 	}
-	s.pending[k] = m
-}
-
-func (ch *children) forgetApplied(kind string, key client.ObjectKey) {
-	s := ch.byKind[kind]
-	if s == nil {
+	if m == (appliedMemo{}) {
+		delete(s.pending, k)
 		return
 	}
-	k := key.String()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if rec, ok := s.records[k]; ok {
-		rec.applied = appliedMemo{}
-	}
-	delete(s.pending, k)
+	s.pending[k] = m
 }
 
 // Add, Update, Delete, Replace and Resync make the store what a Reflector fills.

@@ -35,14 +35,20 @@ func serverWithDatabases(t *testing.T, n int) (*localpg.Server, *pgx.Conn) {
 	return pg, su
 }
 
+// superuserPool is a pool of the server's superuser, closed when the test ends.
+func superuserPool(t *testing.T, pg *localpg.Server, maxConns int, idleTimeout time.Duration) *Pool {
+	pool := newPool(ServerConfig{Host: pg.Host, Port: pg.Port, User: pg.SuperUser, Password: pg.SuperPassword, SSLMode: "disable", MaxConns: maxConns}, idleTimeout)
+	t.Cleanup(pool.Close)
+	return pool
+}
+
 // The pool never holds more than MaxConns connections to the server, all databases
 // together, even with many more workers wanting connections to many databases; and it
 // closes what stays idle.
 func TestPoolBoundsConnectionsAcrossDatabases(t *testing.T) {
 	ctx := context.Background()
 	pg, su := serverWithDatabases(t, 4)
-	pool := newPool(ServerConfig{Host: pg.Host, Port: pg.Port, User: pg.SuperUser, Password: pg.SuperPassword, SSLMode: "disable", MaxConns: 3}, 300*time.Millisecond)
-	defer pool.Close()
+	pool := superuserPool(t, pg, 3, 300*time.Millisecond)
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
@@ -117,8 +123,7 @@ func TestPoolBoundsConnectionsAcrossDatabases(t *testing.T) {
 func TestPoolHandsAConnectionToAWaiterForItsDatabase(t *testing.T) {
 	ctx := context.Background()
 	pg, _ := serverWithDatabases(t, 2)
-	pool := newPool(ServerConfig{Host: pg.Host, Port: pg.Port, User: pg.SuperUser, Password: pg.SuperPassword, SSLMode: "disable", MaxConns: 1}, time.Minute)
-	defer pool.Close()
+	pool := superuserPool(t, pg, 1, time.Minute)
 
 	// waitFor acquires db in the background once the pool counts it as a waiter.
 	waitFor := func(db string) chan *Conn {
@@ -179,8 +184,7 @@ func TestPoolHandsAConnectionToAWaiterForItsDatabase(t *testing.T) {
 func TestPoolFreesASlotOnlyOnceTheServerLetTheSessionGo(t *testing.T) {
 	ctx := context.Background()
 	pg, su := serverWithDatabases(t, 1)
-	pool := newPool(ServerConfig{Host: pg.Host, Port: pg.Port, User: pg.SuperUser, Password: pg.SuperPassword, SSLMode: "disable", MaxConns: 1}, time.Minute)
-	defer pool.Close()
+	pool := superuserPool(t, pg, 1, time.Minute)
 
 	for i := range 50 {
 		c, err := pool.Acquire(ctx, "db0")
@@ -207,8 +211,7 @@ func TestPoolFreesASlotOnlyOnceTheServerLetTheSessionGo(t *testing.T) {
 func TestPoolForgetsDatabasesItLeft(t *testing.T) {
 	ctx := context.Background()
 	pg, _ := serverWithDatabases(t, 6)
-	pool := newPool(ServerConfig{Host: pg.Host, Port: pg.Port, User: pg.SuperUser, Password: pg.SuperPassword, SSLMode: "disable", MaxConns: 2}, time.Minute)
-	defer pool.Close()
+	pool := superuserPool(t, pg, 2, time.Minute)
 	for i := range 12 {
 		c, err := pool.Acquire(ctx, fmt.Sprintf("db%d", i%6))
 		if err != nil {
