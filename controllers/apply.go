@@ -17,9 +17,9 @@ import (
 )
 
 // claim decides whether the Region may write the object named by obj (an empty object
-// of the right type with only its name and namespace set). It reads the filtered cache
-// first; an object missing there is looked up on the API server, since the cache only
-// holds what carries the operator's label. An object that belongs to another Region, or
+// of the right type with only its name and namespace set). It reads the operator's store
+// of its objects first; an object missing there is looked up on the API server, since
+// the store holds only what carries the operator's label. An object that belongs to another Region, or
 // to nobody, is a conflict. On return obj holds the current object, if there is one.
 func (r *RegionReconciler) claim(ctx context.Context, region, kind string, obj client.Object) (exists bool, err error) {
 	key := client.ObjectKeyFromObject(obj)

@@ -83,7 +83,7 @@ func regionDB(s *scope) *pgsql.RegionDB {
 
 // rotationRequested returns the rotate-credentials annotation's value when it asks for a
 // rotation not yet carried out. A rotation just done is remembered in memory too, since
-// the cached Region may not show its status yet.
+// a status write that failed leaves the Region without it.
 func (r *RegionReconciler) rotationRequested(rg *platformv1.Region) string {
 	token := rg.Annotations[naming.AnnotationRotateCredentials]
 	if token == "" || (rg.Status.Database != nil && rg.Status.Database.RotationToken == token) {
@@ -229,8 +229,8 @@ func (r *RegionReconciler) pool(ctx context.Context, server string) (*pgsql.Pool
 // when there is no Secret yet or a rotation is asked for.
 func (r *RegionReconciler) password(ctx context.Context, c credential, rotate bool) (string, bool, error) {
 	if !rotate {
-		// The cached Secret is used only when it is the very version the operator
-		// wrote; otherwise read past the cache: a Secret written moments ago must not be
+		// The stored Secret is used only when it is the very version the operator
+		// wrote; otherwise read from the API server: a Secret written moments ago must not be
 		// read stale, or an old password would be written back over the role's.
 		key := client.ObjectKey{Namespace: c.namespace, Name: c.secret}
 		secret := &corev1.Secret{}

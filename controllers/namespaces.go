@@ -129,7 +129,7 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 	return nil
 }
 
-// townshipNamespaces lists the township namespaces of a Region, as the cache has them.
+// townshipNamespaces lists the township namespaces of a Region, as the store has them.
 func (r *RegionReconciler) townshipNamespaces(ctx context.Context, region string) ([]corev1.Namespace, error) {
 	var list corev1.NamespaceList
 	if err := r.reader().List(ctx, &list, client.MatchingLabels{

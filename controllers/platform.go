@@ -259,7 +259,7 @@ func deploymentAvailable(d *appsv1.Deployment) (bool, string) {
 
 // prune deletes what was in the old inventory, or is in the cluster as one of the
 // Region's platform objects, and is not in the new inventory. The cluster is asked too
-// because the old inventory comes from a status the cache may not show yet.
+// because the old inventory comes from a status whose last write may have failed.
 func (r *RegionReconciler) prune(ctx context.Context, region string, old, current []string) error {
 	var errs []string
 	found, err := r.platformObjects(ctx, region)
@@ -296,7 +296,7 @@ func mergeSorted(a, b []string) []string {
 }
 
 // typedObject makes an empty typed object of a kind, named, so that reads go through
-// the operator's typed, label-filtered cache.
+// the operator's store of the objects it made.
 func (r *RegionReconciler) typedObject(gvk schema.GroupVersionKind, namespace, name string) (client.Object, error) {
 	o, err := r.Scheme.New(gvk)
 	if err != nil {
@@ -311,7 +311,7 @@ func (r *RegionReconciler) typedObject(gvk schema.GroupVersionKind, namespace, n
 	return obj, nil
 }
 
-// platformObjects lists, from the cache, the inventory keys of the Region's platform
+// platformObjects lists, from the store, the inventory keys of the Region's platform
 // objects in the cluster.
 func (r *RegionReconciler) platformObjects(ctx context.Context, region string) ([]string, error) {
 	var keys []string

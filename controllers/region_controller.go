@@ -47,8 +47,9 @@ const conflictRetry = 2 * time.Minute
 // RegionReconciler makes the cluster match each Region.
 type RegionReconciler struct {
 	client.Client
-	// APIReader reads from the API server directly, for objects the filtered cache
-	// does not hold (those not labelled as the operator's).
+	// APIReader reads from the API server directly: the Regions, whose spec the cache
+	// does not hold, and objects not labelled as the operator's, which its store does
+	// not hold.
 	APIReader client.Reader
 	Scheme    *runtime.Scheme
 	Recorder  recorder.EventRecorder
