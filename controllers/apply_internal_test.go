@@ -142,6 +142,17 @@ func TestChildrenKeepWhatTheOperatorReads(t *testing.T) {
 		t.Errorf("the RoleBinding came back as %+v, want its roleRef only", gotRB)
 	}
 
+	// Of a ConfigMap, the labels read: whose it is, which module.
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "portal", ResourceVersion: "9",
+		Labels: map[string]string{"platform.jiceng.io/region": "anxi", "platform.jiceng.io/module": "portal", "app.kubernetes.io/name": "portal"},
+		Annotations: map[string]string{"note": "x"}}, Data: map[string]string{"k": "v"}}
+	_ = storeOf(t, ch, cm).Add(cm)
+	gotCM := &corev1.ConfigMap{}
+	_ = ch.Get(ctx, client.ObjectKeyFromObject(cm), gotCM)
+	if gotCM.Labels["platform.jiceng.io/region"] != "anxi" || gotCM.Labels["platform.jiceng.io/module"] != "portal" || len(gotCM.Labels) != 2 || gotCM.Annotations != nil || gotCM.Data != nil {
+		t.Errorf("the ConfigMap came back as %+v, want its region and module labels only", gotCM)
+	}
+
 	// Deleted, it is gone; and a kind the operator does not make is refused.
 	_ = storeOf(t, ch, rb).Delete(rb)
 	if err := ch.Get(ctx, client.ObjectKeyFromObject(rb), gotRB); !apierrors.IsNotFound(err) {

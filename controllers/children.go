@@ -28,11 +28,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/jiceng-io/region-operator/internal/naming"
+	"github.com/jiceng-io/region-operator/internal/render"
 )
 
 // children keeps, of every object the operator made, the little its reconciles read:
-// name, version, generation, labels, annotations, whether it is being deleted, and per
-// kind a few fields (a Deployment's replicas and roll-out, a RoleBinding's roleRef, a
+// name, version, generation, the labels they read (all of them and the annotations for
+// namespaces and Deployments), whether it is being deleted, and per kind a few fields (a Deployment's replicas and roll-out, a RoleBinding's roleRef, a
 // NetworkPolicy's ingress rules, a credential Secret's user and password). A province
 // has hundreds of thousands of such objects, and an informer's cache would hold each
 // whole. A watch of each kind, limited to the operator's label, keeps it current and
@@ -68,6 +69,9 @@ type childKind struct {
 	statusDelay time.Duration
 	// byRegion: the kind's objects are listed by Region, so the store indexes them.
 	byRegion bool
+	// labels are the labels kept, when not all of them and the annotations are: those
+	// the reconciles read. Fewer labels make fewer distinct sets to keep.
+	labels []string
 }
 
 // record is what the store keeps of one object: as the API server last reported it, and
@@ -111,6 +115,14 @@ func childKinds(scheme *runtime.Scheme) ([]childKind, error) {
 	for _, obj := range childTypes() {
 		t := reflect.TypeOf(obj).Elem()
 		k := childKind{object: func() client.Object { return reflect.New(t).Interface().(client.Object) }}
+		// A namespace's labels say its township, code and whether it is retained; a
+		// Deployment's labels and annotations tell drift from a roll-out. Of the others
+		// the reconciles read whose they are and which module they belong to.
+		switch obj.(type) {
+		case *corev1.Namespace, *appsv1.Deployment:
+		default:
+			k.labels = []string{naming.LabelManagedBy, naming.LabelRegion, render.LabelModule}
+		}
 		switch obj.(type) {
 		case *corev1.Namespace, *corev1.Service, *corev1.ConfigMap:
 			k.byRegion = true
@@ -375,6 +387,20 @@ func metaOf(obj metav1.Object) unique.Handle[string] {
 	return unique.Make(string(data))
 }
 
+// metaOf is what the store keeps of an object's labels and annotations.
+func (k *childKind) metaOf(obj metav1.Object) unique.Handle[string] {
+	if k.labels == nil {
+		return metaOf(obj)
+	}
+	kept := map[string]string{}
+	for _, key := range k.labels {
+		if v, ok := obj.GetLabels()[key]; ok {
+			kept[key] = v
+		}
+	}
+	return metaOf(&metav1.ObjectMeta{Labels: kept})
+}
+
 func decodeMeta(h unique.Handle[string]) (labels, annotations map[string]string) {
 	if h.Value() == "" {
 		return nil, nil
@@ -483,7 +509,7 @@ func (s *childStore) observe(obj any) {
 	key := client.ObjectKeyFromObject(o)
 	rec := record{
 		resourceVersion: o.GetResourceVersion(), generation: o.GetGeneration(),
-		meta: metaOf(o), deleting: o.GetDeletionTimestamp(),
+		meta: s.metaOf(o), deleting: o.GetDeletionTimestamp(),
 	}
 	if s.keep != nil {
 		rec.extra = s.keep(o)
