@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
 func rolledOutCopy(d *appsv1.Deployment, rv string) *appsv1.Deployment {
@@ -125,7 +126,7 @@ func TestChildrenKeepWhatTheOperatorReads(t *testing.T) {
 	if data := gotSec.Data; string(data["user"]) != "u" || string(data["password"]) != "p" || len(data) != 2 {
 		t.Errorf("the Secret keeps %v, want user and password only", data)
 	}
-	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "deny", ResourceVersion: "7"}}
+	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: naming.NetworkPolicyDefaultDeny, ResourceVersion: "7"}}
 	np.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{}}
 	_ = storeOf(t, ch, np).Add(np)
 	gotNP := &networkingv1.NetworkPolicy{}
@@ -144,7 +145,7 @@ func TestChildrenKeepWhatTheOperatorReads(t *testing.T) {
 
 	// Of a ConfigMap, the labels read: whose it is, which module.
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "portal", ResourceVersion: "9",
-		Labels: map[string]string{"platform.jiceng.io/region": "anxi", "platform.jiceng.io/module": "portal", "app.kubernetes.io/name": "portal"},
+		Labels:      map[string]string{"platform.jiceng.io/region": "anxi", "platform.jiceng.io/module": "portal", "app.kubernetes.io/name": "portal"},
 		Annotations: map[string]string{"note": "x"}}, Data: map[string]string{"k": "v"}}
 	_ = storeOf(t, ch, cm).Add(cm)
 	gotCM := &corev1.ConfigMap{}

@@ -33,7 +33,8 @@ import (
 
 // children keeps, of every object the operator made, the little its reconciles read:
 // name, version, generation, the labels they read (all of them and the annotations for
-// namespaces and Deployments), whether it is being deleted, and per kind a few fields (a Deployment's replicas and roll-out, a RoleBinding's roleRef, a
+// namespaces and Deployments), whether it is being deleted, and per kind a few fields
+// (a Deployment's replicas and roll-out, a RoleBinding's roleRef, the deny-all
 // NetworkPolicy's ingress rules, a credential Secret's user and password). A province
 // has hundreds of thousands of such objects, and an informer's cache would hold each
 // whole. A watch of each kind, limited to the operator's label, keeps it current and
@@ -133,9 +134,10 @@ func childKinds(scheme *runtime.Scheme) ([]childKind, error) {
 			}
 			k.restore = func(o client.Object, v any) { o.(*rbacv1.RoleBinding).RoleRef = v.(rbacv1.RoleRef) }
 		case *networkingv1.NetworkPolicy:
-			// Ingress rules added by hand to the deny-all policy are the operator's to clear.
+			// Ingress rules added by hand to the deny-all policy are the operator's to clear;
+			// those of its other policies are what it applied.
 			k.keep = func(o client.Object) any {
-				if in := o.(*networkingv1.NetworkPolicy).Spec.Ingress; len(in) > 0 {
+				if in := o.(*networkingv1.NetworkPolicy).Spec.Ingress; len(in) > 0 && o.GetName() == naming.NetworkPolicyDefaultDeny {
 					return in
 				}
 				return nil
