@@ -174,7 +174,7 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 			follow(&outcomes[i], current)
 		})
 		if !failed {
-			e := renderEntry{}
+			e := renderEntry{applied: make([]plannedObject, 0, len(objs))}
 			for i, o := range outcomes {
 				if o.placed {
 					e.applied = append(e.applied, planned(objs[i]))
