@@ -4,8 +4,10 @@ package main
 import (
 	"flag"
 	"os"
+	"runtime/debug"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -36,6 +38,13 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+	if limit, err := memoryLimit(); err != nil {
+		log.Error(err, "reading MEMORY_LIMIT")
+		os.Exit(1)
+	} else if limit > 0 {
+		debug.SetMemoryLimit(limit)
+		log.Info("Go runtime memory limit set", "bytes", limit)
+	}
 
 	cacheOpts := controllers.CacheOptions()
 	cacheOpts.SyncPeriod = &syncPeriod
@@ -66,4 +75,19 @@ func main() {
 		log.Error(err, "running the manager")
 		os.Exit(1)
 	}
+}
+
+// memoryLimit is the soft memory limit for the Go runtime: nine tenths of MEMORY_LIMIT,
+// the container's memory limit that the Deployment passes from the downward API, the
+// rest being for what is not heap. GOMEMLIMIT, when set, wins; 0 means no limit.
+func memoryLimit() (int64, error) {
+	v := os.Getenv("MEMORY_LIMIT")
+	if v == "" || os.Getenv("GOMEMLIMIT") != "" {
+		return 0, nil
+	}
+	q, err := resource.ParseQuantity(v)
+	if err != nil {
+		return 0, err
+	}
+	return q.Value() / 10 * 9, nil
 }
