@@ -33,6 +33,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -57,6 +58,8 @@ type options struct {
 	// floor and database: whether the floor is measured, and whether the Regions have
 	// a database.
 	floor, database bool
+	// memoryLimit is given to the operator as its container's memory limit.
+	memoryLimit string
 }
 
 // Result is what one run measured.
@@ -67,6 +70,8 @@ type Result struct {
 	Branches  int               `json:"branches"`
 	Objects   int               `json:"objects"`
 	Database  bool              `json:"database"`
+	// MemoryLimit is the operator's container memory limit, if it had one.
+	MemoryLimit string `json:"memoryLimit,omitempty"`
 
 	FloorKubernetesSeconds float64 `json:"floorKubernetesSeconds"`
 	FloorSQLSeconds        float64 `json:"floorSQLSeconds"`
@@ -110,9 +115,16 @@ func main() {
 	flag.StringVar(&o.out, "out", "bin/bench", "directory for the JSON result")
 	flag.BoolVar(&o.floor, "floor", true, "measure the floor; without it, only the operator is measured and no ratio is given")
 	flag.BoolVar(&o.database, "database", true, "give the Regions a database; without it only the Kubernetes side is measured (the operator's memory at 1,000 counties, say, without PostgreSQL's hours of provisioning)")
+	flag.StringVar(&o.memoryLimit, "memory-limit", "", "run the operator as in a container with this memory limit (256Mi, say): the Deployment passes it as MEMORY_LIMIT and the Go runtime keeps its heap under 90% of it")
 	flag.BoolVar(&o.profile, "profile", false, "also save the operator's and the API server's CPU (first 30 s) and the operator's heap (at all-Ready) profiles to -out, for go tool pprof")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	if o.memoryLimit != "" {
+		if _, err := resource.ParseQuantity(o.memoryLimit); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -memory-limit:", err)
+			os.Exit(2)
+		}
+	}
 	if o.counties < 1 || o.counties > 1000 || o.townships < 1 || o.townships > 120 || o.branches < 0 || o.branches > 600 {
 		fmt.Fprintln(os.Stderr, "bench: -counties 1..1000, -townships 1..120, -branches 0..600")
 		os.Exit(2)
@@ -175,7 +187,7 @@ func province(o options, server string) []*platformv1.Region {
 
 func run(o options) (*Result, error) {
 	res := &Result{Machine: machine(), Counties: o.counties, Townships: o.counties * o.townships,
-		Branches: o.counties * o.townships * o.branches, MaxConnections: o.maxConns, Database: o.database}
+		Branches: o.counties * o.townships * o.branches, MaxConnections: o.maxConns, Database: o.database, MemoryLimit: o.memoryLimit}
 	if o.floor {
 		if err := floor(o, res); err != nil {
 			return nil, fmt.Errorf("floor: %w", err)
@@ -409,6 +421,9 @@ func operator(o options, res *Result) error {
 		return err
 	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if o.memoryLimit != "" {
+		cmd.Env = append(os.Environ(), "MEMORY_LIMIT="+o.memoryLimit)
+	}
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -757,7 +772,11 @@ func report(w io.Writer, r *Result) {
 	row("operator: Region reconciles until all Ready", strconv.FormatInt(r.Reconciles, 10))
 	row("operator: API requests by verb until all Ready", strings.Join(verbs, ", "))
 	row("operator: SQL statements until all Ready", fmt.Sprintf("ddl %d, dml %d, query %d", r.SQLStatements["ddl"], r.SQLStatements["dml"], r.SQLStatements["query"]))
-	row("operator: peak heap / peak RSS", fmt.Sprintf("%.0f MiB / %.0f MiB", r.PeakHeapMiB, r.PeakRSSMiB))
+	limit := "no memory limit"
+	if r.MemoryLimit != "" {
+		limit = "memory limit " + r.MemoryLimit
+	}
+	row("operator: peak heap / peak RSS", fmt.Sprintf("%.0f MiB / %.0f MiB  (%s)", r.PeakHeapMiB, r.PeakRSSMiB, limit))
 	row("operator: peak connections to PostgreSQL", fmt.Sprintf("%d  (maxConnections %d)", r.PeakConnections, r.MaxConnections))
 	row("PostgreSQL sessions opened: floor / operator", fmt.Sprintf("%d / %d", r.FloorSessions, r.Sessions))
 	row(fmt.Sprintf("steady %.0f s (resync forced: %v): changed resourceVersions", r.SteadySeconds, r.SteadyResyncForced), strconv.Itoa(r.SteadyChangedRVs))
