@@ -80,8 +80,9 @@ type childKind struct {
 type record struct {
 	resourceVersion string
 	generation      int64
-	// meta is the object's labels and annotations.
+	// meta is the object's labels and annotations; region its Region's name.
 	meta     unique.Handle[string]
+	region   unique.Handle[string]
 	deleting *metav1.Time
 	extra    any
 	applied  appliedMemo
@@ -128,11 +129,11 @@ func childKinds(scheme *runtime.Scheme) ([]childKind, error) {
 		case *corev1.Namespace, *corev1.Service, *corev1.ConfigMap:
 			k.byRegion = true
 		case *rbacv1.RoleBinding:
-			k.keep = func(o client.Object) any {
-				ref := o.(*rbacv1.RoleBinding).RoleRef
-				return rbacv1.RoleRef{APIGroup: intern(ref.APIGroup), Kind: intern(ref.Kind), Name: intern(ref.Name)}
+			// Bindings refer to a handful of roles: one copy of each reference.
+			k.keep = func(o client.Object) any { return unique.Make(o.(*rbacv1.RoleBinding).RoleRef) }
+			k.restore = func(o client.Object, v any) {
+				o.(*rbacv1.RoleBinding).RoleRef = v.(unique.Handle[rbacv1.RoleRef]).Value()
 			}
-			k.restore = func(o client.Object, v any) { o.(*rbacv1.RoleBinding).RoleRef = v.(rbacv1.RoleRef) }
 		case *networkingv1.NetworkPolicy:
 			// Ingress rules added by hand to the deny-all policy are the operator's to clear;
 			// those of its other policies are what it applied.
@@ -412,11 +413,6 @@ func decodeMeta(h unique.Handle[string]) (labels, annotations map[string]string)
 	return m[0], m[1]
 }
 
-func regionOf(h unique.Handle[string]) string {
-	l, _ := decodeMeta(h)
-	return l[naming.LabelRegion]
-}
-
 // memo returns what the operator last applied to an object.
 func (ch *children) memo(kind string, key client.ObjectKey) (appliedMemo, bool) {
 	s := ch.byKind[kind]
@@ -511,7 +507,7 @@ func (s *childStore) observe(obj any) {
 	key := client.ObjectKeyFromObject(o)
 	rec := record{
 		resourceVersion: o.GetResourceVersion(), generation: o.GetGeneration(),
-		meta: s.metaOf(o), deleting: o.GetDeletionTimestamp(),
+		meta: s.metaOf(o), region: unique.Make(o.GetLabels()[naming.LabelRegion]), deleting: o.GetDeletionTimestamp(),
 	}
 	if s.keep != nil {
 		rec.extra = s.keep(o)
@@ -534,7 +530,7 @@ func (s *childStore) observe(obj any) {
 	s.records[k] = &rec // an existing entry keeps its key: one copy of each name
 	oldRegion := ""
 	if had {
-		oldRegion = regionOf(old.meta)
+		oldRegion = old.region.Value()
 	}
 	if !had || oldRegion != region {
 		s.unindex(oldRegion, k)
@@ -569,7 +565,7 @@ func (s *childStore) forget(key string) {
 	delete(s.pending, key)
 	region := ""
 	if had {
-		region = regionOf(p.meta)
+		region = p.region.Value()
 		s.unindex(region, key)
 	}
 	s.mu.Unlock()
