@@ -76,7 +76,6 @@ func (r *RegionReconciler) apply(ctx context.Context, region, kind string, curre
 // no request is sent. Callers have claimed the object.
 func (r *RegionReconciler) write(ctx context.Context, kind string, current client.Object, ac runtime.ApplyConfiguration) error {
 	objKey := client.ObjectKeyFromObject(current)
-	key := memoKey(kind, objKey)
 	desired, err := json.Marshal(ac)
 	if err != nil {
 		return err
@@ -87,8 +86,7 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 	}
 	// The watch may bring the object before the answer does: while the apply is in
 	// flight its creation is known to be the operator's own.
-	r.inFlight.Store(key, struct{}{})
-	defer r.inFlight.Delete(key)
+	defer r.store().applying(kind, objKey)()
 	if err := r.Apply(ctx, ac, client.FieldOwner(naming.FieldManager), client.ForceOwnership); err != nil {
 		r.store().remember(kind, objKey, appliedMemo{})
 		return fmt.Errorf("applying %s %s: %w", kind, client.ObjectKeyFromObject(current), err)
@@ -165,11 +163,6 @@ func (r *RegionReconciler) wroteVersion(kind string, obj client.Object) bool {
 func (r *RegionReconciler) wrote(kind string, key client.ObjectKey) bool {
 	_, ok := r.store().memo(kind, key)
 	return ok
-}
-
-// memoKey names an object among those being applied.
-func memoKey(kind string, key client.ObjectKey) string {
-	return kind + " " + key.String()
 }
 
 // freshWindow is how long after creating a namespace the operator takes it to hold only

@@ -246,12 +246,12 @@ func TestOwnEchoIsDropped(t *testing.T) {
 	}
 
 	other := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "other", ResourceVersion: "3", Labels: labels}}
-	r.inFlight.Store("Deployment anxi-fengcheng/other", struct{}{})
+	done := ch.applying("Deployment", client.ObjectKeyFromObject(other))
 	_ = s.Add(other)
 	if got := queued(q); len(got) != 0 {
 		t.Errorf("the creation of an object being applied right now queued %v", got)
 	}
-	r.inFlight.Delete("Deployment anxi-fengcheng/other")
+	done()
 	stranger := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "stranger", ResourceVersion: "4", Labels: labels}}
 	_ = s.Add(stranger)
 	if got := queued(q); !slices.Equal(got, []string{"anxi"}) {

@@ -41,13 +41,11 @@ import (
 // tells the Region of every change someone else made; it is the controller's source
 // for the child kinds and a client.Reader for them.
 type children struct {
-	c      client.WithWatch
-	stores map[reflect.Type]*childStore // by object type and by list type
-	byKind map[string]*childStore
-	all    []*childStore
-	// applying says whether the operator is applying an object at this moment.
-	applying func(kind string, key client.ObjectKey) bool
-	started  bool
+	c       client.WithWatch
+	stores  map[reflect.Type]*childStore // by object type and by list type
+	byKind  map[string]*childStore
+	all     []*childStore
+	started bool
 
 	mu       sync.Mutex
 	queue    workqueue.TypedRateLimitingInterface[reconcile.Request]
@@ -96,8 +94,10 @@ type childStore struct {
 	// records are pointers: a map's slots are kept at twice the entries at times, and
 	// a pointer is small.
 	records map[string]*record
-	// pending holds what the operator applied to objects the watch has not brought yet.
-	pending map[string]appliedMemo
+	// pending holds what the operator applied to objects the watch has not brought yet;
+	// inFlight the objects it is applying at this moment.
+	pending  map[string]appliedMemo
+	inFlight map[string]int
 	// byRegion holds the keys of each Region's objects.
 	byRegion map[string]map[string]struct{}
 	synced   bool
@@ -202,14 +202,14 @@ func childKinds(scheme *runtime.Scheme) ([]childKind, error) {
 	return kinds, nil
 }
 
-func newChildren(c client.WithWatch, scheme *runtime.Scheme, applying func(string, client.ObjectKey) bool) (*children, error) {
+func newChildren(c client.WithWatch, scheme *runtime.Scheme) (*children, error) {
 	kinds, err := childKinds(scheme)
 	if err != nil {
 		return nil, err
 	}
-	ch := &children{c: c, stores: map[reflect.Type]*childStore{}, byKind: map[string]*childStore{}, applying: applying, synced: make(chan struct{})}
+	ch := &children{c: c, stores: map[reflect.Type]*childStore{}, byKind: map[string]*childStore{}, synced: make(chan struct{})}
 	for _, k := range kinds {
-		s := &childStore{childKind: k, owner: ch, records: map[string]*record{}, pending: map[string]appliedMemo{}, byRegion: map[string]map[string]struct{}{}}
+		s := &childStore{childKind: k, owner: ch, records: map[string]*record{}, pending: map[string]appliedMemo{}, inFlight: map[string]int{}, byRegion: map[string]map[string]struct{}{}}
 		ch.stores[reflect.TypeOf(k.object())] = s
 		ch.stores[reflect.TypeOf(k.list())] = s
 		ch.byKind[k.kind] = s
@@ -429,6 +429,26 @@ func (ch *children) memo(kind string, key client.ObjectKey) (appliedMemo, bool) 
 	return m, ok
 }
 
+// applying marks an object as being applied until the returned func is called: the
+// watch may bring its creation before the apply's answer does.
+func (ch *children) applying(kind string, key client.ObjectKey) (done func()) {
+	s := ch.byKind[kind]
+	if s == nil {
+		return func() {}
+	}
+	k := key.String()
+	s.mu.Lock()
+	s.inFlight[k]++
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		if s.inFlight[k]--; s.inFlight[k] <= 0 {
+			delete(s.inFlight, k)
+		}
+		s.mu.Unlock()
+	}
+}
+
 // remember keeps what the operator applied to an object; a zero memo forgets it.
 func (ch *children) remember(kind string, key client.ObjectKey, m appliedMemo) {
 	s := ch.byKind[kind]
@@ -523,7 +543,7 @@ func (s *childStore) observe(obj any) {
 		rec.applied = m
 		delete(s.pending, k)
 	}
-	echo := rec.applied.resourceVersion == rec.resourceVersion
+	echo, applying := rec.applied.resourceVersion == rec.resourceVersion, s.inFlight[k] > 0
 	if echo {
 		rec.resourceVersion = rec.applied.resourceVersion // one copy
 	}
@@ -543,7 +563,7 @@ func (s *childStore) observe(obj any) {
 		return // listed again, unchanged
 	case echo:
 		return // the operator's own apply
-	case !had && s.owner.applying(s.kind, key):
+	case !had && applying:
 		return // the watch brought the creation before the apply's answer did
 	}
 	if had && oldRegion != region {

@@ -66,8 +66,6 @@ type RegionReconciler struct {
 	databases sync.Map
 	// fresh remembers the namespaces the operator created, and when.
 	fresh sync.Map
-	// inFlight holds the objects being applied at this moment.
-	inFlight sync.Map
 	// children keeps what the reconciles read of the objects the operator made, and
 	// what it applied to them.
 	children  *children
@@ -292,7 +290,7 @@ func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	r.children, err = newChildren(c, r.Scheme, r.applying)
+	r.children, err = newChildren(c, r.Scheme)
 	if err != nil {
 		return err
 	}
@@ -308,18 +306,12 @@ func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// applying says whether the operator is applying the object at this moment.
-func (r *RegionReconciler) applying(kind string, key client.ObjectKey) bool {
-	_, ok := r.inFlight.Load(memoKey(kind, key))
-	return ok
-}
-
 // store is where the reconciler keeps what it knows of the objects it made. A
 // reconciler that runs outside a manager has one that no watch fills.
 func (r *RegionReconciler) store() *children {
 	r.storeOnce.Do(func() {
 		if r.children == nil {
-			r.children, _ = newChildren(nil, NewScheme(), r.applying)
+			r.children, _ = newChildren(nil, NewScheme())
 		}
 	})
 	return r.children
