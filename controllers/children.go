@@ -323,43 +323,29 @@ func (ch *children) List(_ context.Context, list client.ObjectList, opts ...clie
 			keys = append(keys, k)
 		}
 	}
+	sort.Strings(keys)
 	recs := make([]record, len(keys))
 	for i, k := range keys {
 		recs[i] = *s.records[k]
 	}
 	s.mu.RUnlock()
-	type item struct {
-		key string
-		obj runtime.Object
-	}
-	var items []item
+	var objs []runtime.Object
 	for i, k := range keys {
-		key := splitKey(k)
-		if o.Namespace != "" && key.Namespace != o.Namespace {
+		namespace, name, err := toolscache.SplitMetaNamespaceKey(k)
+		if err != nil {
+			return err
+		}
+		if o.Namespace != "" && namespace != o.Namespace {
 			continue
 		}
 		if l, _ := decodeMeta(recs[i].meta); !sel.Matches(labels.Set(l)) {
 			continue
 		}
 		obj := s.object()
-		s.fill(obj, key, recs[i])
-		items = append(items, item{k, obj})
-	}
-	sort.Slice(items, func(i, j int) bool { return items[i].key < items[j].key })
-	objs := make([]runtime.Object, len(items))
-	for i := range items {
-		objs[i] = items[i].obj
+		s.fill(obj, client.ObjectKey{Namespace: namespace, Name: name}, recs[i])
+		objs = append(objs, obj)
 	}
 	return meta.SetList(list, objs)
-}
-
-func splitKey(k string) client.ObjectKey {
-	for i := range len(k) {
-		if k[i] == '/' {
-			return client.ObjectKey{Namespace: k[:i], Name: k[i+1:]}
-		}
-	}
-	return client.ObjectKey{Name: k}
 }
 
 // fill makes obj the object the record describes.
