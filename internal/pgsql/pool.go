@@ -51,11 +51,10 @@ var Global Stats
 // an idle one to another database when it needs the slot, and closes what stayed idle
 // for IdleTimeout.
 type Pool struct {
-	mu      sync.Mutex
-	cfg     ServerConfig
-	gen     int
-	open    int
-	waiting int
+	mu   sync.Mutex
+	cfg  ServerConfig
+	gen  int
+	open int
 	// waitingFor counts, by database, who waits for a connection.
 	waitingFor map[string]int
 	idle       map[string][]*Conn
@@ -161,7 +160,6 @@ func (p *Pool) Acquire(ctx context.Context, db string) (*Conn, error) {
 			continue
 		}
 		ch := p.changed
-		p.waiting++
 		p.waitingFor[db]++
 		p.mu.Unlock()
 		select {
@@ -169,7 +167,6 @@ func (p *Pool) Acquire(ctx context.Context, db string) (*Conn, error) {
 		case <-ctx.Done():
 		}
 		p.mu.Lock()
-		p.waiting--
 		if p.waitingFor[db]--; p.waitingFor[db] == 0 {
 			delete(p.waitingFor, db)
 		}
@@ -186,7 +183,7 @@ func (p *Pool) Acquire(ctx context.Context, db string) (*Conn, error) {
 func (c *Conn) Release() {
 	p := c.pool
 	p.mu.Lock()
-	if c.IsClosed() || c.gen != p.gen || p.closed || (p.waiting > 0 && p.waitingFor[c.db] == 0) || c.Conn.PgConn().TxStatus() != 'I' {
+	if c.IsClosed() || c.gen != p.gen || p.closed || (len(p.waitingFor) > 0 && p.waitingFor[c.db] == 0) || c.Conn.PgConn().TxStatus() != 'I' {
 		p.mu.Unlock()
 		p.discard(c)
 		return
