@@ -193,7 +193,7 @@ func run(o options) (*Result, error) {
 			return nil, fmt.Errorf("floor: %w", err)
 		}
 	} else {
-		objs, err := blueprints(o, pgsql.ServerConfig{})
+		objs, err := blueprints(province(o, "bench-pg"), pgsql.ServerConfig{})
 		if err != nil {
 			return nil, err
 		}
@@ -258,10 +258,10 @@ func startPlane() (*localenv.Env, *localpg.Server, func(), error) {
 
 // fixedPassword gives every role the same password in the floor: the floor measures the
 // statements, not password generation.
-// blueprints are the Kubernetes objects of the province's Regions.
-func blueprints(o options, cfg pgsql.ServerConfig) ([]kruntime.ApplyConfiguration, error) {
+// blueprints are the Kubernetes objects of the Regions.
+func blueprints(regions []*platformv1.Region, cfg pgsql.ServerConfig) ([]kruntime.ApplyConfiguration, error) {
 	var out []kruntime.ApplyConfiguration
-	for _, rg := range province(o, "bench-pg") {
+	for _, rg := range regions {
 		objs, err := controllers.Blueprint(rg, cfg, fixedPassword)
 		if err != nil {
 			return nil, err
@@ -285,7 +285,7 @@ func floor(o options, res *Result) error {
 	ctx := context.Background()
 	cfg := pgsql.ServerConfig{Host: pg.Host, Port: pg.Port, User: benchAdmin, Password: benchPassword, SSLMode: "disable", MaxConns: o.maxConns}
 	regions := province(o, "bench-pg")
-	objs, err := blueprints(o, cfg)
+	objs, err := blueprints(regions, cfg)
 	if err != nil {
 		return err
 	}
