@@ -282,6 +282,54 @@ func TestRollOutIsGathered(t *testing.T) {
 	}
 }
 
+// A roll-out that a reconcile has already read (and written into the Region's status)
+// does not start another reconcile; a step it did not read does, once it ends.
+func TestRollOutAlreadyFollowedIsNotQueued(t *testing.T) {
+	r := &RegionReconciler{}
+	ch, q := testChildren(t, r)
+	s := storeOf(t, ch, &appsv1.Deployment{})
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "portal", ResourceVersion: "10", Generation: 1,
+		Labels: map[string]string{"platform.jiceng.io/region": "anxi"}}}
+	r.store().remember("Deployment", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "portal"}, appliedMemo{resourceVersion: "10"})
+	_ = s.Add(d)
+	waitQueued := func() []string {
+		deadline := time.Now().Add(3 * rolloutBatch)
+		for q.Len() == 0 && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		return queued(q)
+	}
+
+	// The Deployment rolls out; a reconcile reads it before the moment is over.
+	_ = s.Update(rolledOutCopy(d, "11"))
+	ends := r.store().reconcileStarts("anxi")
+	ends(r.store().rolloutsNow("anxi"))
+	if got := waitQueued(); len(got) != 0 {
+		t.Errorf("a roll-out a reconcile read queued %v", got)
+	}
+
+	// A reconcile runs while the Deployment rolls out, and reads it after that.
+	ends = r.store().reconcileStarts("anxi")
+	_ = s.Update(rolledOutCopy(d, "12"))
+	ends(r.store().rolloutsNow("anxi"))
+	if got := waitQueued(); len(got) != 0 {
+		t.Errorf("a roll-out the reconcile read queued %v", got)
+	}
+
+	// Another reads the Deployments before the next step comes.
+	ends = r.store().reconcileStarts("anxi")
+	seen := r.store().rolloutsNow("anxi")
+	_ = s.Update(rolledOutCopy(d, "13"))
+	time.Sleep(2 * rolloutBatch) // the step waits for the reconcile's end
+	if got := queued(q); len(got) != 0 {
+		t.Errorf("a roll-out step queued %v while a reconcile ran", got)
+	}
+	ends(seen)
+	if got := waitQueued(); !slices.Equal(got, []string{"anxi"}) {
+		t.Errorf("a roll-out step after the reconcile's read queued %v, want anxi", got)
+	}
+}
+
 // The periodic resync of a Region passes; a real update is left to the other predicates.
 func TestRegionResyncPasses(t *testing.T) {
 	rg := &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: "anxi", ResourceVersion: "7"}}

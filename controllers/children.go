@@ -51,6 +51,11 @@ type children struct {
 	queue    workqueue.TypedRateLimitingInterface[reconcile.Request]
 	unsynced int
 	synced   chan struct{}
+	// rollouts counts, by Region, the changes of status alone (a roll-out's steps);
+	// followed is the count the Region's last reconcile had seen. gathering marks the
+	// Regions whose changes are being gathered, reconciling those being reconciled.
+	rollouts, followed     map[string]uint64
+	gathering, reconciling map[string]bool
 }
 
 // childKind is one kind the operator makes, as the store knows it.
@@ -207,7 +212,8 @@ func newChildren(c client.WithWatch, scheme *runtime.Scheme) (*children, error) 
 	if err != nil {
 		return nil, err
 	}
-	ch := &children{c: c, stores: map[reflect.Type]*childStore{}, byKind: map[string]*childStore{}, synced: make(chan struct{})}
+	ch := &children{c: c, stores: map[reflect.Type]*childStore{}, byKind: map[string]*childStore{}, synced: make(chan struct{}),
+		rollouts: map[string]uint64{}, followed: map[string]uint64{}, gathering: map[string]bool{}, reconciling: map[string]bool{}}
 	for _, k := range kinds {
 		s := &childStore{childKind: k, owner: ch, records: map[string]*record{}, pending: map[string]appliedMemo{}, inFlight: map[string]int{}, byRegion: map[string]map[string]struct{}{}}
 		ch.stores[reflect.TypeOf(k.object())] = s
@@ -555,11 +561,79 @@ func (s *childStore) observe(obj any) {
 	if had && oldRegion != region {
 		s.owner.enqueue(oldRegion, 0)
 	}
-	var after time.Duration
-	if had && old.generation == rec.generation && old.meta == rec.meta {
-		after = s.statusDelay
+	if had && old.generation == rec.generation && old.meta == rec.meta && s.statusDelay > 0 {
+		s.owner.rolledOn(region, s.statusDelay)
+		return
 	}
-	s.owner.enqueue(region, after)
+	s.owner.enqueue(region, 0)
+}
+
+// rolledOn notes a change of status alone. After a moment, in which a roll-out's other
+// steps come too, the Region is queued, unless a reconcile has read its Deployments
+// since the last of those changes: it wrote what they say. While a reconcile of the
+// Region runs, its end decides.
+func (ch *children) rolledOn(region string, after time.Duration) {
+	if region == "" {
+		return
+	}
+	ch.mu.Lock()
+	ch.rollouts[region]++
+	ch.mu.Unlock()
+	ch.gather(region, after)
+}
+
+// gather queues the Region after a moment if by then a change of status alone is still
+// unseen and no reconcile of it runs.
+func (ch *children) gather(region string, after time.Duration) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if ch.gathering[region] || ch.reconciling[region] {
+		return
+	}
+	ch.gathering[region] = true
+	time.AfterFunc(after, func() {
+		ch.mu.Lock()
+		delete(ch.gathering, region)
+		unseen := ch.rollouts[region] != ch.followed[region] && !ch.reconciling[region]
+		ch.mu.Unlock()
+		if unseen {
+			ch.enqueue(region, 0)
+		}
+	})
+}
+
+// rolloutsNow is how many changes of status alone the Region's objects have had.
+func (ch *children) rolloutsNow(region string) uint64 {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.rollouts[region]
+}
+
+// reconcileStarts marks a reconcile of the Region as running. The func it returns ends
+// it with the count of changes it saw (rolloutsNow when it read the Deployments): those
+// after are gathered into the next reconcile.
+func (ch *children) reconcileStarts(region string) (ends func(seen uint64)) {
+	ch.mu.Lock()
+	ch.reconciling[region] = true
+	ch.mu.Unlock()
+	return func(seen uint64) {
+		ch.mu.Lock()
+		delete(ch.reconciling, region)
+		ch.followed[region] = seen
+		unseen := ch.rollouts[region] != seen
+		ch.mu.Unlock()
+		if unseen {
+			ch.gather(region, rolloutBatch)
+		}
+	}
+}
+
+// forgetRegion drops what the store counts of a Region that is gone.
+func (ch *children) forgetRegion(region string) {
+	ch.mu.Lock()
+	delete(ch.rollouts, region)
+	delete(ch.followed, region)
+	ch.mu.Unlock()
 }
 
 // forget drops an object that is gone (or no longer labelled as the operator's) and

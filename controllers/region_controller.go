@@ -99,10 +99,11 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	// The cache holds only the Regions' metadata: a province's Regions, each with its
 	// hundreds of branches, would be most of the operator's memory.
 	region := &platformv1.Region{}
-	if err := r.APIReader.Get(ctx, req.NamespacedName, region); err != nil {
+	if err := r.APIReader.Get(ctx, req.NamespacedName, region, r.asRecentAsCached(ctx, req.NamespacedName)...); err != nil {
 		if apierrors.IsNotFound(err) {
 			recordRegion(req.Name, nil)
 			r.servers.Delete(req.Name)
+			r.store().forgetRegion(req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -123,6 +124,11 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	}
 
 	s := newScope(region)
+	// Changes of status alone before now are seen by this reconcile; so are those
+	// before it reads the Deployments, if it does.
+	ends := r.store().reconcileStarts(region.Name)
+	s.rollouts = r.store().rolloutsNow(region.Name)
+	defer func() { ends(s.rollouts) }()
 	sum := summary{suspended: true}
 	if !region.Spec.Suspend {
 		r.reconcileNormal(ctx, s)
@@ -138,6 +144,18 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		return ctrl.Result{RequeueAfter: conflictRetry}, nil
 	}
 	return ctrl.Result{}, errors.Join(errs...)
+}
+
+// asRecentAsCached asks for a Region no older than the cache's copy of its metadata. The
+// API server answers that from its watch cache instead of reading and decoding the
+// object from etcd, which for a Region with hundreds of branches is most of a read.
+func (r *RegionReconciler) asRecentAsCached(ctx context.Context, key client.ObjectKey) []client.GetOption {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(platformv1.GroupVersion.WithKind("Region"))
+	if err := r.Get(ctx, key, m); err != nil || m.ResourceVersion == "" {
+		return nil
+	}
+	return []client.GetOption{&client.GetOptions{Raw: &metav1.GetOptions{ResourceVersion: m.ResourceVersion}}}
 }
 
 // reconcileNormal runs the phases in order. Each runs even when an earlier one failed

@@ -82,8 +82,10 @@ type scope struct {
 	townshipDB map[string][2]string
 	// platform is what the platform layer applied.
 	platform *platformv1.PlatformStatus
-	// deployments are the platform's Deployments, followed once every layer is done.
+	// deployments are the platform's Deployments, followed once every layer is done;
+	// rollouts is how many changes of status alone the store had told of then.
 	deployments []client.ObjectKey
+	rollouts    uint64
 	// created are the namespaces this reconcile created.
 	created []string
 	// waiting holds, by layer, what a layer without errors still waits for.
