@@ -342,3 +342,36 @@ func TestRegionResyncPasses(t *testing.T) {
 		t.Error("an ordinary update is taken for a resync")
 	}
 }
+
+// A DatabaseServer's Regions are looked at again when its spec changes or it becomes
+// reachable or unreachable; its periodic check and resyncs pass them by.
+func TestServerChangesRegionsActOn(t *testing.T) {
+	ready := func(s metav1.ConditionStatus) *platformv1.DatabaseServer {
+		ds := &platformv1.DatabaseServer{ObjectMeta: metav1.ObjectMeta{Name: "provincial-pg", Generation: 1, ResourceVersion: "5"}}
+		ds.Status.Conditions = []metav1.Condition{{Type: ConditionReady, Status: s}}
+		return ds
+	}
+	up, down := ready(metav1.ConditionTrue), ready(metav1.ConditionFalse)
+	checked := up.DeepCopy()
+	checked.ResourceVersion, checked.Status.LastReachedTime = "6", &metav1.Time{Time: time.Now()}
+	edited := up.DeepCopy()
+	edited.ResourceVersion, edited.Generation = "7", 2
+	for _, c := range []struct {
+		name     string
+		old, new *platformv1.DatabaseServer
+		want     bool
+	}{
+		{"resync", up, up, false},
+		{"periodic check", up, checked, false},
+		{"became reachable", down, up, true},
+		{"became unreachable", up, down, true},
+		{"spec changed", up, edited, true},
+	} {
+		if got := serverChanged().Update(event.UpdateEvent{ObjectOld: c.old, ObjectNew: c.new}); got != c.want {
+			t.Errorf("%s: Regions looked at again = %v, want %v", c.name, got, c.want)
+		}
+	}
+	if !serverChanged().Create(event.CreateEvent{Object: up}) {
+		t.Error("a new DatabaseServer is not looked at by the Regions waiting for it")
+	}
+}

@@ -320,7 +320,7 @@ func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(r.children).
 		// A DatabaseServer that changes (becomes reachable, say) is looked at again by
 		// every Region on it.
-		Watches(&platformv1.DatabaseServer{}, handler.EnqueueRequestsFromMapFunc(r.regionsOnServer)).
+		Watches(&platformv1.DatabaseServer{}, handler.EnqueueRequestsFromMapFunc(r.regionsOnServer), builder.WithPredicates(serverChanged())).
 		Complete(r)
 }
 
@@ -358,6 +358,24 @@ func resync() predicate.Predicate {
 		UpdateFunc:  isResync,
 		DeleteFunc:  func(event.DeleteEvent) bool { return false },
 		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
+// serverChanged lets through the changes of a DatabaseServer that its Regions act on:
+// its spec, and whether it is reachable. Its periodic check (which moves
+// lastReachedTime) and the informer's resync would otherwise reconcile every Region on
+// the server each time.
+func serverChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			old, ok1 := e.ObjectOld.(*platformv1.DatabaseServer)
+			cur, ok2 := e.ObjectNew.(*platformv1.DatabaseServer)
+			if !ok1 || !ok2 {
+				return true
+			}
+			return old.Generation != cur.Generation ||
+				meta.IsStatusConditionTrue(old.Status.Conditions, ConditionReady) != meta.IsStatusConditionTrue(cur.Status.Conditions, ConditionReady)
+		},
 	}
 }
 

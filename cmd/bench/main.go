@@ -36,6 +36,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -289,22 +290,33 @@ func floor(o options, res *Result) error {
 	if err != nil {
 		return err
 	}
-	var namespaces, rest []kruntime.ApplyConfiguration
+	scheme := controllers.NewScheme()
+	var namespaces, rest []target
 	for _, obj := range objs {
-		if isNamespace(obj) {
-			namespaces = append(namespaces, obj)
+		t, err := targetOf(scheme, obj)
+		if err != nil {
+			return err
+		}
+		if _, ok := t.obj.(*corev1.Namespace); ok {
+			namespaces = append(namespaces, t)
 		} else {
-			rest = append(rest, obj)
+			rest = append(rest, t)
 		}
 	}
 	res.Objects = len(objs)
-	c, err := client.New(fast(env.Config, o.workers), client.Options{Scheme: controllers.NewScheme()})
+	c, err := client.New(fast(env.Config, o.workers), client.Options{Scheme: scheme})
 	if err != nil {
 		return err
 	}
-	apply := func(list []kruntime.ApplyConfiguration) error {
+	// The same requests the operator sends: an apply of each configuration, answered
+	// in the client's encoding.
+	apply := func(list []target) error {
 		return parallel(len(list), o.workers, func(i int) error {
-			return c.Apply(ctx, list[i], client.FieldOwner(naming.FieldManager), client.ForceOwnership)
+			data, err := json.Marshal(list[i].ac)
+			if err != nil {
+				return err
+			}
+			return controllers.ApplyObject(ctx, c, list[i].obj, data)
 		})
 	}
 	pool := pgsql.NewPool(cfg)
@@ -350,11 +362,38 @@ func floor(o options, res *Result) error {
 	return nil
 }
 
-func isNamespace(obj kruntime.ApplyConfiguration) bool {
-	data, _ := json.Marshal(obj)
-	var m struct{ Kind string }
-	_ = json.Unmarshal(data, &m)
-	return m.Kind == "Namespace"
+// target is an object of the floor: its apply configuration, and an object of its kind
+// named as it is, for the answer.
+type target struct {
+	ac  kruntime.ApplyConfiguration
+	obj client.Object
+}
+
+func targetOf(scheme *kruntime.Scheme, ac kruntime.ApplyConfiguration) (target, error) {
+	data, err := json.Marshal(ac)
+	if err != nil {
+		return target{}, err
+	}
+	var head struct {
+		APIVersion string            `json:"apiVersion"`
+		Kind       string            `json:"kind"`
+		Metadata   metav1.ObjectMeta `json:"metadata"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return target{}, err
+	}
+	gv, err := schema.ParseGroupVersion(head.APIVersion)
+	if err != nil {
+		return target{}, err
+	}
+	o, err := scheme.New(gv.WithKind(head.Kind))
+	if err != nil {
+		return target{}, err
+	}
+	obj := o.(client.Object)
+	obj.SetNamespace(head.Metadata.Namespace)
+	obj.SetName(head.Metadata.Name)
+	return target{ac: ac, obj: obj}, nil
 }
 
 // fast lifts client-go's default rate limit, so the harness is not the bottleneck.
