@@ -6,12 +6,15 @@ package render
 
 import (
 	"embed"
+	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -91,41 +94,94 @@ func Targets(rg *platformv1.Region) ([]Target, error) {
 
 // Render renders the platform of a Region, every target. Nothing is returned when any
 // target fails: a bad patch applies nowhere.
+//
+// Kustomize patches the base before it sets the namespace and the labels, so patches
+// can select neither, and what a spec.platform renders to differs from one namespace
+// to another only in those: the hub's render and a township's serve for every other
+// hub and township of the same spec.platform, in this Region and in others.
 func Render(rg *platformv1.Region) ([]*unstructured.Unstructured, error) {
 	targets, err := Targets(rg)
 	if err != nil {
 		return nil, err
 	}
+	spec, err := json.Marshal(rg.Spec.Platform)
+	if err != nil {
+		return nil, err
+	}
 	var out []*unstructured.Unstructured
-	var township []*unstructured.Unstructured // the first township's render
 	for _, t := range targets {
-		if t.Township != "" && township != nil {
-			// Townships differ only in namespace and label (patches cannot select a
-			// namespace), so the first township's render serves for the rest.
-			out = append(out, retarget(township, rg.Name, t)...)
+		key := renderKey{township: t.Township != "", platform: string(spec)}
+		if objs, ok := rendered.get(key); ok {
+			out = append(out, retarget(objs, t.Namespace, targetLabels(rg.Name, t))...)
 			continue
 		}
 		objs, err := RenderTarget(rg, t)
 		if err != nil {
 			return nil, err
 		}
-		if t.Township != "" {
-			township = objs
-		}
+		rendered.put(key, objs)
 		out = append(out, objs...)
 	}
 	return out, nil
 }
 
-// retarget copies one township's rendered objects into another township's namespace.
-func retarget(objs []*unstructured.Unstructured, region string, t Target) []*unstructured.Unstructured {
+// renderKey is what a render depends on besides the namespace and the labels: the
+// spec.platform, and whether the target is a township or the hub.
+type renderKey struct {
+	township bool
+	platform string
+}
+
+// renders keeps recent renders by renderKey, as rendered for some namespace.
+type renders struct {
+	mu   sync.Mutex
+	objs map[renderKey][]*unstructured.Unstructured
+}
+
+// rendered holds the renders of the few spec.platforms a province uses; a province of
+// many kinds of them renders them again now and then.
+var rendered = &renders{objs: map[renderKey][]*unstructured.Unstructured{}}
+
+const keptRenders = 32
+
+func (r *renders) get(k renderKey) ([]*unstructured.Unstructured, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	objs, ok := r.objs[k]
+	return objs, ok
+}
+
+func (r *renders) put(k renderKey, objs []*unstructured.Unstructured) {
+	kept := make([]*unstructured.Unstructured, len(objs))
+	for i, o := range objs {
+		kept[i] = o.DeepCopy()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.objs) >= keptRenders {
+		clear(r.objs)
+	}
+	r.objs[k] = kept
+}
+
+// targetLabels are the labels kustomize sets on everything rendered for a target.
+func targetLabels(region string, t Target) map[string]string {
+	if t.Township != "" {
+		return naming.TownshipLabels(region, t.Township)
+	}
+	return naming.RegionLabels(region)
+}
+
+// retarget copies objects rendered for one namespace into another, with that target's
+// labels.
+func retarget(objs []*unstructured.Unstructured, namespace string, labels map[string]string) []*unstructured.Unstructured {
 	out := make([]*unstructured.Unstructured, len(objs))
 	for i, o := range objs {
 		c := o.DeepCopy()
-		c.SetNamespace(t.Namespace)
-		labels := c.GetLabels()
-		labels[naming.LabelTownship] = t.Township
-		c.SetLabels(labels)
+		c.SetNamespace(namespace)
+		l := c.GetLabels()
+		maps.Copy(l, labels)
+		c.SetLabels(l)
 		out[i] = c
 	}
 	return out

@@ -216,3 +216,51 @@ func TestRenderManyTownshipsEqualsRenderingEach(t *testing.T) {
 		}
 	}
 }
+
+// A Region rendered after another of the same spec.platform (whose renders it reuses)
+// gets what rendering each of its own targets gives, patches included: a patch that
+// selects a Region's label selects nothing in either, as kustomize patches before it
+// labels.
+func TestRenderOfAnotherRegionEqualsRenderingItsOwn(t *testing.T) {
+	p := defaults()
+	p.Patches = []platformv1.PlatformPatch{
+		{Target: &platformv1.PatchTarget{Kind: "Deployment", Name: "portal"},
+			Patch: `[{"op": "add", "path": "/spec/template/metadata/annotations", "value": {"a": "b"}}]`},
+		{Target: &platformv1.PatchTarget{LabelSelector: "platform.jiceng.io/region=yongchun"},
+			Patch: `[{"op": "add", "path": "/metadata/annotations", "value": {"only": "yongchun"}}]`},
+	}
+	if _, err := Render(region(p)); err != nil {
+		t.Fatal(err)
+	}
+	other := region(p)
+	other.Name, other.Spec.Code = "yongchun", "350525"
+	other.Spec.Townships = []platformv1.Township{{Name: "taocheng", DisplayName: "桃城镇", Code: "350525100"}}
+	all, err := Render(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, _ := Targets(other)
+	var own []string
+	for _, tg := range targets {
+		objs, err := RenderTarget(other, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			y, _ := yaml.Marshal(o.Object)
+			own = append(own, string(y))
+		}
+	}
+	if len(all) != len(own) {
+		t.Fatalf("%d objects, want %d", len(all), len(own))
+	}
+	for i, o := range all {
+		y, _ := yaml.Marshal(o.Object)
+		if string(y) != own[i] {
+			t.Errorf("object %d differs:\n%s\nwant\n%s", i, y, own[i])
+		}
+		if o.GetNamespace() != "yongchun" && !strings.HasPrefix(o.GetNamespace(), "yongchun-") {
+			t.Errorf("object %d is in namespace %s, not one of yongchun's", i, o.GetNamespace())
+		}
+	}
+}
