@@ -61,6 +61,9 @@ type options struct {
 	floor, database bool
 	// memoryLimit is given to the operator as its container's memory limit.
 	memoryLimit string
+	// dataDir holds etcd's and PostgreSQL's data ("" for the system's temporary
+	// directory).
+	dataDir string
 }
 
 // Result is what one run measured.
@@ -73,6 +76,8 @@ type Result struct {
 	Database  bool              `json:"database"`
 	// MemoryLimit is the operator's container memory limit, if it had one.
 	MemoryLimit string `json:"memoryLimit,omitempty"`
+	// DataDir is where etcd and PostgreSQL kept their data.
+	DataDir string `json:"dataDir"`
 
 	FloorKubernetesSeconds float64 `json:"floorKubernetesSeconds"`
 	FloorSQLSeconds        float64 `json:"floorSQLSeconds"`
@@ -118,6 +123,7 @@ func main() {
 	flag.BoolVar(&o.database, "database", true, "give the Regions a database; without it only the Kubernetes side is measured (the operator's memory at 1,000 counties, say, without PostgreSQL's hours of provisioning)")
 	flag.StringVar(&o.memoryLimit, "memory-limit", "", "run the operator as in a container with this memory limit (256Mi, say): the Deployment passes it as MEMORY_LIMIT and the Go runtime keeps its heap under 90% of it")
 	flag.BoolVar(&o.profile, "profile", false, "also save the operator's and the API server's CPU (first 30 s) and the operator's heap (at all-Ready) profiles to -out, for go tool pprof")
+	flag.StringVar(&o.dataDir, "data-dir", memoryDir(), "directory for etcd's and PostgreSQL's data; by default /dev/shm (memory) where there is one, as a province's databases are tens of thousands of files, and a disk's file system (ext4, say) is slow to create files for a while after many were deleted: the floor's, just before the operator's phase")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	if o.memoryLimit != "" {
@@ -130,6 +136,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -counties 1..1000, -townships 1..120, -branches 0..600")
 		os.Exit(2)
 	}
+	if o.dataDir != "" {
+		// etcd's and PostgreSQL's directories are made in the temporary directory.
+		if err := os.Setenv("TMPDIR", o.dataDir); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -data-dir:", err)
+			os.Exit(2)
+		}
+	}
 	res, err := run(o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -140,6 +153,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// memoryDir is /dev/shm when it is a directory the bench may write, else "".
+func memoryDir() string {
+	f, err := os.CreateTemp("/dev/shm", "region-operator-bench-")
+	if err != nil {
+		return ""
+	}
+	_ = f.Close()
+	_ = os.Remove(f.Name())
+	return "/dev/shm"
 }
 
 func logf(format string, args ...any) {
@@ -188,7 +212,8 @@ func province(o options, server string) []*platformv1.Region {
 
 func run(o options) (*Result, error) {
 	res := &Result{Machine: machine(), Counties: o.counties, Townships: o.counties * o.townships,
-		Branches: o.counties * o.townships * o.branches, MaxConnections: o.maxConns, Database: o.database, MemoryLimit: o.memoryLimit}
+		Branches: o.counties * o.townships * o.branches, MaxConnections: o.maxConns, Database: o.database, MemoryLimit: o.memoryLimit,
+		DataDir: os.TempDir()}
 	if o.floor {
 		if err := floor(o, res); err != nil {
 			return nil, fmt.Errorf("floor: %w", err)
@@ -800,6 +825,7 @@ func report(w io.Writer, r *Result) {
 	if !r.Database {
 		row("database", "none (-database=false): the Kubernetes side alone")
 	}
+	row("etcd's and PostgreSQL's data in", r.DataDir)
 	if r.FloorSeconds > 0 {
 		row("floor: Kubernetes objects, bare client", fmt.Sprintf("%.1f s", r.FloorKubernetesSeconds))
 		row("floor: SQL, bare pool", fmt.Sprintf("%.1f s", r.FloorSQLSeconds))
