@@ -259,9 +259,9 @@ func TestOwnEchoIsDropped(t *testing.T) {
 	}
 }
 
-// A Deployment's status change alone waits a moment, so that a roll-out makes one
-// reconcile; it is not lost.
-func TestRollOutIsGathered(t *testing.T) {
+// appliedDeployment puts a Deployment the operator applied into a store whose changes go
+// to the returned queue.
+func appliedDeployment(t *testing.T) (*RegionReconciler, *childStore, workqueue.TypedRateLimitingInterface[reconcile.Request], *appsv1.Deployment) {
 	r := &RegionReconciler{}
 	ch, q := testChildren(t, r)
 	s := storeOf(t, ch, &appsv1.Deployment{})
@@ -269,15 +269,27 @@ func TestRollOutIsGathered(t *testing.T) {
 		Labels: map[string]string{"platform.jiceng.io/region": "anxi"}}}
 	r.store().remember("Deployment", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "portal"}, appliedMemo{resourceVersion: "10"})
 	_ = s.Add(d)
+	return r, s, q, d
+}
+
+// queuedWithin drains the queue as soon as something is in it, or after d.
+func queuedWithin(q workqueue.TypedRateLimitingInterface[reconcile.Request], d time.Duration) []string {
+	deadline := time.Now().Add(d)
+	for q.Len() == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return queued(q)
+}
+
+// A Deployment's status change alone waits a moment, so that a roll-out makes one
+// reconcile; it is not lost.
+func TestRollOutIsGathered(t *testing.T) {
+	_, s, q, d := appliedDeployment(t)
 	_ = s.Update(rolledOutCopy(d, "11"))
 	if got := queued(q); len(got) != 0 {
 		t.Errorf("a roll-out step queued %v at once", got)
 	}
-	deadline := time.Now().Add(5 * rolloutBatch)
-	for q.Len() == 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if got := queued(q); !slices.Equal(got, []string{"anxi"}) {
+	if got := queuedWithin(q, 5*rolloutBatch); !slices.Equal(got, []string{"anxi"}) {
 		t.Errorf("after the roll-out batch, queued %v, want anxi", got)
 	}
 }
@@ -285,26 +297,13 @@ func TestRollOutIsGathered(t *testing.T) {
 // A roll-out that a reconcile has already read (and written into the Region's status)
 // does not start another reconcile; a step it did not read does, once it ends.
 func TestRollOutAlreadyFollowedIsNotQueued(t *testing.T) {
-	r := &RegionReconciler{}
-	ch, q := testChildren(t, r)
-	s := storeOf(t, ch, &appsv1.Deployment{})
-	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "portal", ResourceVersion: "10", Generation: 1,
-		Labels: map[string]string{"platform.jiceng.io/region": "anxi"}}}
-	r.store().remember("Deployment", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "portal"}, appliedMemo{resourceVersion: "10"})
-	_ = s.Add(d)
-	waitQueued := func() []string {
-		deadline := time.Now().Add(3 * rolloutBatch)
-		for q.Len() == 0 && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
-		}
-		return queued(q)
-	}
+	r, s, q, d := appliedDeployment(t)
 
 	// The Deployment rolls out; a reconcile reads it before the moment is over.
 	_ = s.Update(rolledOutCopy(d, "11"))
 	ends := r.store().reconcileStarts("anxi")
 	ends(r.store().rolloutsNow("anxi"))
-	if got := waitQueued(); len(got) != 0 {
+	if got := queuedWithin(q, 3*rolloutBatch); len(got) != 0 {
 		t.Errorf("a roll-out a reconcile read queued %v", got)
 	}
 
@@ -312,7 +311,7 @@ func TestRollOutAlreadyFollowedIsNotQueued(t *testing.T) {
 	ends = r.store().reconcileStarts("anxi")
 	_ = s.Update(rolledOutCopy(d, "12"))
 	ends(r.store().rolloutsNow("anxi"))
-	if got := waitQueued(); len(got) != 0 {
+	if got := queuedWithin(q, 3*rolloutBatch); len(got) != 0 {
 		t.Errorf("a roll-out the reconcile read queued %v", got)
 	}
 
@@ -325,7 +324,7 @@ func TestRollOutAlreadyFollowedIsNotQueued(t *testing.T) {
 		t.Errorf("a roll-out step queued %v while a reconcile ran", got)
 	}
 	ends(seen)
-	if got := waitQueued(); !slices.Equal(got, []string{"anxi"}) {
+	if got := queuedWithin(q, 3*rolloutBatch); !slices.Equal(got, []string{"anxi"}) {
 		t.Errorf("a roll-out step after the reconcile's read queued %v, want anxi", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
@@ -190,6 +191,13 @@ func TestRenderManyTownshipsEqualsRenderingEach(t *testing.T) {
 	rg.Spec.Townships = append(rg.Spec.Townships,
 		platformv1.Township{Name: "hutou", DisplayName: "湖头镇", Code: "350524102"},
 		platformv1.Township{Name: "guanqiao", DisplayName: "官桥镇", Code: "350524103"})
+	rendersEachTarget(t, rg)
+}
+
+// rendersEachTarget checks that Render gives what rendering each target of the Region
+// on its own gives, and returns it.
+func rendersEachTarget(t *testing.T, rg *platformv1.Region) []*unstructured.Unstructured {
+	t.Helper()
 	all, err := Render(rg)
 	if err != nil {
 		t.Fatal(err)
@@ -215,6 +223,7 @@ func TestRenderManyTownshipsEqualsRenderingEach(t *testing.T) {
 			t.Errorf("object %d differs:\n%s\nwant\n%s", i, y, each[i])
 		}
 	}
+	return all
 }
 
 // A Region rendered after another of the same spec.platform (whose renders it reuses)
@@ -235,30 +244,7 @@ func TestRenderOfAnotherRegionEqualsRenderingItsOwn(t *testing.T) {
 	other := region(p)
 	other.Name, other.Spec.Code = "yongchun", "350525"
 	other.Spec.Townships = []platformv1.Township{{Name: "taocheng", DisplayName: "桃城镇", Code: "350525100"}}
-	all, err := Render(other)
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, _ := Targets(other)
-	var own []string
-	for _, tg := range targets {
-		objs, err := RenderTarget(other, tg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range objs {
-			y, _ := yaml.Marshal(o.Object)
-			own = append(own, string(y))
-		}
-	}
-	if len(all) != len(own) {
-		t.Fatalf("%d objects, want %d", len(all), len(own))
-	}
-	for i, o := range all {
-		y, _ := yaml.Marshal(o.Object)
-		if string(y) != own[i] {
-			t.Errorf("object %d differs:\n%s\nwant\n%s", i, y, own[i])
-		}
+	for i, o := range rendersEachTarget(t, other) {
 		if o.GetNamespace() != "yongchun" && !strings.HasPrefix(o.GetNamespace(), "yongchun-") {
 			t.Errorf("object %d is in namespace %s, not one of yongchun's", i, o.GetNamespace())
 		}
