@@ -2,7 +2,7 @@ package main
 
 import "testing"
 
-// The Go runtime gets nine tenths of the container's memory limit, in whichever form the
+// The Go runtime gets four fifths of the container's memory limit, in whichever form the
 // limit comes; GOMEMLIMIT, when someone set it, is left to the runtime.
 func TestMemoryLimit(t *testing.T) {
 	for _, c := range []struct {
@@ -11,8 +11,8 @@ func TestMemoryLimit(t *testing.T) {
 		fails             bool
 	}{
 		{"", "", 0, false},
-		{"268435456", "", 241591905, false}, // what the downward API passes: bytes
-		{"256Mi", "", 241591905, false},
+		{"268435456", "", 214748364, false}, // what the downward API passes: bytes
+		{"256Mi", "", 214748364, false},
 		{"268435456", "200MiB", 0, false},
 		{"a lot", "", 0, true},
 	} {
