@@ -68,9 +68,9 @@ type childKind struct {
 	// puts it back.
 	keep    func(client.Object) any
 	restore func(client.Object, any)
-	// statusDelay is how long a change of status alone waits before its Region is
+	// gathersStatus: a change of status alone waits rolloutBatch before its Region is
 	// looked at, so that a roll-out's burst of them makes one reconcile.
-	statusDelay time.Duration
+	gathersStatus bool
 	// byRegion: the kind's objects are listed by Region, so the store indexes them.
 	byRegion bool
 	// labels are the labels kept, when not all of them and the annotations are: those
@@ -163,7 +163,7 @@ func childKinds(scheme *runtime.Scheme) ([]childKind, error) {
 			}
 			k.restore = func(o client.Object, v any) { o.(*corev1.Secret).Data = v.(map[string][]byte) }
 		case *appsv1.Deployment:
-			k.statusDelay, k.byRegion = rolloutBatch, true
+			k.gathersStatus, k.byRegion = true, true
 			k.keep = func(o client.Object) any {
 				d := o.(*appsv1.Deployment)
 				s := deploymentState{replicas: d.Spec.Replicas, observedGeneration: d.Status.ObservedGeneration,
@@ -260,19 +260,14 @@ func (ch *children) WaitForSync(ctx context.Context) error {
 	}
 }
 
-func (ch *children) enqueue(region string, after time.Duration) {
+func (ch *children) enqueue(region string) {
 	ch.mu.Lock()
 	q := ch.queue
 	ch.mu.Unlock()
 	if region == "" || q == nil {
 		return
 	}
-	req := reconcile.Request{NamespacedName: client.ObjectKey{Name: region}}
-	if after > 0 {
-		q.AddAfter(req, after)
-		return
-	}
-	q.Add(req)
+	q.Add(reconcile.Request{NamespacedName: client.ObjectKey{Name: region}})
 }
 
 func (ch *children) store(obj any) (*childStore, error) {
@@ -559,45 +554,45 @@ func (s *childStore) observe(obj any) {
 		return // the watch brought the creation before the apply's answer did
 	}
 	if had && oldRegion != region {
-		s.owner.enqueue(oldRegion, 0)
+		s.owner.enqueue(oldRegion)
 	}
-	if had && old.generation == rec.generation && old.meta == rec.meta && s.statusDelay > 0 {
-		s.owner.rolledOn(region, s.statusDelay)
+	if had && old.generation == rec.generation && old.meta == rec.meta && s.gathersStatus {
+		s.owner.rolledOn(region)
 		return
 	}
-	s.owner.enqueue(region, 0)
+	s.owner.enqueue(region)
 }
 
 // rolledOn notes a change of status alone. After a moment, in which a roll-out's other
 // steps come too, the Region is queued, unless a reconcile has read its Deployments
 // since the last of those changes: it wrote what they say. While a reconcile of the
 // Region runs, its end decides.
-func (ch *children) rolledOn(region string, after time.Duration) {
+func (ch *children) rolledOn(region string) {
 	if region == "" {
 		return
 	}
 	ch.mu.Lock()
 	ch.rollouts[region]++
 	ch.mu.Unlock()
-	ch.gather(region, after)
+	ch.gather(region)
 }
 
 // gather queues the Region after a moment if by then a change of status alone is still
 // unseen and no reconcile of it runs.
-func (ch *children) gather(region string, after time.Duration) {
+func (ch *children) gather(region string) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	if ch.gathering[region] || ch.reconciling[region] {
 		return
 	}
 	ch.gathering[region] = true
-	time.AfterFunc(after, func() {
+	time.AfterFunc(rolloutBatch, func() {
 		ch.mu.Lock()
 		delete(ch.gathering, region)
 		unseen := ch.rollouts[region] != ch.followed[region] && !ch.reconciling[region]
 		ch.mu.Unlock()
 		if unseen {
-			ch.enqueue(region, 0)
+			ch.enqueue(region)
 		}
 	})
 }
@@ -623,7 +618,7 @@ func (ch *children) reconcileStarts(region string) (ends func(seen uint64)) {
 		unseen := ch.rollouts[region] != seen
 		ch.mu.Unlock()
 		if unseen {
-			ch.gather(region, rolloutBatch)
+			ch.gather(region)
 		}
 	}
 }
@@ -650,7 +645,7 @@ func (s *childStore) forget(key string) {
 	}
 	s.mu.Unlock()
 	if had {
-		s.owner.enqueue(region, 0)
+		s.owner.enqueue(region)
 	}
 }
 
