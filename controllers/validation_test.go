@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
@@ -140,3 +141,49 @@ func rawRegion(name, spec string) *unstructured.Unstructured {
 }
 
 var dryRunAll = client.DryRunAll
+
+// A branch is set as a whole: whoever applies a branch owns all of it, so a township's
+// team that applies its branch list replaces each branch it names, and the Region's
+// managedFields hold one entry per branch, not one per field of each.
+func TestBranchIsAppliedAsAWhole(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("branches")
+	apply := func(owner string, spec map[string]any, opts ...client.PatchOption) *platformv1.Region {
+		data, err := json.Marshal(map[string]any{
+			"apiVersion": platformv1.GroupVersion.String(), "kind": "Region",
+			"metadata": map[string]any{"name": name}, "spec": spec,
+		})
+		g.Expect(err).NotTo(HaveOccurred())
+		rg := &platformv1.Region{}
+		rg.Name = name
+		g.Expect(k8s.Patch(ctx, rg, client.RawPatch(types.ApplyPatchType, data), append(opts, client.FieldOwner(owner), client.ForceOwnership)...)).To(Succeed())
+		return rg
+	}
+	township := func(branch map[string]any) map[string]any {
+		return map[string]any{"displayName": "安溪县", "code": "350524", "townships": []any{map[string]any{
+			"name": "fengcheng", "displayName": "凤城镇", "code": "350524100", "branches": []any{branch},
+		}}}
+	}
+	rg := apply("pipeline", township(map[string]any{
+		"name": "xinan", "displayName": "西安村党支部", "kind": "Village", "code": "350524100201", "members": 2,
+	}))
+	t.Cleanup(func() { deleteRegion(name) })
+
+	var owned map[string]any
+	for _, mf := range rg.ManagedFields {
+		if mf.Manager == "pipeline" {
+			g.Expect(json.Unmarshal(mf.FieldsV1.Raw, &owned)).To(Succeed())
+		}
+	}
+	g.Expect(owned).To(HaveKeyWithValue("f:spec", HaveKeyWithValue("f:townships",
+		HaveKeyWithValue(`k:{"name":"fengcheng"}`, HaveKeyWithValue("f:branches",
+			HaveKeyWithValue(`k:{"name":"xinan"}`, BeEmpty()))))))
+
+	// Another team names the branch without its code and members: the branch is theirs,
+	// as they wrote it, not a mix of both.
+	rg = apply("township-team", township(map[string]any{"name": "xinan", "displayName": "西安村党总支"}), dryRunAll)
+	g.Expect(rg.Spec.Townships[0].Branches).To(Equal([]platformv1.Branch{
+		{Name: "xinan", DisplayName: "西安村党总支", Kind: platformv1.BranchVillage},
+	}))
+}

@@ -44,7 +44,13 @@ type Quota struct {
 	Pods *resource.Quantity `json:"pods,omitempty"`
 }
 
-// Branch is a Party branch (党支部) under a township.
+// A branch is owned as a whole: server-side apply records one managedFields entry per
+// branch instead of one per field of it, which for a county's hundreds of branches makes
+// the Region, and every write of it, about a third smaller.
+// +structType=atomic
+
+// Branch is a Party branch (党支部) under a township. Whoever applies a branch sets all
+// of its fields.
 type Branch struct {
 	// Name identifies the branch within its township; a DNS label.
 	// +kubebuilder:validation:MinLength=1
