@@ -77,9 +77,14 @@ type Branch struct {
 	Members int32 `json:"members,omitempty"`
 }
 
+// The rules below run on every write of a Region, its status included. [x].all(p, ...)
+// reads x once for a whole list rather than once per element (CRD rules have no
+// cel.bind), and b.?code reads a branch's code once; each field read costs the API
+// server a walk of the field's schema.
+
 // Township is a township or subdistrict (乡镇/街道) of the county.
 // +kubebuilder:validation:XValidation:rule="self.code == oldSelf.code",message="spec.townships[].code is immutable: a code is a township's identity"
-// +kubebuilder:validation:XValidation:rule="!has(self.branches) || self.branches.all(b, !has(b.code) || b.code.startsWith(self.code))",messageExpression="'spec.townships[' + self.name + '].branches[].code must extend the township code ' + self.code"
+// +kubebuilder:validation:XValidation:rule="[self.code].all(p, !has(self.branches) || self.branches.all(b, b.?code.orValue(p).startsWith(p)))",messageExpression="'spec.townships[' + self.name + '].branches[].code must extend the township code ' + self.code"
 type Township struct {
 	// Name identifies the township and names its namespace <region>-<name>; a DNS label.
 	// The names county, org, public, supervisor and any starting with pg- are reserved.
@@ -252,8 +257,8 @@ type Defaults struct {
 }
 
 // RegionSpec describes a county (区县), its townships and their Party branches.
-// +kubebuilder:validation:XValidation:rule="!has(self.townships) || self.townships.all(t, t.code.startsWith(self.code))",message="spec.townships[].code must extend the county code spec.code (county code + 3 digits)"
-// +kubebuilder:validation:XValidation:rule="!has(self.townships) || self.townships.all(t, self.townships.exists_one(u, u.code == t.code))",message="spec.townships[].code must be unique: two townships share a code"
+// +kubebuilder:validation:XValidation:rule="!has(self.townships) || [self.code].all(p, self.townships.all(t, t.code.startsWith(p)))",message="spec.townships[].code must extend the county code spec.code (county code + 3 digits)"
+// +kubebuilder:validation:XValidation:rule="!has(self.townships) || self.townships.map(t, t.code).distinct().size() == self.townships.size()",message="spec.townships[].code must be unique: two townships share a code"
 type RegionSpec struct {
 	// DisplayName is the county's name as people write it, e.g. 安溪县.
 	// +kubebuilder:validation:MinLength=1
@@ -406,7 +411,7 @@ type RegionStatus struct {
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must be a DNS label starting with a letter: it prefixes every namespace and database name of the Region"
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 40",message="metadata.name must be at most 40 characters: the database role region_<name>_supervisor must fit PostgreSQL's 63-byte limit"
-// +kubebuilder:validation:XValidation:rule="!has(self.spec.townships) || self.spec.townships.all(t, size(self.metadata.name) + size(t.name) <= 55)",message="spec.townships[].name is too long for this Region: the database role region_<region>_<township> must fit 63 bytes, so metadata.name and a township name may have at most 55 characters together"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.townships) || [size(self.metadata.name)].all(n, self.spec.townships.all(t, n + size(t.name) <= 55))",message="spec.townships[].name is too long for this Region: the database role region_<region>_<township> must fit 63 bytes, so metadata.name and a township name may have at most 55 characters together"
 type Region struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
