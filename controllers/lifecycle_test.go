@@ -15,6 +15,7 @@ import (
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/controllers"
+	"github.com/jiceng-io/region-operator/internal/localenv"
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
@@ -134,4 +135,46 @@ func TestNamespaceOfAnotherRegionIsNotTakenOver(t *testing.T) {
 	g.Expect(ns.Labels).To(HaveKeyWithValue(naming.LabelRegion, first.Name))
 	g.Expect(ns.Labels).To(HaveKeyWithValue(naming.LabelLevel, "county"))
 	g.Expect(waitReady(t, first.Name).Status.Conditions).NotTo(BeEmpty(), "the first Region is unaffected")
+}
+
+// A new Region carries the operator's finalizer from the moment it is created: the
+// admission policy of config/admission adds it, so the operator need not write the
+// Region once more before it starts.
+func TestNewRegionHasTheFinalizerFromItsCreation(t *testing.T) {
+	g := NewWithT(t)
+	rg := sampleRegion(uniqueName("finalized"))
+	createRegion(t, rg)
+	g.Expect(rg.Finalizers).To(Equal([]string{naming.Finalizer}), "the API server's answer to the create")
+
+	// A finalizer of someone else's is kept beside it.
+	other := sampleRegion(uniqueName("finalized"))
+	other.Finalizers = []string{"example.org/audit"}
+	g.Expect(k8s.Create(context.Background(), other, client.DryRunAll)).To(Succeed())
+	g.Expect(other.Finalizers).To(Equal([]string{"example.org/audit", naming.Finalizer}))
+}
+
+// Without the admission policy (a cluster before Kubernetes 1.36, or an install without
+// config/admission) the operator adds its finalizer itself before it makes anything.
+func TestOperatorAddsTheFinalizerWithoutTheAdmissionPolicy(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	objs, err := env.AdmissionObjects()
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, o := range objs {
+		g.Expect(k8s.Delete(ctx, o.DeepCopy())).To(Succeed())
+	}
+	t.Cleanup(func() {
+		for _, o := range objs {
+			g.Expect(k8s.Create(ctx, o.DeepCopy())).To(Succeed())
+		}
+		g.Expect(localenv.WaitFinalizerPolicy(ctx, k8s, true)).To(Succeed())
+	})
+	g.Expect(localenv.WaitFinalizerPolicy(ctx, k8s, false)).To(Succeed())
+
+	name := uniqueName("unfinalized")
+	rg := sampleRegion(name)
+	createRegion(t, rg)
+	g.Expect(rg.Finalizers).To(BeEmpty(), "created without the policy")
+	rg = waitReady(t, name)
+	g.Expect(rg.Finalizers).To(Equal([]string{naming.Finalizer}))
 }

@@ -1,6 +1,6 @@
 // Package localenv starts a local control plane, the real kube-apiserver and etcd that
-// hack/envtest-bins.sh builds, with region-operator's CRDs installed. The tests, the demo
-// and `make dev-up` all run on it.
+// hack/envtest-bins.sh builds, with region-operator's CRDs and admission policy
+// installed. The tests, the demo and `make dev-up` all run on it.
 package localenv
 
 import (
@@ -59,7 +59,8 @@ func AssetsDir(root string) (string, error) {
 	return dir, nil
 }
 
-// Start starts a control plane and installs the CRDs from config/crd/bases.
+// Start starts a control plane and installs the CRDs from config/crd/bases and the
+// admission policy from config/admission.
 func Start() (*Env, error) {
 	root, err := RepoRoot()
 	if err != nil {
@@ -82,6 +83,10 @@ func Start() (*Env, error) {
 	}
 	env := &Env{env: e, Config: cfg, Root: root}
 	if err := env.aggregateClusterRoles(context.Background()); err != nil {
+		_ = e.Stop()
+		return nil, err
+	}
+	if err := env.installAdmission(context.Background()); err != nil {
 		_ = e.Stop()
 		return nil, err
 	}

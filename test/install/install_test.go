@@ -128,7 +128,9 @@ func TestConfigDefaultIsACompleteInstall(t *testing.T) {
 	g.Expect(kinds).To(Equal(map[string]int{
 		"Namespace": 1, "CustomResourceDefinition": 2, "ServiceAccount": 1, "ClusterRole": 1, "ClusterRoleBinding": 1,
 		"Role": 1, "RoleBinding": 1, "Deployment": 1, "Service": 1,
+		"MutatingAdmissionPolicy": 1, "MutatingAdmissionPolicyBinding": 1,
 	}))
+	expectBoundFinalizerPolicy(t, objs, "region-operator-finalizer")
 	for _, o := range objs {
 		if o.GetKind() == "Deployment" {
 			args, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
@@ -170,8 +172,9 @@ func TestHelmChartLintsAndTemplates(t *testing.T) {
 		"--set", "replicaCount=2", "--set", "maxConcurrentReconciles=8", "--set", "logLevel=debug",
 		"--set", "image.repository=registry.example.gov.cn/jiceng/region-operator", "--set", "image.tag=0.1.0",
 		"--set", "nodeSelector.role=infra", "--set", "tolerations[0].key=dedicated", "--set", "tolerations[0].operator=Exists",
-		"--set", "resources.limits.memory=1Gi")
+		"--set", "resources.limits.memory=1Gi", "--api-versions", "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy")
 	objs := decode(t, out)
+	expectBoundFinalizerPolicy(t, objs, "ro-region-operator-finalizer")
 	var dep *appsv1.Deployment
 	for _, o := range objs {
 		if o.GetKind() == "Deployment" {
@@ -189,6 +192,29 @@ func TestHelmChartLintsAndTemplates(t *testing.T) {
 	g.Expect(dep.Spec.Template.Spec.NodeSelector).To(HaveKeyWithValue("role", "infra"))
 	g.Expect(dep.Spec.Template.Spec.Tolerations).To(HaveLen(1))
 	applyAll(t, objs)
+}
+
+// expectBoundFinalizerPolicy checks that an install holds config/admission's finalizer
+// policy, named name, and a binding of it.
+func expectBoundFinalizerPolicy(t *testing.T, objs []*unstructured.Unstructured, name string) {
+	t.Helper()
+	g := NewWithT(t)
+	want, err := env.AdmissionObjects()
+	g.Expect(err).NotTo(HaveOccurred())
+	var policy, binding *unstructured.Unstructured
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "MutatingAdmissionPolicy":
+			policy = o
+		case "MutatingAdmissionPolicyBinding":
+			binding = o
+		}
+	}
+	g.Expect(policy).NotTo(BeNil(), "the install has no MutatingAdmissionPolicy")
+	g.Expect(binding).NotTo(BeNil(), "the install has no MutatingAdmissionPolicyBinding")
+	g.Expect(policy.GetName()).To(Equal(name))
+	g.Expect(policy.Object["spec"]).To(Equal(want[0].Object["spec"]), "the policy drifted from config/admission: run make manifests")
+	g.Expect(binding.Object["spec"]).To(Equal(map[string]any{"policyName": name}))
 }
 
 // chartClusterRole is the ClusterRole the chart installs.
