@@ -48,7 +48,7 @@ func main() {
 
 	cacheOpts := controllers.CacheOptions()
 	cacheOpts.SyncPeriod = &syncPeriod
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	mgr, err := ctrl.NewManager(controllers.RESTConfig(ctrl.GetConfigOrDie()), ctrl.Options{
 		Scheme:                  controllers.NewScheme(),
 		Cache:                   cacheOpts,
 		Client:                  controllers.ClientOptions(),

@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -285,6 +286,16 @@ func childTypes() []client.Object {
 // operator makes are kept by the reconciler itself, in a far smaller form.
 func CacheOptions() cache.Options {
 	return cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+}
+
+// RESTConfig is the operator's copy of cfg. It does not ask for compressed answers: the
+// API server would gzip every watch stream and large answer, and the operator, which runs
+// next to it, would spend as much again unpacking them, for a network that is not the
+// bottleneck.
+func RESTConfig(cfg *rest.Config) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	c.DisableCompression = true
+	return c
 }
 
 // ClientOptions are the manager's client options for the operator: reads of the kinds

@@ -421,9 +421,11 @@ func targetOf(scheme *kruntime.Scheme, ac kruntime.ApplyConfiguration) (target, 
 	return target{ac: ac, obj: obj}, nil
 }
 
-// fast lifts client-go's default rate limit, so the harness is not the bottleneck.
+// fast lifts client-go's default rate limit, so the harness is not the bottleneck, and
+// asks for answers uncompressed, as the operator does: the harness's watches of every
+// Region and Deployment would otherwise cost the API server their gzip.
 func fast(cfg *rest.Config, workers int) *rest.Config {
-	c := rest.CopyConfig(cfg)
+	c := controllers.RESTConfig(cfg)
 	c.QPS, c.Burst = float32(100*workers), 100*workers
 	return c
 }

@@ -29,7 +29,7 @@ func (e *Env) StartOperator(maxConcurrentReconciles int) (*Operator, error) {
 
 // StartOperator runs the operator's manager with the given identity.
 func StartOperator(cfg *rest.Config, maxConcurrentReconciles int) (*Operator, error) {
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgr, err := ctrl.NewManager(controllers.RESTConfig(cfg), ctrl.Options{
 		Scheme:                 controllers.NewScheme(),
 		Cache:                  controllers.CacheOptions(),
 		Client:                 controllers.ClientOptions(),
