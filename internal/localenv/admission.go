@@ -24,21 +24,26 @@ func (e *Env) AdmissionObjects() ([]*unstructured.Unstructured, error) {
 	if err != nil {
 		return nil, err
 	}
+	out := Objects(data)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("config/admission/finalizer.yaml holds no objects")
+	}
+	return out, nil
+}
+
+// Objects splits a stream of YAML (or JSON) documents into objects.
+func Objects(stream []byte) []*unstructured.Unstructured {
 	var out []*unstructured.Unstructured
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(stream), 4096)
 	for {
 		u := &unstructured.Unstructured{}
 		if err := dec.Decode(&u.Object); err != nil {
-			break
+			return out
 		}
 		if len(u.Object) > 0 {
 			out = append(out, u)
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("config/admission/finalizer.yaml holds no objects")
-	}
-	return out, nil
 }
 
 // installAdmission installs config/admission, as config/default and the chart do, and
