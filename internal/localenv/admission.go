@@ -48,11 +48,7 @@ func Objects(stream []byte) []*unstructured.Unstructured {
 
 // installAdmission installs config/admission, as config/default and the chart do, and
 // waits until the API server applies it.
-func (e *Env) installAdmission(ctx context.Context) error {
-	c, err := client.New(e.Config, client.Options{})
-	if err != nil {
-		return err
-	}
+func (e *Env) installAdmission(ctx context.Context, c client.Client) error {
 	objs, err := e.AdmissionObjects()
 	if err != nil {
 		return err

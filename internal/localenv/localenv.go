@@ -82,11 +82,14 @@ func Start() (*Env, error) {
 		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", assets, err)
 	}
 	env := &Env{env: e, Config: cfg, Root: root}
-	if err := env.aggregateClusterRoles(context.Background()); err != nil {
-		_ = e.Stop()
-		return nil, err
+	c, err := client.New(cfg, client.Options{})
+	if err == nil {
+		err = aggregateClusterRoles(context.Background(), c)
 	}
-	if err := env.installAdmission(context.Background()); err != nil {
+	if err == nil {
+		err = env.installAdmission(context.Background(), c)
+	}
+	if err != nil {
 		_ = e.Stop()
 		return nil, err
 	}
@@ -109,11 +112,8 @@ func (e *Env) KubeConfig() ([]byte, error) {
 // controller does continuously, which a bare API server lacks: it fills the built-in
 // aggregated ClusterRoles (admin, edit, view) with the rules of the roles they select.
 // Without it the built-in admin and view roles that Regions bind would grant nothing.
-func (e *Env) aggregateClusterRoles(ctx context.Context) error {
-	c, err := client.New(e.Config, client.Options{})
-	if err != nil {
-		return err
-	}
+func aggregateClusterRoles(ctx context.Context, c client.Client) error {
+	var err error
 	deadline := time.Now().Add(30 * time.Second)
 	for _, name := range []string{"view", "edit", "admin"} { // in dependency order
 		var role rbacv1.ClusterRole
