@@ -26,11 +26,9 @@ func Blueprint(rg *platformv1.Region, cfg pgsql.ServerConfig, password func(role
 	access := rg.Spec.Access
 	for _, ns := range s.activeNamespaces() {
 		township := s.nsTownship[ns]
-		labels := naming.RegionLabels(rg.Name)
+		labels := naming.Labels(rg.Name, township)
 		peers := []string{hub}
-		if township != "" {
-			labels = naming.TownshipLabels(rg.Name, township)
-		} else {
+		if township == "" {
 			peers = townships
 		}
 		if len(access.Admins) > 0 {

@@ -254,10 +254,7 @@ func (r *RegionReconciler) password(ctx context.Context, c credential, rotate bo
 }
 
 func credentialSecret(region string, c credential, cfg pgsql.ServerConfig, database, password string) *corev1ac.SecretApplyConfiguration {
-	labels := naming.RegionLabels(region)
-	if c.township != "" {
-		labels = naming.TownshipLabels(region, c.township)
-	}
+	labels := naming.Labels(region, c.township)
 	port := strconv.Itoa(cfg.Port)
 	uri := url.URL{
 		Scheme:   "postgresql",

@@ -161,10 +161,7 @@ func directoryConfigMap(region, township, ns string, dir Directory) (*corev1ac.C
 	if err != nil {
 		return nil, fmt.Errorf("encoding the directory: %w", err)
 	}
-	labels := naming.RegionLabels(region)
-	if township != "" {
-		labels = naming.TownshipLabels(region, township)
-	}
+	labels := naming.Labels(region, township)
 	return corev1ac.ConfigMap(naming.DirectoryConfigMap, ns).
 		WithLabels(labels).
 		WithData(map[string]string{naming.DirectoryKey: string(data)}), nil

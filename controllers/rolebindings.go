@@ -60,11 +60,7 @@ func (r *RegionReconciler) bindOrRemove(ctx context.Context, s *scope, township,
 	if len(groups) == 0 {
 		err = r.deleteOwned(ctx, region, "RoleBinding", current)
 	} else {
-		labels := naming.RegionLabels(region)
-		if township != "" {
-			labels = naming.TownshipLabels(region, township)
-		}
-		err = r.applyRoleBinding(ctx, region, current, roleBinding(namespace, name, clusterRole, labels, groups))
+		err = r.applyRoleBinding(ctx, region, current, roleBinding(namespace, name, clusterRole, naming.Labels(region, township), groups))
 	}
 	if err != nil {
 		s.fail(ConditionAccessReady, township, err)

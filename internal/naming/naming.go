@@ -87,6 +87,15 @@ func RegionLabels(region string) map[string]string {
 	return map[string]string{LabelManagedBy: ManagedByValue, LabelRegion: region}
 }
 
+// Labels are the labels of what is made for a township, or for the Region as a whole
+// when township is "".
+func Labels(region, township string) map[string]string {
+	if township == "" {
+		return RegionLabels(region)
+	}
+	return TownshipLabels(region, township)
+}
+
 // TownshipLabels are the labels of everything made for one township.
 func TownshipLabels(region, township string) map[string]string {
 	l := RegionLabels(region)

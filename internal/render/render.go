@@ -112,7 +112,7 @@ func Render(rg *platformv1.Region) ([]*unstructured.Unstructured, error) {
 	for _, t := range targets {
 		key := renderKey{township: t.Township != "", platform: string(spec)}
 		if objs, ok := rendered.get(key); ok {
-			out = append(out, retarget(objs, t.Namespace, targetLabels(rg.Name, t))...)
+			out = append(out, retarget(objs, t.Namespace, naming.Labels(rg.Name, t.Township))...)
 			continue
 		}
 		objs, err := RenderTarget(rg, t)
@@ -162,14 +162,6 @@ func (r *renders) put(k renderKey, objs []*unstructured.Unstructured) {
 		clear(r.objs)
 	}
 	r.objs[k] = kept
-}
-
-// targetLabels are the labels kustomize sets on everything rendered for a target.
-func targetLabels(region string, t Target) map[string]string {
-	if t.Township != "" {
-		return naming.TownshipLabels(region, t.Township)
-	}
-	return naming.RegionLabels(region)
 }
 
 // retarget copies objects rendered for one namespace into another, with that target's
@@ -265,10 +257,7 @@ func copyBase(fsys filesys.FileSystem) error {
 // kustomization writes the kustomization of one target.
 func kustomization(rg *platformv1.Region, t Target) ([]byte, error) {
 	p := rg.Spec.Platform
-	labels := naming.RegionLabels(rg.Name)
-	if t.Township != "" {
-		labels = naming.TownshipLabels(rg.Name, t.Township)
-	}
+	labels := naming.Labels(rg.Name, t.Township)
 	k := kustypes.Kustomization{
 		TypeMeta:   kustypes.TypeMeta{APIVersion: kustypes.KustomizationVersion, Kind: kustypes.KustomizationKind},
 		Namespace:  t.Namespace,
