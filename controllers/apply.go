@@ -137,20 +137,29 @@ var statusMovesOn = map[string]bool{"Deployment": true}
 // deleteOwned deletes the object named by obj if it exists and is this Region's.
 // Objects of others are never deleted.
 func (r *RegionReconciler) deleteOwned(ctx context.Context, region, kind string, obj client.Object) error {
+	_, err := r.deleteOwnedReport(ctx, region, kind, obj)
+	return err
+}
+
+// deleteOwnedReport is deleteOwned, and says whether it deleted anything.
+func (r *RegionReconciler) deleteOwnedReport(ctx context.Context, region, kind string, obj client.Object) (bool, error) {
 	key := client.ObjectKeyFromObject(obj)
 	if err := r.reader().Get(ctx, key, obj); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil
+			return false, nil
 		}
-		return fmt.Errorf("reading %s %s: %w", kind, key, err)
+		return false, fmt.Errorf("reading %s %s: %w", kind, key, err)
 	}
 	if obj.GetLabels()[naming.LabelRegion] != region || obj.GetDeletionTimestamp() != nil {
-		return nil
+		return false, nil
 	}
-	if err := r.Delete(ctx, obj, client.PropagationPolicy("Background")); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("deleting %s %s: %w", kind, key, err)
+	if err := r.Delete(ctx, obj, client.PropagationPolicy("Background")); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("deleting %s %s: %w", kind, key, err)
 	}
-	return nil
+	return true, nil
 }
 
 // wroteVersion says whether obj is still what the operator's last apply made: the very

@@ -149,7 +149,11 @@ func TestDeletingARegionRetainsOrDeletesByPolicy(t *testing.T) {
 			data := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: name + "-fengcheng", Name: "ledger"}}
 			g.Expect(k8s.Create(ctx, data)).To(Succeed())
 
-			deleteRegion(name)
+			if policy == platformv1.DeletionPolicyDelete {
+				deleteRegionConfirmed(t, name)
+			} else {
+				deleteRegion(name)
+			}
 			err := k8s.Get(ctx, client.ObjectKey{Name: name}, &platformv1.Region{})
 			g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the finalizer is released")
 			for _, ns := range []string{name, name + "-fengcheng", name + "-hutou"} {

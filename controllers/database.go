@@ -5,17 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
 	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
@@ -23,63 +21,6 @@ import (
 // databaseTimeout bounds the database work of one reconcile, waiting for a connection
 // included.
 const databaseTimeout = 2 * time.Minute
-
-// credential is one LOGIN role and the Secret that hands it out.
-type credential struct {
-	role, namespace, secret, township string
-}
-
-// credentials lists the Region's LOGIN roles with their Secrets: the hub's own role and
-// the supervisor's in the hub, each township's in its namespace. Townships whose
-// namespace is not in place are left out.
-func credentials(s *scope) []credential {
-	name := s.region.Name
-	hub := naming.HubNamespace(name)
-	out := []credential{
-		{role: naming.CountyRole(name), namespace: hub, secret: naming.SecretDatabase},
-		{role: naming.SupervisorRole(name), namespace: hub, secret: naming.SecretSupervisor},
-	}
-	for _, t := range s.region.Spec.Townships {
-		if s.namespaceOK[t.Name] {
-			out = append(out, credential{role: naming.TownshipRole(name, t.Name), namespace: naming.TownshipNamespace(name, t.Name), secret: naming.SecretDatabase, township: t.Name})
-		}
-	}
-	return out
-}
-
-// regionDB is what the Region asks of its database.
-func regionDB(s *scope) *pgsql.RegionDB {
-	rg := s.region
-	db := &pgsql.RegionDB{
-		Region:     rg.Name,
-		Database:   naming.Database(rg.Name),
-		Owner:      naming.OwnerRole(rg.Name),
-		County:     naming.CountyRole(rg.Name),
-		Supervisor: naming.SupervisorRole(rg.Name),
-		Passwords:  map[string]string{},
-		Reset:      map[string]bool{},
-		Policy:     string(rg.Spec.DeletionPolicy),
-	}
-	for _, t := range rg.Spec.Townships {
-		if !s.namespaceOK[t.Name] {
-			continue
-		}
-		db.Townships = append(db.Townships, pgsql.TownshipDB{
-			Name: t.Name, Schema: naming.TownshipSchema(t.Name), Role: naming.TownshipRole(rg.Name, t.Name),
-			Code: t.Code, DisplayName: t.DisplayName,
-		})
-		for _, b := range t.Branches {
-			kind := b.Kind
-			if kind == "" {
-				kind = platformv1.BranchVillage
-			}
-			db.Branches = append(db.Branches, pgsql.BranchRow{
-				TownshipCode: t.Code, Name: b.Name, DisplayName: b.DisplayName, Kind: string(kind), Code: b.Code, Members: b.Members,
-			})
-		}
-	}
-	return db
-}
 
 // rotationRequested returns the rotate-credentials annotation's value when it asks for a
 // rotation not yet carried out. A rotation just done is remembered in memory too, since
@@ -117,66 +58,92 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 		s.fail(ConditionDatabaseReady, "", err)
 		return
 	}
-	db := regionDB(s)
 	token := r.rotationRequested(rg)
+	srv := desired.Server{Host: cfg.Host, Port: cfg.Port, SSLMode: cfg.SSLMode}
 
 	// Secrets first: a password is only ever set on a role once a Secret holds it, so
-	// no failure in between can lose it.
-	for _, c := range credentials(s) {
+	// no failure in between can lose it. A credential that cannot be written is that
+	// township's failure alone; the rest go on.
+	passwords := map[string]string{}
+	reset := map[string]bool{}
+	placed := map[string]bool{"": true}
+	clean := true
+	for _, c := range desired.Credentials(rg) {
+		if !s.namespaceOK[c.Township] {
+			// Its namespace is not in place (the namespace layer says why): the
+			// township is not ready, and nothing of it is removed.
+			clean, placed[c.Township] = false, false
+			continue
+		}
 		password, fresh, err := r.password(ctx, c, token != "")
 		if err == nil {
-			err = r.apply(ctx, rg.Name, "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.namespace, Name: c.secret}},
-				credentialSecret(rg.Name, c, cfg, db.Database, password))
+			err = r.apply(ctx, rg.Name, "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Secret}},
+				desired.CredentialSecret(rg.Name, c, srv, naming.Database(rg.Name), password))
 		}
 		if err != nil {
-			s.fail(ConditionDatabaseReady, c.township, err)
-			return
+			s.fail(ConditionDatabaseReady, c.Township, err)
+			clean, placed[c.Township] = false, false
+			continue
 		}
-		db.Passwords[c.role] = password
-		db.Reset[c.role] = fresh
+		if c.Township != "" {
+			placed[c.Township] = true
+		}
+		passwords[c.Role] = password
+		reset[c.Role] = fresh
 	}
+	db := desired.Database(rg, func(township string) bool { return placed[township] })
+	db.Reset = reset
+	db.Clean = clean
 
 	// A database found complete for this very spec a short while ago is not checked
 	// again on every event; drift made by hand is put back at the next recheck.
-	sum, reset := dbFingerprint(db)
-	if m, ok := r.databases.Load(rg.UID); ok && !reset && token == "" {
+	sum, anyReset := dbFingerprint(db, passwords)
+	if m, ok := r.databases.Load(rg.UID); ok && !anyReset && token == "" {
 		if m := m.(databaseMemo); m.sum == sum && time.Since(m.checked) < databaseRecheck {
 			s.retained = append(s.retained, m.retained...)
-			for _, t := range db.Townships {
-				s.townshipDB[t.Name] = [2]string{t.Schema, t.Role}
-			}
+			s.setTownshipDB(db)
 			return
 		}
 	}
 	r.databases.Delete(rg.UID)
 	dbctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 	defer cancel()
-	res, err := pgsql.EnsureRegion(dbctx, pool, db)
-	if res != nil {
-		s.dbStatus.Provisioned = s.dbStatus.Provisioned || res.Provisioned
-		for _, c := range res.Conflicts {
-			s.fail(ConditionDatabaseReady, "", c)
+	plan, err := pgsql.EnsureRegion(dbctx, pool, db, passwords)
+	if plan != nil {
+		s.dbStatus.Provisioned = s.dbStatus.Provisioned || plan.Provisioned
+		if !plan.Blocked {
+			for _, c := range plan.Conflicts {
+				s.fail(ConditionDatabaseReady, "", c)
+			}
 		}
-		for _, k := range res.Retained {
+		for _, k := range plan.Retained {
+			township := s.townshipOfSchema(k.Schema)
 			s.retained = append(s.retained,
-				platformv1.RetainedObject{Kind: "Schema", Name: k.Schema, Township: s.nsTownship[naming.TownshipNamespace(rg.Name, k.Schema)]},
-				platformv1.RetainedObject{Kind: "Role", Name: k.Role, Township: s.nsTownship[naming.TownshipNamespace(rg.Name, k.Schema)]})
+				platformv1.RetainedObject{Kind: "Schema", Name: k.Schema, Township: township},
+				platformv1.RetainedObject{Kind: "Role", Name: k.Role, Township: township})
+		}
+		s.hold(plan.Held...)
+		if err == nil {
+			for _, schema := range plan.Dropped {
+				destroyed("Schema")
+				destroyed("Role")
+				r.event(rg, corev1.EventTypeNormal, "Dropped", "Delete", "dropped schema %s and role %s (township removed from spec, deletionPolicy Delete)",
+					schema, db.TownshipRolePrefix+schema)
+			}
 		}
 	}
 	if err != nil {
 		s.fail(ConditionDatabaseReady, "", fmt.Errorf("database %s on %s: %w", db.Database, rg.Spec.Database.ServerRef, err))
 		return
 	}
-	if token != "" && (res == nil || len(res.Conflicts) == 0) {
+	if token != "" && clean && len(plan.Conflicts) == 0 {
 		now := metav1.NewTime(time.Now().Truncate(time.Second))
 		s.dbStatus.LastRotationTime, s.dbStatus.RotationToken = &now, token
 		r.rotated.Store(rg.UID, token)
-		r.event(rg, corev1.EventTypeNormal, "CredentialsRotated", "Rotate", "rotated the passwords of %d database roles", len(db.Passwords))
+		r.event(rg, corev1.EventTypeNormal, "CredentialsRotated", "Rotate", "rotated the passwords of %d database roles", len(passwords))
 	}
-	for _, t := range db.Townships {
-		s.townshipDB[t.Name] = [2]string{t.Schema, t.Role}
-	}
-	if len(res.Conflicts) == 0 {
+	s.setTownshipDB(db)
+	if len(plan.Conflicts) == 0 && clean && len(plan.Held) == 0 {
 		var retained []platformv1.RetainedObject
 		for _, o := range s.retained {
 			if o.Kind == "Schema" || o.Kind == "Role" {
@@ -197,17 +164,21 @@ type databaseMemo struct {
 	retained []platformv1.RetainedObject
 }
 
-// dbFingerprint identifies what a Region asks of its database; reset says whether a
-// password must be set now, which always needs the server.
-func dbFingerprint(db *pgsql.RegionDB) ([32]byte, bool) {
+// dbFingerprint identifies what a Region asks of its database, the passwords its
+// Secrets hold included; reset says whether a password must be set now, which always
+// needs the server.
+func dbFingerprint(db *desired.RegionDB, passwords map[string]string) ([32]byte, bool) {
 	reset := false
 	for _, v := range db.Reset {
 		reset = reset || v
 	}
 	// Which passwords are being set is this reconcile's business, not the database's
 	// state: after the first reconcile set them all, the next must match its memo.
-	state := *db
-	state.Reset = nil
+	state := struct {
+		DB        desired.RegionDB
+		Passwords map[string]string
+	}{*db, passwords}
+	state.DB.Reset = nil
 	data, _ := json.Marshal(&state)
 	return sha256.Sum256(data), reset
 }
@@ -227,15 +198,15 @@ func (r *RegionReconciler) pool(ctx context.Context, server string) (*pgsql.Pool
 
 // password returns the role's password as its Secret holds it, or a new one (fresh)
 // when there is no Secret yet or a rotation is asked for.
-func (r *RegionReconciler) password(ctx context.Context, c credential, rotate bool) (string, bool, error) {
+func (r *RegionReconciler) password(ctx context.Context, c desired.Credential, rotate bool) (string, bool, error) {
 	if !rotate {
 		// The stored Secret is used only when it is the very version the operator
 		// wrote; otherwise read from the API server: a Secret written moments ago must not be
 		// read stale, or an old password would be written back over the role's.
-		key := client.ObjectKey{Namespace: c.namespace, Name: c.secret}
+		key := client.ObjectKey{Namespace: c.Namespace, Name: c.Secret}
 		secret := &corev1.Secret{}
 		err := r.reader().Get(ctx, key, secret)
-		if apierrors.IsNotFound(err) && r.freshNamespace(c.namespace) && !r.wrote("Secret", key) {
+		if apierrors.IsNotFound(err) && r.freshNamespace(c.Namespace) && !r.wrote("Secret", key) {
 			// A namespace the operator made moments ago holds no Secret it did not write.
 			return pgsql.NewPassword(), true, nil
 		}
@@ -243,38 +214,14 @@ func (r *RegionReconciler) password(ctx context.Context, c credential, rotate bo
 			secret = &corev1.Secret{}
 			err = r.APIReader.Get(ctx, key, secret)
 		}
-		if err == nil && len(secret.Data["password"]) > 0 && string(secret.Data["user"]) == c.role {
+		if err == nil && len(secret.Data["password"]) > 0 && string(secret.Data["user"]) == c.Role {
 			return string(secret.Data["password"]), false, nil
 		}
 		if client.IgnoreNotFound(err) != nil {
-			return "", false, fmt.Errorf("reading Secret %s/%s: %w", c.namespace, c.secret, err)
+			return "", false, fmt.Errorf("reading Secret %s/%s: %w", c.Namespace, c.Secret, err)
 		}
 	}
 	return pgsql.NewPassword(), true, nil
-}
-
-func credentialSecret(region string, c credential, cfg pgsql.ServerConfig, database, password string) *corev1ac.SecretApplyConfiguration {
-	labels := naming.Labels(region, c.township)
-	port := strconv.Itoa(cfg.Port)
-	uri := url.URL{
-		Scheme:   "postgresql",
-		User:     url.UserPassword(c.role, password),
-		Host:     cfg.Host + ":" + port,
-		Path:     "/" + database,
-		RawQuery: url.Values{"sslmode": {cfg.SSLMode}}.Encode(),
-	}
-	return corev1ac.Secret(c.secret, c.namespace).
-		WithLabels(labels).
-		WithType(corev1.SecretTypeOpaque).
-		WithData(map[string][]byte{
-			"host":     []byte(cfg.Host),
-			"port":     []byte(port),
-			"dbname":   []byte(database),
-			"user":     []byte(c.role),
-			"password": []byte(password),
-			"sslmode":  []byte(cfg.SSLMode),
-			"uri":      []byte(uri.String()),
-		})
 }
 
 // retireDatabase carries out the Region's deletion policy on its database.
@@ -289,14 +236,24 @@ func (r *RegionReconciler) retireDatabase(ctx context.Context, rg *platformv1.Re
 	}
 	dbctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 	defer cancel()
-	roles, err := pgsql.RetireRegion(dbctx, pool, rg.Name, naming.Database(rg.Name), string(rg.Spec.DeletionPolicy))
+	cat, err := pgsql.SnapshotRetire(dbctx, pool, rg.Name, naming.Database(rg.Name))
 	if err != nil {
 		return fmt.Errorf("database %s: %w", naming.Database(rg.Name), err)
 	}
+	policy := string(rg.Spec.DeletionPolicy)
+	if err := pgsql.Execute(dbctx, pool, rg.Name, desired.PlanRetire(rg.Name, naming.Database(rg.Name), policy, cat), nil); err != nil {
+		return fmt.Errorf("database %s: %w", naming.Database(rg.Name), err)
+	}
 	if rg.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete {
-		r.event(rg, corev1.EventTypeNormal, "Deleted", "Delete", "dropped database %s and %d roles (deletionPolicy Delete)", naming.Database(rg.Name), len(roles))
+		if cat.DatabaseOurs {
+			destroyed("Database")
+		}
+		for range cat.Roles {
+			destroyed("Role")
+		}
+		r.event(rg, corev1.EventTypeNormal, "Deleted", "Delete", "dropped database %s and %d roles (Region deleted, deletionPolicy Delete, confirmed)", naming.Database(rg.Name), len(cat.Roles))
 	} else {
-		r.event(rg, corev1.EventTypeNormal, "Retained", "Retain", "kept database %s; login disabled for its %d roles (deletionPolicy Retain)", naming.Database(rg.Name), len(roles))
+		r.event(rg, corev1.EventTypeNormal, "Retained", "Retain", "kept database %s; login disabled for its %d roles (deletionPolicy Retain)", naming.Database(rg.Name), len(cat.Roles))
 	}
 	return nil
 }

@@ -303,7 +303,7 @@ func TestDatabaseRetainAndDelete(t *testing.T) {
 		fc := credential(g, name+"-fengcheng", "database")
 		held := connectAs(g, fc)
 		defer held.Close(ctx)
-		deleteRegion(name)
+		deleteRegionConfirmed(t, name)
 		var exists bool
 		g.Expect(su.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, naming.Database(name)).Scan(&exists)).To(Succeed())
 		g.Expect(exists).To(BeFalse())

@@ -38,6 +38,10 @@ var (
 		sqlCounter("dml", &pgsql.Global.DML),
 		sqlCounter("query", &pgsql.Global.Queries),
 	}
+	destroyedTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "region_operator_destroyed_total",
+		Help: "Objects the operator deleted, dropped or pruned because the spec stopped naming them, by kind.",
+	}, []string{"kind"})
 	sqlFailures = prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "region_operator_sql_failures_total", Help: "SQL statements and connections that failed.",
 	}, func() float64 { return float64(pgsql.Global.Failures.Load()) })
@@ -54,7 +58,7 @@ func sqlCounter(kind string, c loader) prometheus.Collector {
 }
 
 func init() {
-	metrics.Registry.MustRegister(regionsGauge, townshipsGauge, branchesGauge, retainedGauge, phaseSeconds, sqlStatements, sqlFailures)
+	metrics.Registry.MustRegister(regionsGauge, townshipsGauge, branchesGauge, retainedGauge, phaseSeconds, sqlStatements, sqlFailures, destroyedTotal)
 	metrics.Registry.MustRegister(sqlByKind...)
 }
 
@@ -102,3 +106,6 @@ func timed(phase string, fn func()) {
 	fn()
 	phaseSeconds.WithLabelValues(phase).Observe(time.Since(start).Seconds())
 }
+
+// destroyed counts one object of a kind deleted, dropped or pruned.
+func destroyed(kind string) { destroyedTotal.WithLabelValues(kind).Inc() }

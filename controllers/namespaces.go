@@ -10,59 +10,22 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
-// podSecurity is enforced on every namespace of a Region: the platform's workloads run
-// as restricted pods, and so must anything else put there.
-var podSecurity = map[string]string{
-	"pod-security.kubernetes.io/enforce":         "restricted",
-	"pod-security.kubernetes.io/enforce-version": "latest",
-	"pod-security.kubernetes.io/warn":            "restricted",
-	"pod-security.kubernetes.io/audit":           "restricted",
-}
-
-func hubNamespace(region *platformv1.Region) *corev1ac.NamespaceApplyConfiguration {
-	return countyNamespace(region.Name, region.Spec.Code)
-}
-
-func countyNamespace(region, code string) *corev1ac.NamespaceApplyConfiguration {
-	return namespace(naming.HubNamespace(region), naming.RegionLabels(region), naming.LevelCounty, code)
-}
-
-func townshipNamespace(region, township, code string) *corev1ac.NamespaceApplyConfiguration {
-	return namespace(naming.TownshipNamespace(region, township), naming.TownshipLabels(region, township), naming.LevelTownship, code)
-}
-
-// namespace is a Region's namespace: its ownership labels, level, code and Pod Security.
-func namespace(name string, labels map[string]string, level, code string) *corev1ac.NamespaceApplyConfiguration {
-	labels[naming.LabelLevel] = level
-	labels[naming.LabelCode] = code
-	return corev1ac.Namespace(name).WithLabels(labels).WithLabels(podSecurity)
-}
-
-// retainedNamespace is a namespace kept after its township (or its Region) went away:
-// its labels stay, marked as retained since the first time it was seen so.
-func retainedNamespace(current *corev1.Namespace, ac *corev1ac.NamespaceApplyConfiguration, now time.Time) *corev1ac.NamespaceApplyConfiguration {
-	since := current.Annotations[naming.AnnotationSince]
-	if since == "" {
-		since = now.UTC().Format(time.RFC3339)
-	}
-	return ac.WithLabels(map[string]string{naming.LabelRetained: "true"}).
-		WithAnnotations(map[string]string{naming.AnnotationSince: since})
-}
-
 // reconcileNamespaces makes the hub and one namespace per township, and applies the
-// deletion policy to township namespaces that left the spec.
-func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) error {
+// deletion policy to township namespaces whose township the spec no longer names.
+func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 	region := s.region
-	if err := r.applyNamespace(ctx, s, region.Spec.Code, hubNamespace(region)); err != nil {
+	if err := r.applyNamespace(ctx, s, region.Spec.Code, desired.HubNamespace(region)); err != nil {
 		s.fail(ConditionNamespacesReady, "", err)
 	} else {
-		s.namespaceOK[""] = true
+		s.placed("")
 	}
 	inSpec := map[string]bool{}
 	for _, t := range region.Spec.Townships {
@@ -71,7 +34,7 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) er
 	}
 	each(len(region.Spec.Townships), func(i int) {
 		t := region.Spec.Townships[i]
-		if err := r.applyNamespace(ctx, s, t.Code, townshipNamespace(region.Name, t.Name, t.Code)); err != nil {
+		if err := r.applyNamespace(ctx, s, t.Code, desired.TownshipNamespace(region.Name, t.Name, t.Code, region.UID)); err != nil {
 			s.fail(ConditionNamespacesReady, t.Name, err)
 			return
 		}
@@ -81,22 +44,43 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) er
 	if len(s.created) > 0 {
 		r.event(region, corev1.EventTypeNormal, "Created", "Create", "created namespace %s", strings.Join(s.created, ", "))
 	}
-	gone, err := r.townshipNamespaces(ctx, region.Name)
+	found, err := r.regionNamespaces(ctx, region, naming.LevelTownship)
 	if err != nil {
+		// Nothing observed, nothing removed.
 		s.fail(ConditionNamespacesReady, "", err)
-		return nil
+		return
 	}
-	for i := range gone {
-		ns := &gone[i]
+	var gone []*corev1.Namespace
+	for i := range found {
+		if !inSpec[found[i].Labels[naming.LabelTownship]] {
+			gone = append(gone, &found[i])
+		}
+	}
+	// A layer that could not apply all of its objects removes nothing this time: what
+	// it found may be incomplete, and a failure is never a reason to remove.
+	clean := len(s.layerErrs[ConditionNamespacesReady]) == 0
+	if region.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete {
+		var names []string
+		for _, ns := range gone {
+			names = append(names, ns.Labels[naming.LabelTownship])
+		}
+		if desired.NeedsConfirmation(region.Annotations[naming.AnnotationConfirmDestruction], region.Name, names) {
+			s.hold(names...)
+			return
+		}
+	}
+	for _, ns := range gone {
 		township := ns.Labels[naming.LabelTownship]
-		if inSpec[township] {
+		if !clean {
+			if ns.Labels[naming.LabelRetained] == "true" {
+				s.keepRetained(ns.Name, township)
+			}
 			continue
 		}
 		if err := r.removeTownship(ctx, s, ns); err != nil {
 			s.fail(ConditionNamespacesReady, "", err)
 		}
 	}
-	return nil
 }
 
 // applyNamespace applies a namespace after checking that it is the Region's and that an
@@ -112,6 +96,10 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 		if have := current.Labels[naming.LabelCode]; have != "" && have != code {
 			return &conflictError{kind: "Namespace", name: current.Name,
 				detail: fmt.Sprintf("was made for code %s, not %s", have, code)}
+		}
+		if uid := current.Annotations[naming.AnnotationRegionUID]; uid != "" && uid != string(s.region.UID) {
+			return &conflictError{kind: "Namespace", name: current.Name,
+				detail: fmt.Sprintf("was made by an earlier Region %s (UID %s) and is retained for it; to adopt it, remove its annotation %s", s.region.Name, uid, naming.AnnotationRegionUID)}
 		}
 		if current.DeletionTimestamp != nil {
 			return fmt.Errorf("namespace %s is being deleted; it is made again once it is gone", current.Name)
@@ -129,35 +117,63 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 	return nil
 }
 
-// townshipNamespaces lists the township namespaces of a Region, as the store has them.
-func (r *RegionReconciler) townshipNamespaces(ctx context.Context, region string) ([]corev1.Namespace, error) {
-	var list corev1.NamespaceList
-	if err := r.reader().List(ctx, &list, client.MatchingLabels{
-		naming.LabelManagedBy: naming.ManagedByValue,
-		naming.LabelRegion:    region,
-		naming.LabelLevel:     naming.LevelTownship,
-	}); err != nil {
-		return nil, fmt.Errorf("listing township namespaces: %w", err)
+// regionNamespaces lists the Region's namespaces of a level ("" for all), as the store
+// has them. A namespace made by an earlier Region of the same name (another UID) is not
+// this Region's and is left out: it is never retained, bound or deleted by this one.
+func (r *RegionReconciler) regionNamespaces(ctx context.Context, region *platformv1.Region, level string) ([]corev1.Namespace, error) {
+	sel := client.MatchingLabels{naming.LabelManagedBy: naming.ManagedByValue, naming.LabelRegion: region.Name}
+	if level != "" {
+		sel[naming.LabelLevel] = level
 	}
-	return list.Items, nil
+	var list corev1.NamespaceList
+	if err := r.reader().List(ctx, &list, sel); err != nil {
+		return nil, fmt.Errorf("listing the Region's namespaces: %w", err)
+	}
+	out := list.Items[:0]
+	for _, ns := range list.Items {
+		if uid := ns.Annotations[naming.AnnotationRegionUID]; uid == "" || uid == string(region.UID) {
+			out = append(out, ns)
+		}
+	}
+	return out, nil
 }
 
 // removeTownship carries out the deletion policy for a township that left the spec.
 // Retain keeps the namespace and everything in it, marks it retained and takes the
 // township admins' access away; Delete deletes the namespace.
 func (r *RegionReconciler) removeTownship(ctx context.Context, s *scope, ns *corev1.Namespace) error {
-	region := s.region.Name
-	if s.region.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete {
-		return r.deleteOwned(ctx, region, "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns.Name}})
-	}
 	township := ns.Labels[naming.LabelTownship]
+	if s.region.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete {
+		// Spec change: the township left spec.townships under deletionPolicy Delete
+		// (confirmed when more than three go at once).
+		return r.deleteNamespace(ctx, s.region, ns.Name, "township "+township+" removed from spec")
+	}
 	if err := r.retainNamespace(ctx, s.region, ns); err != nil {
 		return err
 	}
-	s.retainedNamespaces = append(s.retainedNamespaces, ns.Name)
-	s.nsTownship[ns.Name] = township
-	s.retained = append(s.retained, platformv1.RetainedObject{Kind: "Namespace", Name: ns.Name, Township: township})
+	s.keepRetained(ns.Name, township)
 	return nil
+}
+
+// keepRetained records a retained township namespace.
+func (s *scope) keepRetained(ns, township string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retainedNamespaces = append(s.retainedNamespaces, ns)
+	s.nsTownship[ns] = township
+	s.retained = append(s.retained, platformv1.RetainedObject{Kind: "Namespace", Name: ns, Township: township})
+}
+
+// deleteNamespace deletes one of the Region's namespaces, and says so in an event and
+// the destroyed-objects metric.
+func (r *RegionReconciler) deleteNamespace(ctx context.Context, rg *platformv1.Region, name, why string) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	deleted, err := r.deleteOwnedReport(ctx, rg.Name, "Namespace", ns)
+	if deleted {
+		destroyed("Namespace")
+		r.event(rg, corev1.EventTypeNormal, "Deleted", "Delete", "deleted namespace %s (%s, deletionPolicy Delete)", name, why)
+	}
+	return err
 }
 
 // retainNamespace marks a namespace retained and removes the township admins' binding
@@ -167,15 +183,18 @@ func (r *RegionReconciler) retainNamespace(ctx context.Context, rg *platformv1.R
 	if ns.DeletionTimestamp != nil {
 		return nil
 	}
-	ac := countyNamespace(region, ns.Labels[naming.LabelCode])
+	uid := types.UID(ns.Annotations[naming.AnnotationRegionUID])
+	ac := desired.CountyNamespace(region, ns.Labels[naming.LabelCode], uid)
 	if township := ns.Labels[naming.LabelTownship]; township != "" {
-		ac = townshipNamespace(region, township, ns.Labels[naming.LabelCode])
+		ac = desired.TownshipNamespace(region, township, ns.Labels[naming.LabelCode], uid)
 	}
 	if ns.Labels[naming.LabelRetained] != "true" {
 		r.event(rg, corev1.EventTypeNormal, "Retained", "Retain", "namespace %s and its data are kept (deletionPolicy Retain)", ns.Name)
 	}
-	if err := r.Apply(ctx, retainedNamespace(ns, ac, time.Now()), client.FieldOwner(naming.FieldManager), client.ForceOwnership); err != nil {
+	if err := r.Apply(ctx, desired.RetainedNamespace(ns, ac, time.Now()), client.FieldOwner(naming.FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("marking Namespace %s retained: %w", ns.Name, err)
 	}
+	// Spec change: the township (or the Region) left the spec under Retain; its admins
+	// lose their binding, the data stays.
 	return r.deleteOwned(ctx, region, "RoleBinding", &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: naming.RoleBindingTownshipAdmins}})
 }

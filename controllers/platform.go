@@ -22,10 +22,10 @@ import (
 )
 
 // platformKinds are the kinds the platform's base renders, for pruning by inventory key.
-var platformKinds = map[string]schema.GroupVersionKind{
-	"Deployment": appsv1.SchemeGroupVersion.WithKind("Deployment"),
-	"Service":    corev1.SchemeGroupVersion.WithKind("Service"),
-	"ConfigMap":  corev1.SchemeGroupVersion.WithKind("ConfigMap"),
+var platformKinds = map[schema.GroupKind]schema.GroupVersionKind{
+	{Group: "apps", Kind: "Deployment"}: appsv1.SchemeGroupVersion.WithKind("Deployment"),
+	{Kind: "Service"}:                   corev1.SchemeGroupVersion.WithKind("Service"),
+	{Kind: "ConfigMap"}:                 corev1.SchemeGroupVersion.WithKind("ConfigMap"),
 }
 
 // renderCache remembers, by Region, the generation last rendered: its error when the
@@ -59,7 +59,7 @@ func planned(u *unstructured.Unstructured) plannedObject {
 }
 
 // key is the object's inventory key.
-func (p plannedObject) key() string { return render.KeyOf(p.namespace, p.gvk.Kind, p.name) }
+func (p plannedObject) key() string { return render.KeyOf(p.namespace, p.gvk.Group, p.gvk.Kind, p.name) }
 
 func (c *renderCache) get(rg *platformv1.Region) (renderEntry, bool) {
 	c.mu.Lock()
@@ -94,7 +94,8 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 		old = rg.Status.Platform.Inventory
 	}
 	if rg.Spec.Platform == nil {
-		if err := r.prune(ctx, rg.Name, old, nil); err != nil {
+		// Spec change: spec.platform was removed; everything it made goes.
+		if err := r.prune(ctx, s, old, nil); err != nil {
 			s.fail(ConditionPlatformReady, "", err)
 			s.platform = &platformv1.PlatformStatus{Inventory: old}
 		}
@@ -115,6 +116,9 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 			o.deployment = &key
 		}
 	}
+	// complete says whether every object of the platform was applied (or found as
+	// applied): only then is anything pruned.
+	complete := true
 	entry, known := r.renders.get(rg)
 	if known && entry.err != nil {
 		// Nothing of a failed render is applied, and nothing is pruned for it.
@@ -156,10 +160,16 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 		each(len(objs), func(i int) {
 			obj := objs[i]
 			township := obj.GetLabels()[naming.LabelTownship]
+			// Every object of the render is the spec's, applied or not: it stays in
+			// the inventory, so nothing the spec names is ever pruned.
+			outcomes[i].key = render.Key(obj)
 			if !s.namespaceOK[township] {
+				s.mu.Lock()
+				failed = true
+				s.mu.Unlock()
 				return
 			}
-			outcomes[i].placed, outcomes[i].key = true, render.Key(obj)
+			outcomes[i].placed = true
 			current, err := r.typedObject(obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
 			if err == nil {
 				err = r.apply(ctx, rg.Name, obj.GetKind(), current, client.ApplyConfigurationFromUnstructured(obj))
@@ -173,31 +183,31 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 			}
 			follow(&outcomes[i], current)
 		})
+		complete = !failed
 		if !failed {
 			e := renderEntry{applied: make([]plannedObject, 0, len(objs))}
-			for i, o := range outcomes {
-				if o.placed {
-					e.applied = append(e.applied, planned(objs[i]))
-				}
+			for i := range outcomes {
+				e.applied = append(e.applied, planned(objs[i]))
 			}
-			if len(e.applied) == len(objs) {
-				r.renders.put(rg, e)
-			}
+			r.renders.put(rg, e)
 		}
 	}
 	status := &platformv1.PlatformStatus{}
 	for _, o := range outcomes {
-		if !o.placed {
-			continue
-		}
 		status.Inventory = append(status.Inventory, o.key)
-		if o.deployment != nil {
+		if o.placed && o.deployment != nil {
 			s.deployments = append(s.deployments, *o.deployment)
 		}
 	}
 	sort.Strings(status.Inventory)
 	s.platform = status
-	if err := r.prune(ctx, rg.Name, old, status.Inventory); err != nil {
+	if !complete {
+		// Prune only after a clean apply: keep the old inventory's entries too, to
+		// prune them once every object is in place.
+		status.Inventory = mergeSorted(status.Inventory, old)
+		return
+	}
+	if err := r.prune(ctx, s, old, status.Inventory); err != nil {
 		s.fail(ConditionPlatformReady, "", err)
 		// Keep what could not be pruned in the inventory, to prune it next time.
 		status.Inventory = mergeSorted(status.Inventory, old)
@@ -259,29 +269,44 @@ func deploymentAvailable(d *appsv1.Deployment) (bool, string) {
 }
 
 // prune deletes what was in the old inventory, or is in the cluster as one of the
-// Region's platform objects, and is not in the new inventory. The cluster is asked too
-// because the old inventory comes from a status whose last write may have failed.
-func (r *RegionReconciler) prune(ctx context.Context, region string, old, current []string) error {
-	var errs []string
+// Region's platform objects, and is not in the new inventory: the spec stopped naming
+// it (a module switched off, a township removed, spec.platform removed). The cluster is
+// asked too because the old inventory comes from a status whose last write may have
+// failed. Callers prune only after every object of the new inventory was applied.
+func (r *RegionReconciler) prune(ctx context.Context, s *scope, old, current []string) error {
+	region := s.region.Name
 	found, err := r.platformObjects(ctx, region)
 	if err != nil {
-		errs = append(errs, err.Error())
+		// What is in the cluster could not be seen: prune nothing this time.
+		return err
+	}
+	var errs []string
+	keep := map[string]bool{}
+	for _, key := range current {
+		if ns, group, kind, name, ok := render.ParseKey(key); ok {
+			keep[render.KeyOf(ns, group, kind, name)] = true
+		}
 	}
 	for _, key := range mergeSorted(old, found) {
-		if slices.Contains(current, key) {
+		ns, group, kind, name, ok := render.ParseKey(key)
+		if !ok || keep[render.KeyOf(ns, group, kind, name)] {
 			continue
 		}
-		parts := strings.SplitN(key, "/", 3)
-		gvk, ok := platformKinds[parts[1]]
-		if len(parts) != 3 || !ok {
+		gvk, ok := platformKinds[schema.GroupKind{Group: group, Kind: kind}]
+		if !ok {
 			continue
 		}
-		obj, err := r.typedObject(gvk, parts[0], parts[2])
+		obj, err := r.typedObject(gvk, ns, name)
+		deleted := false
 		if err == nil {
-			err = r.deleteOwned(ctx, region, parts[1], obj)
+			deleted, err = r.deleteOwnedReport(ctx, region, kind, obj)
 		}
 		if err != nil {
 			errs = append(errs, err.Error())
+		}
+		if deleted {
+			destroyed(kind)
+			r.event(s.region, corev1.EventTypeNormal, "Pruned", "Prune", "pruned %s %s/%s (no longer in spec.platform)", kind, ns, name)
 		}
 	}
 	if len(errs) > 0 {
@@ -329,7 +354,11 @@ func (r *RegionReconciler) platformObjects(ctx context.Context, region string) (
 		}
 		for _, it := range items {
 			o := it.(client.Object)
-			keys = append(keys, o.GetNamespace()+"/"+kind+"/"+o.GetName())
+			group := ""
+			if kind == "Deployment" {
+				group = "apps"
+			}
+			keys = append(keys, render.KeyOf(o.GetNamespace(), group, kind, o.GetName()))
 		}
 	}
 	return keys, nil

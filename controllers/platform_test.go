@@ -20,8 +20,8 @@ import (
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/controllers"
 	"github.com/jiceng-io/region-operator/internal/localenv"
+	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
-	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
 
 func platformRegion(name string) *platformv1.Region {
@@ -110,7 +110,7 @@ func TestPlatformIsRenderedAppliedAndFollowed(t *testing.T) {
 	g.Expect(rg.Status.Platform.Deployments).To(BeEquivalentTo(6))
 	g.Expect(rg.Status.Platform.Available).To(BeEquivalentTo(6))
 	g.Expect(rg.Status.Platform.Inventory).To(HaveLen(18))
-	g.Expect(rg.Status.Platform.Inventory).To(ContainElement(name + "-hutou/Deployment/services"))
+	g.Expect(rg.Status.Platform.Inventory).To(ContainElement(name + "-hutou/apps/Deployment/services"))
 
 	// A hand edit is put back.
 	d := deployment(g, name, "portal")
@@ -243,7 +243,7 @@ func TestBadPlatformPatchAppliesNothing(t *testing.T) {
 	}, timeout, interval).Should(Succeed())
 	g.Expect(deployment(g, name, "portal").ResourceVersion).To(Equal(before), "nothing from the failed render is applied")
 	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: "deliberation"}, &appsv1.Deployment{})).NotTo(Succeed())
-	g.Expect(got.Status.Platform.Inventory).To(ContainElement(name+"/Deployment/portal"), "the inventory is kept")
+	g.Expect(got.Status.Platform.Inventory).To(ContainElement(name+"/apps/Deployment/portal"), "the inventory is kept")
 
 	// An unknown module is reported the same way.
 	updateRegion(t, name, func(rg *platformv1.Region) {
@@ -256,9 +256,9 @@ func TestBadPlatformPatchAppliesNothing(t *testing.T) {
 	}, timeout, interval).Should(Succeed())
 }
 
-// The benchmark's floor creates Blueprint's objects; they must be exactly what the
-// operator makes.
-func TestBlueprintIsWhatTheOperatorMakes(t *testing.T) {
+// The desired objects (what the benchmark's floor creates and a plan shows) must be
+// exactly what the operator makes.
+func TestDesiredObjectsAreWhatTheOperatorMakes(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	name := uniqueName("blueprint")
@@ -267,11 +267,11 @@ func TestBlueprintIsWhatTheOperatorMakes(t *testing.T) {
 		c := condition(getRegion(g, name), controllers.ConditionPlatformReady)
 		g.Expect(c.Reason).To(Equal(controllers.ReasonProgressing))
 	}, timeout, interval).Should(Succeed())
-	objs, err := controllers.Blueprint(getRegion(g, name), pgsql.ServerConfig{}, func(string) string { return "x" })
+	objs, err := desired.Objects(getRegion(g, name), desired.Options{Password: func(string) string { return "x" }})
 	g.Expect(err).NotTo(HaveOccurred())
 	var want []string
 	for _, o := range objs {
-		data, err := json.Marshal(o)
+		data, err := json.Marshal(o.Config)
 		g.Expect(err).NotTo(HaveOccurred())
 		var m struct {
 			Kind     string                           `json:"kind"`

@@ -37,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
 	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
@@ -162,7 +163,7 @@ func (r *RegionReconciler) asRecentAsCached(ctx context.Context, key client.Obje
 // reconcileNormal runs the phases in order. Each runs even when an earlier one failed
 // for some townships: a phase skips only what has no namespace to go into.
 func (r *RegionReconciler) reconcileNormal(ctx context.Context, s *scope) {
-	timed("namespaces", func() { _ = r.reconcileNamespaces(ctx, s) })
+	timed("namespaces", func() { r.reconcileNamespaces(ctx, s) })
 	// The database goes its own way beside the Kubernetes layers: it waits on another
 	// server, and neither needs the other's result. The platform's pods take the
 	// database Secrets as optional and pick them up when they come.
@@ -200,6 +201,12 @@ func (r *RegionReconciler) reportNew(s *scope) {
 	if c := meta.FindStatusCondition(s.region.Status.Conditions, ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
 		reported = c.Message
 	}
+	if len(s.held) > 0 {
+		msg := confirmationMessage(s.region, s.held)
+		if c := meta.FindStatusCondition(s.region.Status.Conditions, ConditionConfirmationRequired); c == nil || c.Message != msg {
+			r.event(s.region, corev1.EventTypeWarning, ReasonConfirmationRequired, "Delete", "%s", msg)
+		}
+	}
 	for _, err := range conflicts(s.errs()) {
 		if !strings.Contains(reported, err.Error()) {
 			r.event(s.region, corev1.EventTypeWarning, "Conflict", "Reconcile", "%s", err.Error())
@@ -226,6 +233,8 @@ func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.R
 
 // reconcileDelete carries out the deletion policy and then lets the Region go. It does
 // not depend on any other phase, so deletion finishes even when those are failing.
+// Under Delete it waits for the confirmation annotation naming the Region; switching
+// the policy to Retain lets the Region go at once, keeping everything.
 func (r *RegionReconciler) reconcileDelete(ctx context.Context, region *platformv1.Region) error {
 	if !controllerutil.ContainsFinalizer(region, naming.Finalizer) {
 		return nil
@@ -233,11 +242,18 @@ func (r *RegionReconciler) reconcileDelete(ctx context.Context, region *platform
 	if region.Spec.Suspend {
 		r.event(region, corev1.EventTypeNormal, "DeletedWhileSuspended", "Delete",
 			"the Region was suspended: its namespaces were left exactly as they were")
-	} else if err := errors.Join(r.retireDatabase(ctx, region), r.applyDeletionPolicy(ctx, region)); err != nil {
-		r.event(region, corev1.EventTypeWarning, "DeletionBlocked", "Delete", "%s", err.Error())
-		return err
+	} else {
+		if region.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete &&
+			!desired.Confirmation(region.Annotations[naming.AnnotationConfirmDestruction], region.Name, []string{region.Name}) {
+			return r.awaitConfirmation(ctx, region, []string{region.Name})
+		}
+		if err := errors.Join(r.retireDatabase(ctx, region), r.applyDeletionPolicy(ctx, region)); err != nil {
+			r.event(region, corev1.EventTypeWarning, "DeletionBlocked", "Delete", "%s", err.Error())
+			return err
+		}
 	}
 	r.renders.forget(region.UID)
+	r.forget(region)
 	patch := client.MergeFrom(region.DeepCopy())
 	controllerutil.RemoveFinalizer(region, naming.Finalizer)
 	if err := r.Patch(ctx, region, patch); err != nil {
@@ -246,22 +262,57 @@ func (r *RegionReconciler) reconcileDelete(ctx context.Context, region *platform
 	return nil
 }
 
+// forget drops what the reconciler remembers of a Region by its UID.
+func (r *RegionReconciler) forget(region *platformv1.Region) {
+	r.rotated.Delete(region.UID)
+	r.databases.Delete(region.UID)
+}
+
+// awaitConfirmation holds a Region's deletion under Delete until the confirmation
+// annotation names it: the status says what to write, and an event says it once.
+func (r *RegionReconciler) awaitConfirmation(ctx context.Context, region *platformv1.Region, held []string) error {
+	msg := confirmationMessage(region, held)
+	if c := meta.FindStatusCondition(region.Status.Conditions, ConditionConfirmationRequired); c == nil || c.Status != metav1.ConditionTrue || c.Message != msg {
+		r.event(region, corev1.EventTypeWarning, ReasonConfirmationRequired, "Delete", "%s", msg)
+	}
+	status := region.Status.DeepCopy()
+	status.PendingDestruction = held
+	now := metav1.Now()
+	for _, c := range []metav1.Condition{
+		{Type: ConditionConfirmationRequired, Status: metav1.ConditionTrue, Reason: ReasonConfirmationRequired, Message: msg},
+		{Type: ConditionReady, Status: metav1.ConditionFalse, Reason: ReasonConfirmationRequired, Message: msg},
+		{Type: ConditionReconciling, Status: metav1.ConditionFalse, Reason: ReasonConfirmationRequired},
+		{Type: ConditionStalled, Status: metav1.ConditionTrue, Reason: ReasonConfirmationRequired, Message: msg},
+	} {
+		c.ObservedGeneration, c.LastTransitionTime = region.Generation, now
+		meta.SetStatusCondition(&status.Conditions, c)
+	}
+	if equality.Semantic.DeepEqual(*status, region.Status) {
+		return nil
+	}
+	patch := client.MergeFrom(region.DeepCopy())
+	region.Status = *status
+	if err := r.Status().Patch(ctx, region, patch); err != nil {
+		return fmt.Errorf("writing status: %w", err)
+	}
+	return nil
+}
+
 func (r *RegionReconciler) applyDeletionPolicy(ctx context.Context, region *platformv1.Region) error {
-	var list corev1.NamespaceList
-	if err := r.reader().List(ctx, &list, client.MatchingLabels{naming.LabelManagedBy: naming.ManagedByValue, naming.LabelRegion: region.Name}); err != nil {
-		return fmt.Errorf("listing the Region's namespaces: %w", err)
+	list, err := r.regionNamespaces(ctx, region, "")
+	if err != nil {
+		return err
 	}
 	var errs []error
-	for i := range list.Items {
-		ns := &list.Items[i]
+	for i := range list {
+		ns := &list[i]
 		if region.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete {
-			errs = append(errs, r.deleteOwned(ctx, region.Name, "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns.Name}}))
+			// Spec change: the Region was deleted under deletionPolicy Delete, and the
+			// deletion confirmed.
+			errs = append(errs, r.deleteNamespace(ctx, region, ns.Name, "Region deleted"))
 			continue
 		}
 		errs = append(errs, r.retainNamespace(ctx, region, ns))
-	}
-	if region.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete && len(list.Items) > 0 {
-		r.event(region, corev1.EventTypeNormal, "Deleted", "Delete", "deleted %d namespaces (deletionPolicy Delete)", len(list.Items))
 	}
 	return errors.Join(errs...)
 }

@@ -2,65 +2,41 @@ package controllers
 
 import (
 	"context"
+	"slices"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 
+	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
-
-// The built-in ClusterRoles the Region's RoleBindings grant.
-const (
-	clusterRoleAdmin = "admin"
-	clusterRoleView  = "view"
-)
-
-func roleBinding(namespace, name, clusterRole string, labels map[string]string, groups []string) *rbacv1ac.RoleBindingApplyConfiguration {
-	rb := rbacv1ac.RoleBinding(name, namespace).
-		WithLabels(labels).
-		WithRoleRef(rbacv1ac.RoleRef().WithAPIGroup(rbacv1.GroupName).WithKind("ClusterRole").WithName(clusterRole))
-	for _, g := range groups {
-		rb.WithSubjects(rbacv1ac.Subject().WithAPIGroup(rbacv1.GroupName).WithKind(rbacv1.GroupKind).WithName(g))
-	}
-	return rb
-}
 
 // reconcileRoleBindings grants region admins admin and supervisors view in every
 // namespace of the Region (retained ones too, so the kept data stays reachable and a
 // person removed from access loses it everywhere), and each township's admins admin in
 // their own namespace. A binding whose group list became empty is removed.
 func (r *RegionReconciler) reconcileRoleBindings(ctx context.Context, s *scope) {
-	region := s.region.Name
-	access := s.region.Spec.Access
 	everywhere := append(s.activeNamespaces(), s.retainedNamespaces...)
 	each(len(everywhere), func(i int) {
 		ns := everywhere[i]
 		township := s.nsTownship[ns]
-		r.bindOrRemove(ctx, s, township, ns, naming.RoleBindingAdmins, clusterRoleAdmin, access.Admins)
-		r.bindOrRemove(ctx, s, township, ns, naming.RoleBindingSupervisors, clusterRoleView, access.Supervisors)
-	})
-	each(len(s.region.Spec.Townships), func(i int) {
-		t := s.region.Spec.Townships[i]
-		if !s.namespaceOK[t.Name] {
-			return
+		active := ns == naming.HubNamespace(s.region.Name) || !slices.Contains(s.retainedNamespaces, ns)
+		for _, b := range desired.Bindings(s.region, township, active) {
+			r.bindOrRemove(ctx, s, township, ns, b)
 		}
-		var groups []string
-		if access.TownshipAdmins != "" {
-			groups = []string{naming.TownshipAdminsGroup(access.TownshipAdmins, region, t.Name)}
-		}
-		r.bindOrRemove(ctx, s, t.Name, naming.TownshipNamespace(region, t.Name), naming.RoleBindingTownshipAdmins, clusterRoleAdmin, groups)
 	})
 }
 
-func (r *RegionReconciler) bindOrRemove(ctx context.Context, s *scope, township, namespace, name, clusterRole string, groups []string) {
+func (r *RegionReconciler) bindOrRemove(ctx context.Context, s *scope, township, namespace string, b desired.Binding) {
 	region := s.region.Name
-	current := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
+	current := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: b.Name}}
 	var err error
-	if len(groups) == 0 {
+	if len(b.Groups) == 0 {
+		// Spec change: spec.access no longer names any group for this binding.
 		err = r.deleteOwned(ctx, region, "RoleBinding", current)
 	} else {
-		err = r.applyRoleBinding(ctx, region, current, roleBinding(namespace, name, clusterRole, naming.Labels(region, township), groups))
+		err = r.applyRoleBinding(ctx, region, current, desired.RoleBinding(namespace, b.Name, b.ClusterRole, naming.Labels(region, township), b.Groups))
 	}
 	if err != nil {
 		s.fail(ConditionAccessReady, township, err)

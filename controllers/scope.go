@@ -3,12 +3,14 @@ package controllers
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
@@ -23,6 +25,9 @@ const (
 	ConditionDatabaseReady   = "DatabaseReady"
 	ConditionPlatformReady   = "PlatformReady"
 	ConditionDirectoryReady  = "DirectoryReady"
+	// ConditionConfirmationRequired is True while destruction the spec asked for
+	// waits for the confirm-destruction annotation.
+	ConditionConfirmationRequired = "ConfirmationRequired"
 )
 
 // layers lists the per-layer conditions in the order the phases run.
@@ -78,8 +83,12 @@ type scope struct {
 	retained   []platformv1.RetainedObject
 	// dbStatus is the database's status, when the Region has a database.
 	dbStatus *platformv1.DatabaseStatus
-	// townshipDB holds each township's schema and role once they are in place.
-	townshipDB map[string][2]string
+	// townshipDB holds each township's schema and role once they are in place; the
+	// database phase writes it.
+	townshipDB map[string]townshipDB
+	// held names the townships whose destruction waits for the confirmation
+	// annotation; the namespace and database phases write it.
+	held []string
 	// platform is what the platform layer applied.
 	platform *platformv1.PlatformStatus
 	// deployments are the platform's Deployments, followed once every layer is done;
@@ -109,7 +118,7 @@ func newScope(region *platformv1.Region) *scope {
 		townshipErrs: map[string][]error{},
 		namespaceOK:  map[string]bool{},
 		nsTownship:   map[string]string{},
-		townshipDB:   map[string][2]string{},
+		townshipDB:   map[string]townshipDB{},
 	}
 }
 
@@ -173,4 +182,43 @@ func (s *scope) townshipNamespaces() []string {
 		}
 	}
 	return out
+}
+
+// townshipDB is a township's schema and login role.
+type townshipDB struct{ schema, role string }
+
+// setTownshipDB records the schema and role of every township the database has.
+func (s *scope) setTownshipDB(db *desired.RegionDB) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range db.Townships {
+		if t.Placed {
+			s.townshipDB[t.Name] = townshipDB{schema: t.Schema, role: t.Role}
+		}
+	}
+}
+
+// townshipOfSchema names the township a schema of the Region's database was made for,
+// as the namespaces found say, else the schema's own name.
+func (s *scope) townshipOfSchema(schema string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ns, t := range s.nsTownship {
+		if naming.TownshipSchema(t) == schema && ns != "" {
+			return t
+		}
+	}
+	return schema
+}
+
+// hold records townships whose destruction waits for confirmation.
+func (s *scope) hold(townships ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range townships {
+		if !slices.Contains(s.held, t) {
+			s.held = append(s.held, t)
+		}
+	}
+	slices.Sort(s.held)
 }

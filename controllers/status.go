@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
@@ -22,7 +23,21 @@ const (
 	ReasonResumed       = "NotSuspended"
 	ReasonNotConfigured = "NotConfigured"
 	ReasonProgressing   = "Progressing"
+	// ReasonConfirmationRequired: destruction waits for the confirm-destruction
+	// annotation.
+	ReasonConfirmationRequired = "ConfirmationRequired"
+	ReasonNothingToConfirm     = "NothingToConfirm"
 )
+
+// confirmationMessage says what waits and the exact annotation that releases it.
+func confirmationMessage(region *platformv1.Region, held []string) string {
+	if len(held) == 1 && held[0] == region.Name {
+		return fmt.Sprintf("deleting Region %s under deletionPolicy Delete destroys its namespaces, database and data; to go ahead, annotate it %s=%s, or set spec.deletionPolicy to Retain to keep everything",
+			region.Name, naming.AnnotationConfirmDestruction, region.Name)
+	}
+	return fmt.Sprintf("removing %d townships at once under deletionPolicy Delete destroys their data (%s); to go ahead, annotate the Region %s=%s",
+		len(held), strings.Join(held, ", "), naming.AnnotationConfirmDestruction, strings.Join(held, ","))
+}
 
 // maxMessage bounds condition and row messages; the rest is summarised.
 const maxMessage = 1024
@@ -60,14 +75,15 @@ type summary struct {
 	retained     []platformv1.RetainedObject
 	suspended    bool
 	database     *platformv1.DatabaseStatus
-	townshipDB   map[string][2]string
+	townshipDB   map[string]townshipDB
 	platform     *platformv1.PlatformStatus
 	waiting      map[string]string
+	held         []string
 }
 
 func (s *scope) summary() summary {
 	return summary{layerErrs: s.layerErrs, townshipErrs: s.townshipErrs, retained: s.retained,
-		database: s.dbStatus, townshipDB: s.townshipDB, platform: s.platform, waiting: s.waiting}
+		database: s.dbStatus, townshipDB: s.townshipDB, platform: s.platform, waiting: s.waiting, held: s.held}
 }
 
 // computeStatus derives a Region's status from its spec, its previous conditions and
@@ -115,11 +131,11 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 			Ready:     len(errs) == 0,
 		}
 		if db, ok := sum.townshipDB[t.Name]; ok {
-			row.Schema, row.Role = db[0], db[1]
+			row.Schema, row.Role = db.schema, db.role
 		}
 		if len(errs) > 0 {
 			row.Message = joinMessages(errs)
-		} else if w := branchWarnings(t); len(w) > 0 {
+		} else if w := desired.BranchWarnings(t); len(w) > 0 {
 			row.Message = truncate(strings.Join(w, "; "))
 		}
 		out.Townships = append(out.Townships, row)
@@ -151,7 +167,21 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 		}
 	}
 
+	out.PendingDestruction = sum.held
+	if len(sum.held) > 0 {
+		msg := confirmationMessage(region, sum.held)
+		set(ConditionConfirmationRequired, true, ReasonConfirmationRequired, msg)
+	} else {
+		set(ConditionConfirmationRequired, false, ReasonNothingToConfirm, "")
+	}
+
 	switch {
+	case len(failing) == 0 && len(sum.held) > 0:
+		// Everything else is in place; what the spec asks to destroy waits for a person.
+		msg := confirmationMessage(region, sum.held)
+		set(ConditionReady, false, ReasonConfirmationRequired, msg)
+		set(ConditionReconciling, false, ReasonConfirmationRequired, "")
+		set(ConditionStalled, true, ReasonConfirmationRequired, msg)
 	case len(failing) == 0 && len(waiting) > 0:
 		msg := make([]string, len(waiting))
 		for i, l := range waiting {

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/desired"
 )
 
 func testRegion() *platformv1.Region {
@@ -118,8 +119,8 @@ func TestJoinMessagesIsBounded(t *testing.T) {
 }
 
 func TestBranchFormAndQuota(t *testing.T) {
-	for members, want := range map[int32]string{0: FormBelowMinimum, 2: FormBelowMinimum, 3: FormBranch, 49: FormBranch, 50: FormGeneralBranch, 99: FormGeneralBranch, 100: FormCommittee} {
-		if got := BranchForm(members); got != want {
+	for members, want := range map[int32]string{0: desired.FormBelowMinimum, 2: desired.FormBelowMinimum, 3: desired.FormBranch, 49: desired.FormBranch, 50: desired.FormGeneralBranch, 99: desired.FormGeneralBranch, 100: desired.FormCommittee} {
+		if got := desired.BranchForm(members); got != want {
 			t.Errorf("BranchForm(%d) = %s, want %s", members, got, want)
 		}
 	}

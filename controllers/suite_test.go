@@ -9,9 +9,11 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -21,6 +23,7 @@ import (
 	"github.com/jiceng-io/region-operator/controllers"
 	"github.com/jiceng-io/region-operator/internal/localenv"
 	"github.com/jiceng-io/region-operator/internal/localpg"
+	"github.com/jiceng-io/region-operator/internal/naming"
 	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
 
@@ -169,6 +172,28 @@ func deleteRegion(name string) {
 		}
 		time.Sleep(interval)
 	}
+}
+
+// deleteRegionConfirmed deletes a Region whose policy is Delete: its deletion waits,
+// destroying nothing, until the confirmation annotation names the Region.
+func deleteRegionConfirmed(t *testing.T, name string) {
+	t.Helper()
+	g := NewWithT(t)
+	ctx := context.Background()
+	g.Expect(k8s.Delete(ctx, &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		rg := getRegion(g, name)
+		c := condition(rg, controllers.ConditionConfirmationRequired)
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(c.Message).To(ContainSubstring(naming.AnnotationConfirmDestruction + "=" + name))
+		g.Expect(rg.Status.PendingDestruction).To(Equal([]string{name}))
+	}, timeout, interval).Should(Succeed())
+	g.Expect(getNamespace(g, name).DeletionTimestamp).To(BeNil(), "nothing is deleted before the confirmation")
+	patch := []byte(`{"metadata":{"annotations":{"` + naming.AnnotationConfirmDestruction + `":"` + name + `"}}}`)
+	g.Expect(k8s.Patch(ctx, &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: name}}, client.RawPatch(types.MergePatchType, patch))).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: name}, &platformv1.Region{}))
+	}, timeout, interval).Should(BeTrue(), "the confirmed deletion releases the Region")
 }
 
 func getNamespace(g Gomega, name string) *corev1.Namespace {

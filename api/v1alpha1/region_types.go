@@ -397,6 +397,11 @@ type RegionStatus struct {
 	// Retained lists what was kept after leaving the spec.
 	// +optional
 	Retained []RetainedObject `json:"retained,omitempty"`
+	// PendingDestruction lists what waits for the platform.jiceng.io/confirm-destruction
+	// annotation before it is destroyed: township names, or the Region's own name while
+	// its deletion waits.
+	// +optional
+	PendingDestruction []string `json:"pendingDestruction,omitempty"`
 }
 
 // Region is a county (区县) with its townships and Party branches, made into namespaces,

@@ -47,6 +47,7 @@ import (
 	"github.com/jiceng-io/region-operator/internal/localenv"
 	"github.com/jiceng-io/region-operator/internal/localpg"
 	"github.com/jiceng-io/region-operator/internal/naming"
+	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
 
@@ -288,11 +289,16 @@ func startPlane() (*localenv.Env, *localpg.Server, func(), error) {
 func blueprints(regions []*platformv1.Region, cfg pgsql.ServerConfig) ([]kruntime.ApplyConfiguration, error) {
 	var out []kruntime.ApplyConfiguration
 	for _, rg := range regions {
-		objs, err := controllers.Blueprint(rg, cfg, fixedPassword)
+		objs, err := desired.Objects(rg, desired.Options{
+			Server:   desired.Server{Host: cfg.Host, Port: cfg.Port, SSLMode: cfg.SSLMode},
+			Password: fixedPassword,
+		})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, objs...)
+		for _, o := range objs {
+			out = append(out, o.Config)
+		}
 	}
 	return out, nil
 }
@@ -368,7 +374,12 @@ func floor(o options, res *Result) error {
 			return
 		}
 		sqlErr = parallel(len(regions), o.maxConns, func(i int) error {
-			_, err := pgsql.EnsureRegion(ctx, pool, controllers.RegionDB(regions[i], fixedPassword))
+			db := desired.Database(regions[i], func(string) bool { return true })
+			passwords := map[string]string{}
+			for _, c := range desired.Credentials(regions[i]) {
+				passwords[c.Role] = fixedPassword(c.Role)
+			}
+			_, err := pgsql.EnsureRegion(ctx, pool, db, passwords)
 			return err
 		})
 		res.FloorSQLSeconds = time.Since(start).Seconds()

@@ -31,6 +31,7 @@ import (
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/controllers"
+	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/localenv"
 	"github.com/jiceng-io/region-operator/internal/localpg"
 	"github.com/jiceng-io/region-operator/internal/naming"
@@ -276,7 +277,7 @@ func printTree(ctx context.Context, w io.Writer, c client.Client, rg *platformv1
 			if j == len(t.Branches)-1 {
 				mark = "└─"
 			}
-			fmt.Fprintf(w, "%s   %s %s %s [%s] %d members (%s)\n", pipe, mark, b.DisplayName, b.Name, b.Kind, b.Members, controllers.BranchForm(b.Members))
+			fmt.Fprintf(w, "%s   %s %s %s [%s] %d members (%s)\n", pipe, mark, b.DisplayName, b.Name, b.Kind, b.Members, desired.BranchForm(b.Members))
 		}
 	}
 	return nil

@@ -17,6 +17,13 @@ const (
 	// AnnotationRotateCredentials on a Region asks for new database passwords whenever
 	// its value changes.
 	AnnotationRotateCredentials = "platform.jiceng.io/rotate-credentials"
+	// AnnotationConfirmDestruction on a Region releases destruction that waits for a
+	// person's word: its value lists the townships (comma-separated), or the Region's
+	// name for the whole Region.
+	AnnotationConfirmDestruction = "platform.jiceng.io/confirm-destruction"
+	// AnnotationRegionUID on a namespace names the UID of the Region that made it: a
+	// namespace is that Region's only, not any later Region of the same name.
+	AnnotationRegionUID = "platform.jiceng.io/region-uid"
 
 	LevelCounty   = "county"
 	LevelTownship = "township"
@@ -64,7 +71,7 @@ func Database(region string) string { return "region_" + sqlName(region) }
 
 // TownshipRole is the LOGIN role of one township.
 func TownshipRole(region, township string) string {
-	return Database(region) + "_" + sqlName(township)
+	return TownshipRolePrefix(region) + sqlName(township)
 }
 
 // TownshipSchema is one township's schema.
@@ -123,3 +130,6 @@ func TooLong(region, township string) []string {
 	}
 	return bad
 }
+
+// TownshipRolePrefix begins the name of every township role of the Region.
+func TownshipRolePrefix(region string) string { return Database(region) + "_" }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -20,8 +19,6 @@ type querier interface {
 // ident quotes one SQL identifier.
 func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
 
-// qualified quotes schema.name.
-func qualified(schema, name string) string { return pgx.Identifier{schema, name}.Sanitize() }
 
 // ddl runs a statement that changes the catalog. The statement text is never put into
 // an error: a password verifier may be part of it.
@@ -81,29 +78,11 @@ func queryBool(ctx context.Context, q querier, sql string, args ...any) (bool, e
 	return b, nil
 }
 
-// identList quotes and joins identifiers.
-func identList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = ident(n)
+// sessionStmt runs a session statement that changes no catalog (SET ROLE and the like).
+func sessionStmt(ctx context.Context, q querier, sql, what string) error {
+	if _, err := q.Exec(ctx, sql); err != nil {
+		Global.Failures.Add(1)
+		return fmt.Errorf("%s: %w", what, describe(err))
 	}
-	return strings.Join(q, ", ")
+	return nil
 }
-
-// inTx runs fn in one transaction.
-func inTx(ctx context.Context, c *Conn, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, c.Conn, fn)
-}
-
-// ConflictError reports a database object the Region would make that exists and is not
-// the Region's: it is left alone.
-type ConflictError struct {
-	Kind, Name string
-}
-
-func (e *ConflictError) Error() string {
-	return fmt.Sprintf("database %s %s already exists and is not managed by this Region; left alone", e.Kind, e.Name)
-}
-
-// Conflict marks the error as a conflict for the status functions.
-func (e *ConflictError) Conflict() bool { return true }

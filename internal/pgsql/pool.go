@@ -330,13 +330,16 @@ func connect(ctx context.Context, cfg ServerConfig, db string) (*pgx.Conn, error
 	connCfg.Database = db
 	connCfg.ConnectTimeout = connectTimeout
 	connCfg.RuntimeParams["application_name"] = "region-operator"
+	// Pinned at connection start, so no statement can run before it: a schema someone
+	// else can create in (a township's) is never searched for what the operator calls.
+	connCfg.RuntimeParams["search_path"] = "pg_catalog, pg_temp"
 	for _, fb := range connCfg.Fallbacks {
 		fb.Host, fb.Port = cfg.Host, uint16(cfg.Port)
 	}
 	conn, err := pgx.ConnectConfig(ctx, connCfg)
 	if err != nil {
 		Global.Failures.Add(1)
-		return nil, fmt.Errorf("connecting to %s/%s as %s: %w", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), db, cfg.User, err)
+		return nil, fmt.Errorf("connecting to %s/%s: %w", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), db, err)
 	}
 	return conn, nil
 }

@@ -222,8 +222,71 @@ func RenderTarget(rg *platformv1.Region, t Target) (objs []*unstructured.Unstruc
 		u.SetLabels(labels)
 		objs = append(objs, u)
 	}
+	if err := admit(objs, t); err != nil {
+		return nil, err
+	}
 	sort.SliceStable(objs, func(i, j int) bool { return Key(objs[i]) < Key(objs[j]) })
 	return objs, nil
+}
+
+// declared is an object the platform's base declares.
+type declared struct{ apiVersion, kind, name string }
+
+// declaredByModule lists, by module, the objects its base files declare: a render
+// passes these and nothing else, so no patch can turn an object into a Namespace, a
+// RoleBinding or a Secret, rename it onto another object, or move it elsewhere.
+var declaredByModule = func() map[string][]declared {
+	out := map[string][]declared{}
+	for _, m := range append(slices.Clone(HubModules), TownshipModules...) {
+		entries, err := fs.ReadDir(baseFS, "base/modules/"+m)
+		if err != nil {
+			panic(err)
+		}
+		for _, e := range entries {
+			if e.Name() == "kustomization.yaml" {
+				continue
+			}
+			data, err := fs.ReadFile(baseFS, "base/modules/"+m+"/"+e.Name())
+			if err != nil {
+				panic(err)
+			}
+			var obj struct {
+				APIVersion string `json:"apiVersion"`
+				Kind       string `json:"kind"`
+				Metadata   struct {
+					Name string `json:"name"`
+				} `json:"metadata"`
+			}
+			if err := yaml.Unmarshal(data, &obj); err != nil {
+				panic(err)
+			}
+			out[m] = append(out[m], declared{obj.APIVersion, obj.Kind, obj.Metadata.Name})
+		}
+	}
+	return out
+}()
+
+// admit refuses a render holding anything the base of the target's modules does not
+// declare, or anything outside the target's namespace.
+func admit(objs []*unstructured.Unstructured, t Target) error {
+	allowed := map[declared]bool{}
+	for _, m := range t.Modules {
+		for _, d := range declaredByModule[m] {
+			allowed[d] = true
+		}
+	}
+	for _, o := range objs {
+		d := declared{o.GetAPIVersion(), o.GetKind(), o.GetName()}
+		if !allowed[d] {
+			return errorf("spec.platform: the render for %s holds %s %s (%s), which the platform's base does not declare: only its modules' Deployments, Services and ConfigMaps, under their own names, may be rendered",
+				t.Namespace, d.kind, d.name, d.apiVersion)
+		}
+		if o.GetNamespace() != t.Namespace {
+			return errorf("spec.platform: the render for %s puts %s %s into namespace %q; a render stays in its own namespace",
+				t.Namespace, d.kind, d.name, o.GetNamespace())
+		}
+	}
+	return nil
 }
 
 // moduleOf is the module an object of the base belongs to, by its name.
@@ -231,15 +294,34 @@ func moduleOf(u *unstructured.Unstructured) string {
 	return strings.TrimSuffix(u.GetName(), "-config")
 }
 
-// Key identifies an applied object in the inventory: <namespace>/<kind>/<name>.
+// Key identifies an applied object in the inventory:
+// <namespace>/<group>/<kind>/<name>, the group empty for the core API.
 func Key(u *unstructured.Unstructured) string {
-	return KeyOf(u.GetNamespace(), u.GetKind(), u.GetName())
+	return KeyOf(u.GetNamespace(), u.GroupVersionKind().Group, u.GetKind(), u.GetName())
 }
 
-// KeyOf is the inventory key of an object of the given namespace, kind and name.
-func KeyOf(namespace, kind, name string) string {
-	return namespace + "/" + kind + "/" + name
+// KeyOf is the inventory key of an object of the given namespace, group, kind and name.
+func KeyOf(namespace, group, kind, name string) string {
+	return namespace + "/" + group + "/" + kind + "/" + name
 }
+
+// ParseKey splits an inventory key into its parts. Keys written before the group was
+// part of them (<namespace>/<kind>/<name>) are read with the group of the platform's
+// kind of that name.
+func ParseKey(key string) (namespace, group, kind, name string, ok bool) {
+	parts := strings.Split(key, "/")
+	switch len(parts) {
+	case 4:
+		return parts[0], parts[1], parts[2], parts[3], parts[0] != "" && parts[2] != "" && parts[3] != ""
+	case 3:
+		group, known := legacyGroups[parts[1]]
+		return parts[0], group, parts[1], parts[2], known && parts[0] != "" && parts[2] != ""
+	}
+	return "", "", "", "", false
+}
+
+// legacyGroups are the groups of the kinds the platform renders, for keys without one.
+var legacyGroups = map[string]string{"Deployment": "apps", "Service": "", "ConfigMap": ""}
 
 func copyBase(fsys filesys.FileSystem) error {
 	return fs.WalkDir(baseFS, "base", func(p string, d fs.DirEntry, err error) error {

@@ -17,6 +17,7 @@ import (
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/controllers"
+	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
@@ -103,15 +104,15 @@ func TestRegionBecomesNamespacesPoliciesAndDirectory(t *testing.T) {
 	// The directory holds the hierarchy.
 	cm := &corev1.ConfigMap{}
 	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: "region-directory"}, cm)).To(Succeed())
-	var dir controllers.Directory
+	var dir desired.Directory
 	g.Expect(json.Unmarshal([]byte(cm.Data["directory.json"]), &dir)).To(Succeed())
 	g.Expect(dir.Code).To(Equal("350524"))
 	g.Expect(dir.DisplayName).To(Equal("安溪县"))
 	g.Expect(dir.Townships).To(HaveLen(2))
 	g.Expect(dir.Townships[0].Branches).To(ContainElement(And(
 		HaveField("Name", "xinan"), HaveField("DisplayName", "西安村党支部"),
-		HaveField("Code", "350524100201"), HaveField("Form", controllers.FormBelowMinimum))))
-	g.Expect(dir.Townships[1].Branches[0].Form).To(Equal(controllers.FormGeneralBranch))
+		HaveField("Code", "350524100201"), HaveField("Form", desired.FormBelowMinimum))))
+	g.Expect(dir.Townships[1].Branches[0].Form).To(Equal(desired.FormGeneralBranch))
 }
 
 // childKeys lists every object the sample Region makes, for resourceVersion checks.

@@ -1,0 +1,770 @@
+package desired
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Schemas of the hub in every Region database.
+const (
+	SchemaCounty = "county"
+	SchemaOrg    = "org"
+)
+
+// Deletion policies, as the API spells them.
+const (
+	PolicyRetain = "Retain"
+	PolicyDelete = "Delete"
+)
+
+// StatementKind says what a statement does to the server, so a plan can be read (and
+// guarded) by kind.
+type StatementKind string
+
+const (
+	KindCreate  StatementKind = "create"
+	KindAlter   StatementKind = "alter"
+	KindGrant   StatementKind = "grant"
+	KindRevoke  StatementKind = "revoke"
+	KindDisable StatementKind = "disable"
+	KindDrop    StatementKind = "drop"
+	KindDML     StatementKind = "dml"
+	// KindSession changes the session only (SET LOCAL ROLE and the like).
+	KindSession StatementKind = "session"
+)
+
+// Destructive says whether a statement of this kind destroys data or takes a login away.
+func (k StatementKind) Destructive() bool { return k == KindDrop || k == KindDisable }
+
+// PasswordPlaceholder stands in a statement's text for the SCRAM verifier of the role
+// named by the statement's PasswordOf. The executor puts the verifier in; the text a
+// plan shows never holds it.
+const PasswordPlaceholder = "'<password>'"
+
+// Statement is one SQL statement of a plan, exactly as it runs but for the password.
+type Statement struct {
+	Kind StatementKind `json:"kind"`
+	// Object is what the statement touches, in words: "role region_anxi_county".
+	Object string `json:"object"`
+	// Township is the township the statement concerns, when it concerns one.
+	Township string `json:"township,omitempty"`
+	// Database is where the statement runs: the Region's database, or "" for the
+	// server's maintenance database.
+	Database string `json:"database,omitempty"`
+	// Tx groups statements that run in one transaction: consecutive statements with the
+	// same non-zero Tx. A statement with Tx 0 runs on its own, outside any transaction
+	// (CREATE DATABASE cannot run in one).
+	Tx int `json:"tx"`
+	// SQL is the statement's text; values of DML statements go as Args.
+	SQL  string `json:"sql"`
+	Args []any  `json:"args,omitempty"`
+	// PasswordOf names the role whose password verifier replaces PasswordPlaceholder.
+	PasswordOf string `json:"passwordOf,omitempty"`
+	// What says what the statement does, for errors.
+	What string `json:"-"`
+}
+
+// TownshipDB is one township's part of a Region database.
+type TownshipDB struct {
+	Name        string // as in the spec
+	Schema      string
+	Role        string
+	Code        string
+	DisplayName string
+	// Placed says whether the township's credential Secret is in place: a role is
+	// created or given a password only once a Secret holds that password. A township
+	// not placed is still the spec's: nothing of it is removed.
+	Placed bool
+}
+
+// BranchRow is one row of org.branch.
+type BranchRow struct {
+	TownshipCode string
+	Name         string
+	DisplayName  string
+	Kind         string
+	Code         string
+	Members      int32
+}
+
+// TownshipRow is one row of org.township.
+type TownshipRow struct {
+	Code, Name, DisplayName, Role string
+}
+
+// RegionDB is everything a Region asks of its database.
+type RegionDB struct {
+	Region     string
+	Database   string
+	Owner      string // NOLOGIN, owns the database and the hub's schemas
+	County     string // LOGIN, the hub's modules
+	Supervisor string // LOGIN, read-only everywhere
+	// TownshipRolePrefix begins the name of every township role of the Region.
+	TownshipRolePrefix string
+	Townships          []TownshipDB
+	Branches           []BranchRow
+	// Reset names the roles whose password must be set now even if the role exists:
+	// its Secret was new, or a rotation was asked for.
+	Reset map[string]bool
+	// Policy is Retain or Delete, for townships no longer in the spec.
+	Policy string
+	// HubPlaced says whether the hub's credential Secrets are in place.
+	HubPlaced bool
+	// Clean says whether the rest of the reconcile observed and applied everything of
+	// the database layer it had to; only then may a plan destroy or disable anything.
+	Clean bool
+	// Confirmed is the value of the Region's confirm-destruction annotation.
+	Confirmed string
+}
+
+// Marker is the comment that marks a role or database as made for a Region; an object
+// without it is never changed or dropped.
+func Marker(region string) string { return "managed by region-operator for Region " + region }
+
+// Role is a role as the catalog has it.
+type Role struct {
+	Login   bool
+	Comment string
+}
+
+// Catalog is what the server holds of a Region, read before a plan is made.
+type Catalog struct {
+	// Superuser says whether the administrator is a superuser.
+	Superuser bool
+	// Roles are the Region's roles that exist, by name: those the spec names and every
+	// role whose name begins with the Region's township role prefix.
+	Roles map[string]Role
+	// Member names the Region's roles the administrator is a member of.
+	Member map[string]bool
+	// Database is the Region's database; the fields after Exists are read only when it
+	// exists and is the Region's.
+	Database DatabaseCatalog
+}
+
+// DatabaseCatalog is what the Region's database holds.
+type DatabaseCatalog struct {
+	Exists       bool
+	Comment      string
+	PublicAccess bool
+	// Connect names the roles with CONNECT on the database.
+	Connect map[string]bool
+	// PublicSchemaOpen says whether PUBLIC may use or create in schema public.
+	PublicSchemaOpen bool
+	// Schemas are the schemas in the database, but PostgreSQL's own.
+	Schemas []string
+	// Org holds "table:<t>", "rls:<t>" and "policy:<t>:<p>" for what exists in org.
+	Org map[string]bool
+	// SchemaPrivileges holds "role/schema/PRIVILEGE" for every privilege held.
+	SchemaPrivileges map[string]bool
+	// OrgReaders holds "role/table" for every org table a role may read.
+	OrgReaders map[string]bool
+	// SupervisorDefaults holds "owner/schema" where the supervisor may read the owner's
+	// future tables.
+	SupervisorDefaults map[string]bool
+	// Unread names the schemas holding tables the supervisor cannot read.
+	Unread    map[string]bool
+	Townships []TownshipRow
+	Branches  []BranchRow
+}
+
+// EmptyDatabase is the catalog of a database about to be created: PostgreSQL gives a
+// new database a schema public that PUBLIC may use.
+func EmptyDatabase() DatabaseCatalog {
+	return DatabaseCatalog{PublicAccess: true, PublicSchemaOpen: true, Schemas: []string{"public"}}
+}
+
+// RetainedDB is a township's schema and role kept after it left the spec.
+type RetainedDB struct {
+	Schema, Role string
+}
+
+// Conflict is a database object the Region would make that exists and is not the
+// Region's: it is left alone.
+type Conflict struct {
+	Kind, Name string
+}
+
+func (e *Conflict) Error() string {
+	return fmt.Sprintf("database %s %s already exists and is not managed by this Region; left alone", e.Kind, e.Name)
+}
+
+// Conflict marks the error as a conflict for the status functions.
+func (e *Conflict) Conflict() bool { return true }
+
+// DatabasePlan is what a Region's database needs, in order.
+type DatabasePlan struct {
+	Statements []Statement
+	// Conflicts are objects in the way; what depends on them is left out.
+	Conflicts []error
+	// Retained are townships no longer in the spec kept with their login disabled.
+	Retained []RetainedDB
+	// Dropped are the schemas (townships) whose data the plan destroys.
+	Dropped []string
+	// Held are the schemas whose destruction waits for confirmation.
+	Held []string
+	// Withheld says why destruction was left out of the plan, when it was.
+	Withheld string
+	// Provisioned is true once any role of the Region exists or is created.
+	Provisioned bool
+	// Blocked says the plan stops early: the owner role or the database is not the
+	// Region's, so nothing inside the database can be planned.
+	Blocked bool
+}
+
+// MaxUnconfirmedDestruction is how many townships' data a change may destroy at once
+// without the confirmation annotation.
+const MaxUnconfirmedDestruction = 3
+
+// Confirmation says whether the confirm-destruction annotation's value covers the
+// townships to be destroyed: it lists every one of them, or names the Region. Entries
+// that name nothing to destroy are ignored.
+func Confirmation(annotation, region string, townships []string) bool {
+	listed := map[string]bool{}
+	for _, e := range strings.Split(annotation, ",") {
+		listed[strings.TrimSpace(e)] = true
+	}
+	if listed[region] {
+		return true
+	}
+	for _, t := range townships {
+		if !listed[t] {
+			return false
+		}
+	}
+	return true
+}
+
+// NeedsConfirmation says whether destroying these townships' data at once waits for
+// the confirmation annotation.
+func NeedsConfirmation(annotation, region string, townships []string) bool {
+	return len(townships) > MaxUnconfirmedDestruction && !Confirmation(annotation, region, townships)
+}
+
+// planner accumulates the statements of a plan.
+type planner struct {
+	p  *DatabasePlan
+	tx int
+}
+
+func (pl *planner) begin() { pl.tx++ }
+
+func (pl *planner) add(st Statement) {
+	if st.Tx == 0 {
+		st.Tx = pl.tx
+	}
+	pl.p.Statements = append(pl.p.Statements, st)
+}
+
+func ident(name string) string          { return pgx.Identifier{name}.Sanitize() }
+func qualified(schema, name string) string { return pgx.Identifier{schema, name}.Sanitize() }
+
+func identList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = ident(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// quoteLiteral quotes a string as an SQL literal.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func (r *RegionDB) loginRoles() []string {
+	roles := []string{r.County, r.Supervisor}
+	for _, t := range r.Townships {
+		roles = append(roles, t.Role)
+	}
+	return roles
+}
+
+// placed says whether a LOGIN role's password is at hand in its Secret.
+func (r *RegionDB) placed(role string) bool {
+	if role == r.County || role == r.Supervisor {
+		return r.HubPlaced
+	}
+	for _, t := range r.Townships {
+		if t.Role == role {
+			return t.Placed
+		}
+	}
+	return false
+}
+
+// PlanDatabase is the plan that makes the Region's database match r, from what the
+// catalog holds: roles, database, schemas, privileges, row-level security, the org
+// tables' rows, and what the deletion policy does with townships the spec no longer
+// names. Only what is missing or different is planned, so a second plan after a clean
+// run is empty.
+func PlanDatabase(r *RegionDB, cat *Catalog) *DatabasePlan {
+	p := &DatabasePlan{}
+	pl := &planner{p: p}
+	owned := planRoles(pl, r, cat)
+	if !owned[r.Owner] {
+		p.Blocked = true
+		return p
+	}
+	if !planDatabase(pl, r, cat, owned) {
+		p.Blocked = true
+		return p
+	}
+	planSchemas(pl, r, cat, owned)
+	planOrgRows(pl, r, cat)
+	planRemovals(pl, r, cat)
+	return p
+}
+
+// planRoles creates the Region's roles, makes LOGIN roles able to log in and sets the
+// passwords asked for. It returns the roles that are the Region's to use.
+func planRoles(pl *planner, r *RegionDB, cat *Catalog) map[string]bool {
+	all := append([]string{r.Owner}, r.loginRoles()...)
+	owned := map[string]bool{}
+	marker := Marker(r.Region)
+	pl.begin()
+	for _, name := range all {
+		st, exists := cat.Roles[name]
+		login := name != r.Owner
+		township := r.townshipOf(name)
+		if exists && st.Comment != marker {
+			pl.p.Conflicts = append(pl.p.Conflicts, &Conflict{Kind: "role", Name: name})
+			continue
+		}
+		if login && !exists && !r.placed(name) {
+			// No Secret holds a password for it yet: the role waits for one.
+			continue
+		}
+		owned[name] = true
+		pl.p.Provisioned = true
+		obj := "role " + name
+		if !exists {
+			if login {
+				pl.add(Statement{Kind: KindCreate, Object: obj, Township: township, What: "creating role " + name,
+					SQL: "CREATE ROLE " + ident(name) + " LOGIN PASSWORD " + PasswordPlaceholder, PasswordOf: name})
+			} else {
+				pl.add(Statement{Kind: KindCreate, Object: obj, What: "creating role " + name, SQL: "CREATE ROLE " + ident(name) + " NOLOGIN"})
+			}
+			pl.add(Statement{Kind: KindAlter, Object: obj, Township: township, What: "marking role " + name,
+				SQL: "COMMENT ON ROLE " + ident(name) + " IS " + quoteLiteral(marker)})
+			continue
+		}
+		if login && !st.Login {
+			pl.add(Statement{Kind: KindAlter, Object: obj, Township: township, What: "allowing " + name + " to log in",
+				SQL: "ALTER ROLE " + ident(name) + " LOGIN"})
+		}
+		if login && r.Reset[name] && r.placed(name) {
+			pl.add(Statement{Kind: KindAlter, Object: obj, Township: township, What: "setting the password of " + name,
+				SQL: "ALTER ROLE " + ident(name) + " PASSWORD " + PasswordPlaceholder, PasswordOf: name})
+		}
+	}
+	if cat.Superuser {
+		return owned
+	}
+	// A non-superuser administrator must be a member of the roles it creates objects for
+	// (the owner) and sets default privileges for (the LOGIN roles).
+	var grant []string
+	for _, name := range all {
+		if owned[name] && !cat.Member[name] {
+			grant = append(grant, name)
+		}
+	}
+	if len(grant) > 0 {
+		pl.add(Statement{Kind: KindGrant, Object: "membership of the administrator", What: "granting the Region's roles to the administrator",
+			SQL: "GRANT " + identList(grant) + " TO CURRENT_USER"})
+	}
+	return owned
+}
+
+func (r *RegionDB) townshipOf(role string) string {
+	for _, t := range r.Townships {
+		if t.Role == role {
+			return t.Name
+		}
+	}
+	return ""
+}
+
+// planDatabase creates the database (never inside a transaction), takes CONNECT and
+// TEMP away from PUBLIC and gives CONNECT to the Region's LOGIN roles. It says whether
+// the database is the Region's.
+func planDatabase(pl *planner, r *RegionDB, cat *Catalog, owned map[string]bool) bool {
+	d := &cat.Database
+	marker := Marker(r.Region)
+	if d.Exists && d.Comment != marker {
+		pl.p.Conflicts = append(pl.p.Conflicts, &Conflict{Kind: "database", Name: r.Database})
+		return false
+	}
+	obj := "database " + r.Database
+	if !d.Exists {
+		pl.p.Statements = append(pl.p.Statements, Statement{Kind: KindCreate, Object: obj, What: "creating database " + r.Database,
+			SQL: "CREATE DATABASE " + ident(r.Database) + " OWNER " + ident(r.Owner)})
+		*d = EmptyDatabase()
+		d.Exists = true
+		d.Comment = marker
+		pl.begin()
+		pl.add(Statement{Kind: KindAlter, Object: obj, What: "marking database " + r.Database,
+			SQL: "COMMENT ON DATABASE " + ident(r.Database) + " IS " + quoteLiteral(marker)})
+	} else {
+		pl.begin()
+	}
+	if d.PublicAccess {
+		pl.add(Statement{Kind: KindRevoke, Object: obj, What: "revoking PUBLIC's access to " + r.Database,
+			SQL: "REVOKE ALL ON DATABASE " + ident(r.Database) + " FROM PUBLIC"})
+	}
+	var missing []string
+	for _, role := range r.loginRoles() {
+		if owned[role] && (!d.Connect[role] || d.PublicAccess) {
+			missing = append(missing, role)
+		}
+	}
+	if len(missing) > 0 {
+		pl.add(Statement{Kind: KindGrant, Object: obj, What: "granting CONNECT on " + r.Database,
+			SQL: "GRANT CONNECT ON DATABASE " + ident(r.Database) + " TO " + identList(missing)})
+	}
+	return true
+}
+
+// SchemaPrivilegeKey is the key of Catalog.SchemaPrivileges.
+func SchemaPrivilegeKey(role, schema, privilege string) string {
+	return role + "/" + schema + "/" + privilege
+}
+
+// orgStatement is one statement that makes the org tables or their row-level security,
+// with the catalog key that says it is done.
+type orgStatement struct{ check, object, what, sql string }
+
+// orgStatements make the org tables and their row-level security: a township's role
+// sees its own rows, the hub's and the supervisor's roles see all.
+func orgStatements(r *RegionDB) []orgStatement {
+	township, branch := qualified(SchemaOrg, "township"), qualified(SchemaOrg, "branch")
+	everyone := ident(r.County) + ", " + ident(r.Supervisor)
+	return []orgStatement{
+		{"table:township", "table org.township", "creating org.township", "CREATE TABLE " + township + ` (
+			code text PRIMARY KEY,
+			name text NOT NULL,
+			display_name text NOT NULL,
+			role_name name NOT NULL)`},
+		{"table:branch", "table org.branch", "creating org.branch", "CREATE TABLE " + branch + ` (
+			township_code text NOT NULL REFERENCES ` + township + ` (code) ON DELETE CASCADE,
+			name text NOT NULL,
+			display_name text NOT NULL,
+			kind text NOT NULL,
+			code text,
+			members integer NOT NULL,
+			PRIMARY KEY (township_code, name))`},
+		{"rls:township", "table org.township", "enabling row-level security on org.township", "ALTER TABLE " + township + " ENABLE ROW LEVEL SECURITY"},
+		{"rls:branch", "table org.branch", "enabling row-level security on org.branch", "ALTER TABLE " + branch + " ENABLE ROW LEVEL SECURITY"},
+		{"policy:township:own_township", "policy own_township", "creating policy own_township", "CREATE POLICY own_township ON " + township + " FOR SELECT USING (role_name = current_user)"},
+		{"policy:branch:own_branches", "policy own_branches", "creating policy own_branches", "CREATE POLICY own_branches ON " + branch +
+			" FOR SELECT USING (EXISTS (SELECT 1 FROM " + township + " t WHERE t.code = township_code AND t.role_name = current_user))"},
+		{"policy:township:all_townships", "policy all_townships", "creating policy all_townships", "CREATE POLICY all_townships ON " + township + " FOR SELECT TO " + everyone + " USING (true)"},
+		{"policy:branch:all_branches", "policy all_branches", "creating policy all_branches", "CREATE POLICY all_branches ON " + branch + " FOR SELECT TO " + everyone + " USING (true)"},
+	}
+}
+
+// planSchemas makes the hub's and the townships' schemas, the org tables and their
+// row-level security, and every privilege of the Region's roles, in one transaction.
+func planSchemas(pl *planner, r *RegionDB, cat *Catalog, owned map[string]bool) {
+	d := &cat.Database
+	schemas := []string{SchemaCounty, SchemaOrg}
+	type grant struct{ role, schema, privilege, township string }
+	var grants []grant
+	use := func(role, schema, township string, privs ...string) {
+		if !owned[role] {
+			return
+		}
+		for _, p := range privs {
+			grants = append(grants, grant{role, schema, p, township})
+		}
+	}
+	use(r.County, SchemaCounty, "", "USAGE", "CREATE")
+	use(r.County, SchemaOrg, "", "USAGE")
+	use(r.Supervisor, SchemaCounty, "", "USAGE")
+	use(r.Supervisor, SchemaOrg, "", "USAGE")
+	readers := []string{r.County, r.Supervisor}
+	// Owners whose future tables the supervisor must be able to read, in their schema.
+	type ownerSchema struct{ role, schema, township string }
+	defaults := []ownerSchema{{r.County, SchemaCounty, ""}}
+	townshipOfSchema := map[string]string{}
+	for _, t := range r.Townships {
+		if !owned[t.Role] {
+			continue
+		}
+		schemas = append(schemas, t.Schema)
+		townshipOfSchema[t.Schema] = t.Name
+		use(t.Role, t.Schema, t.Name, "USAGE", "CREATE")
+		use(t.Role, SchemaOrg, t.Name, "USAGE")
+		use(r.Supervisor, t.Schema, t.Name, "USAGE")
+		readers = append(readers, t.Role)
+		defaults = append(defaults, ownerSchema{t.Role, t.Schema, t.Name})
+	}
+
+	pl.begin()
+	db := r.Database
+	start := len(pl.p.Statements)
+	add := func(st Statement) { st.Database = db; pl.add(st) }
+	add(Statement{Kind: KindSession, Object: "role " + r.Owner, What: "acting as " + r.Owner, SQL: "SET LOCAL ROLE " + ident(r.Owner)})
+	if d.PublicSchemaOpen {
+		add(Statement{Kind: KindRevoke, Object: "schema public", What: "closing schema public", SQL: "REVOKE ALL ON SCHEMA public FROM PUBLIC"})
+	}
+	for _, s := range schemas {
+		if !slices.Contains(d.Schemas, s) {
+			add(Statement{Kind: KindCreate, Object: "schema " + s, Township: townshipOfSchema[s], What: "creating schema " + s, SQL: "CREATE SCHEMA " + ident(s)})
+		}
+	}
+	if !owned[r.County] || !owned[r.Supervisor] {
+		pl.p.Conflicts = append(pl.p.Conflicts, fmt.Errorf("the hub's roles %s and %s are not the Region's; the org tables wait for them", r.County, r.Supervisor))
+	} else {
+		for _, st := range orgStatements(r) {
+			if !d.Org[st.check] {
+				kind := KindCreate
+				if strings.HasPrefix(st.check, "rls:") {
+					kind = KindAlter
+				}
+				add(Statement{Kind: kind, Object: st.object, What: st.what, SQL: st.sql})
+			}
+		}
+	}
+	for _, g := range grants {
+		if !d.SchemaPrivileges[SchemaPrivilegeKey(g.role, g.schema, g.privilege)] {
+			add(Statement{Kind: KindGrant, Object: "schema " + g.schema, Township: g.township,
+				What: fmt.Sprintf("granting %s on schema %s to %s", g.privilege, g.schema, g.role),
+				SQL:  "GRANT " + g.privilege + " ON SCHEMA " + ident(g.schema) + " TO " + ident(g.role)})
+		}
+	}
+	if owned[r.County] && owned[r.Supervisor] {
+		for _, table := range []string{"township", "branch"} {
+			for _, role := range readers {
+				if owned[role] && !d.OrgReaders[role+"/"+table] {
+					add(Statement{Kind: KindGrant, Object: "table org." + table, Township: r.townshipOf(role),
+						What: "granting SELECT on org." + table + " to " + role,
+						SQL:  "GRANT SELECT ON " + qualified(SchemaOrg, table) + " TO " + ident(role)})
+				}
+			}
+		}
+	}
+	// Default privileges and grants on tables the LOGIN roles own need the
+	// administrator itself, a member of those roles.
+	add(Statement{Kind: KindSession, Object: "administrator", What: "acting as the administrator", SQL: "RESET ROLE"})
+	if owned[r.Supervisor] {
+		for _, o := range defaults {
+			if !owned[o.role] {
+				continue
+			}
+			if !d.SupervisorDefaults[o.role+"/"+o.schema] {
+				add(Statement{Kind: KindGrant, Object: "schema " + o.schema, Township: o.township,
+					What: "letting the supervisor read " + o.schema + "'s future tables",
+					SQL:  "ALTER DEFAULT PRIVILEGES FOR ROLE " + ident(o.role) + " IN SCHEMA " + ident(o.schema) + " GRANT SELECT ON TABLES TO " + ident(r.Supervisor)})
+			}
+			if d.Unread[o.schema] {
+				add(Statement{Kind: KindGrant, Object: "schema " + o.schema, Township: o.township,
+					What: "letting the supervisor read " + o.schema + "'s tables",
+					SQL:  "GRANT SELECT ON ALL TABLES IN SCHEMA " + ident(o.schema) + " TO " + ident(r.Supervisor)})
+			}
+		}
+	}
+	// A transaction that only sets and resets the role changes nothing: leave it out.
+	changes := false
+	for _, st := range pl.p.Statements[start:] {
+		changes = changes || st.Kind != KindSession
+	}
+	if !changes {
+		pl.p.Statements = pl.p.Statements[:start]
+	}
+}
+
+type branchKey struct{ township, name string }
+
+// planOrgRows makes org.township and org.branch equal to the spec. Every value goes as
+// a parameter: display names with quotes, backslashes or Chinese text are stored exactly
+// as given.
+func planOrgRows(pl *planner, r *RegionDB, cat *Catalog) {
+	d := &cat.Database
+	pl.begin()
+	start := len(pl.p.Statements)
+	add := func(st Statement) { st.Database = r.Database; pl.add(st) }
+	add(Statement{Kind: KindSession, Object: "role " + r.Owner, What: "acting as " + r.Owner, SQL: "SET LOCAL ROLE " + ident(r.Owner)})
+	want := map[string]TownshipRow{}
+	for _, t := range r.Townships {
+		want[t.Code] = TownshipRow{Code: t.Code, Name: t.Name, DisplayName: t.DisplayName, Role: t.Role}
+	}
+	current := map[string]TownshipRow{}
+	for _, t := range d.Townships {
+		current[t.Code] = t
+		if _, ok := want[t.Code]; !ok {
+			// The spec no longer names this township: its directory row goes (its
+			// schema and data are the deletion policy's business, below).
+			add(Statement{Kind: KindDML, Object: "row org.township " + t.Code, Township: t.Name, What: "removing township " + t.Name,
+				SQL: `DELETE FROM org.township WHERE code = $1`, Args: []any{t.Code}})
+		}
+	}
+	for _, t := range r.Townships {
+		w := want[t.Code]
+		if cur, ok := current[t.Code]; ok && cur == w {
+			continue
+		}
+		add(Statement{Kind: KindDML, Object: "row org.township " + t.Code, Township: t.Name, What: "writing township " + t.Name,
+			SQL: `INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name`,
+			Args: []any{w.Code, w.Name, w.DisplayName, w.Role}})
+	}
+	wantBranches := map[branchKey]BranchRow{}
+	for _, b := range r.Branches {
+		wantBranches[branchKey{b.TownshipCode, b.Name}] = b
+	}
+	currentBranches := map[branchKey]BranchRow{}
+	for _, b := range d.Branches {
+		k := branchKey{b.TownshipCode, b.Name}
+		currentBranches[k] = b
+		if _, ok := wantBranches[k]; !ok {
+			if _, kept := want[b.TownshipCode]; !kept {
+				continue // removed with its township, by the cascade
+			}
+			add(Statement{Kind: KindDML, Object: "row org.branch " + b.TownshipCode + "/" + b.Name, What: "removing branch " + b.Name,
+				SQL: `DELETE FROM org.branch WHERE township_code = $1 AND name = $2`, Args: []any{b.TownshipCode, b.Name}})
+		}
+	}
+	for _, b := range r.Branches {
+		if cur, ok := currentBranches[branchKey{b.TownshipCode, b.Name}]; ok && cur == b {
+			continue
+		}
+		var code any
+		if b.Code != "" {
+			code = b.Code
+		}
+		add(Statement{Kind: KindDML, Object: "row org.branch " + b.TownshipCode + "/" + b.Name, What: "writing branch " + b.Name,
+			SQL:  `INSERT INTO org.branch (township_code, name, display_name, kind, code, members) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (township_code, name) DO UPDATE SET display_name = EXCLUDED.display_name, kind = EXCLUDED.kind, code = EXCLUDED.code, members = EXCLUDED.members`,
+			Args: []any{b.TownshipCode, b.Name, b.DisplayName, b.Kind, code, b.Members}})
+	}
+	if len(pl.p.Statements) == start+1 {
+		pl.p.Statements = pl.p.Statements[:start]
+	}
+}
+
+// reservedSchemas are the schemas of every Region database that are no township's.
+var reservedSchemas = []string{SchemaCounty, SchemaOrg, "public", "information_schema"}
+
+// LeftSchemas are the schemas in the database whose township the spec no longer names
+// and whose role is the Region's. What the spec names, placed or not, is never among
+// them: a township whose namespace or credentials are missing is not ready, never gone.
+func LeftSchemas(r *RegionDB, cat *Catalog) []string {
+	keep := slices.Clone(reservedSchemas)
+	for _, t := range r.Townships {
+		keep = append(keep, t.Schema)
+	}
+	marker := Marker(r.Region)
+	var out []string
+	for _, s := range cat.Database.Schemas {
+		if slices.Contains(keep, s) || strings.HasPrefix(s, "pg_") {
+			continue
+		}
+		if role, ok := cat.Roles[r.TownshipRolePrefix+s]; ok && role.Comment == marker {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// planRemovals carries out the deletion policy for townships the spec no longer names
+// (LeftSchemas): Retain disables their login and keeps everything; Delete drops their
+// schema and role. Destruction is planned only when the reconcile was clean (r.Clean)
+// and, for more than MaxUnconfirmedDestruction townships at once, confirmed.
+func planRemovals(pl *planner, r *RegionDB, cat *Catalog) {
+	gone := LeftSchemas(r, cat)
+	if len(gone) == 0 {
+		return
+	}
+	if r.Policy != PolicyDelete {
+		pl.begin()
+		for _, schema := range gone {
+			role := r.TownshipRolePrefix + schema
+			pl.p.Retained = append(pl.p.Retained, RetainedDB{Schema: schema, Role: role})
+			if !cat.Roles[role].Login {
+				continue
+			}
+			if !r.Clean {
+				pl.p.Withheld = "the database layer did not observe or apply everything; nothing is disabled this time"
+				continue
+			}
+			// Spec change: the township left spec.townships under deletionPolicy Retain.
+			pl.add(Statement{Kind: KindDisable, Object: "role " + role, Township: schema, What: "disabling login of " + role,
+				SQL: "ALTER ROLE " + ident(role) + " NOLOGIN"})
+		}
+		return
+	}
+	if !r.Clean {
+		pl.p.Withheld = "the database layer did not observe or apply everything; nothing is dropped this time"
+		return
+	}
+	if NeedsConfirmation(r.Confirmed, r.Region, gone) {
+		pl.p.Held = gone
+		pl.p.Withheld = fmt.Sprintf("dropping %d townships at once waits for confirmation", len(gone))
+		return
+	}
+	for _, schema := range gone {
+		role := r.TownshipRolePrefix + schema
+		pl.p.Dropped = append(pl.p.Dropped, schema)
+		// Spec change: the township left spec.townships under deletionPolicy Delete.
+		pl.begin()
+		pl.add(Statement{Kind: KindDrop, Object: "schema " + schema, Township: schema, Database: r.Database, What: "dropping schema " + schema,
+			SQL: "DROP SCHEMA IF EXISTS " + ident(schema) + " CASCADE"})
+		pl.add(Statement{Kind: KindDrop, Object: "role " + role, Township: schema, Database: r.Database, What: "dropping what " + role + " owns",
+			SQL: "DROP OWNED BY " + ident(role)})
+		pl.begin()
+		pl.add(Statement{Kind: KindRevoke, Object: "database " + r.Database, Township: schema, What: "revoking CONNECT from " + role,
+			SQL: "REVOKE ALL ON DATABASE " + ident(r.Database) + " FROM " + ident(role)})
+		pl.add(Statement{Kind: KindDrop, Object: "role " + role, Township: schema, What: "dropping role " + role,
+			SQL: "DROP ROLE IF EXISTS " + ident(role)})
+	}
+}
+
+// RetireCatalog is what the server holds of a Region being deleted.
+type RetireCatalog struct {
+	// Roles are every role marked as the Region's, by name.
+	Roles map[string]Role
+	// DatabaseOurs says the Region's database exists and is marked as the Region's.
+	DatabaseOurs bool
+}
+
+// PlanRetire carries out a Region's deletion on its database. Retain disables every
+// LOGIN role of the Region and keeps the database; Delete drops the database, forcing
+// its connections off, and then the roles. Only objects marked as the Region's appear.
+func PlanRetire(region, database, policy string, cat *RetireCatalog) []Statement {
+	names := make([]string, 0, len(cat.Roles))
+	for n := range cat.Roles {
+		names = append(names, n)
+	}
+	// Login roles first, so a role that owns nothing goes before the owner.
+	slices.SortFunc(names, func(a, b string) int {
+		la, lb := cat.Roles[a].Login, cat.Roles[b].Login
+		if la != lb {
+			if la {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	var out []Statement
+	if policy != PolicyDelete {
+		for _, n := range names {
+			if cat.Roles[n].Login {
+				// Spec change: the Region was deleted under deletionPolicy Retain.
+				out = append(out, Statement{Kind: KindDisable, Object: "role " + n, What: "disabling login of " + n,
+					SQL: "ALTER ROLE " + ident(n) + " NOLOGIN"})
+			}
+		}
+		return out
+	}
+	if cat.DatabaseOurs {
+		// Spec change: the Region was deleted under deletionPolicy Delete, confirmed.
+		out = append(out, Statement{Kind: KindDrop, Object: "database " + database, What: "dropping database " + database,
+			SQL: "DROP DATABASE IF EXISTS " + ident(database) + " WITH (FORCE)"})
+	}
+	for _, n := range names {
+		out = append(out, Statement{Kind: KindDrop, Object: "role " + n, What: "dropping role " + n,
+			SQL: "DROP ROLE IF EXISTS " + ident(n)})
+	}
+	return out
+}
