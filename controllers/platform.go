@@ -59,7 +59,9 @@ func planned(u *unstructured.Unstructured) plannedObject {
 }
 
 // key is the object's inventory key.
-func (p plannedObject) key() string { return render.KeyOf(p.namespace, p.gvk.Group, p.gvk.Kind, p.name) }
+func (p plannedObject) key() string {
+	return render.KeyOf(p.namespace, p.gvk.Group, p.gvk.Kind, p.name)
+}
 
 func (c *renderCache) get(rg *platformv1.Region) (renderEntry, bool) {
 	c.mu.Lock()

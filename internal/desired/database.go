@@ -258,7 +258,7 @@ func (pl *planner) add(st Statement) {
 	pl.p.Statements = append(pl.p.Statements, st)
 }
 
-func ident(name string) string          { return pgx.Identifier{name}.Sanitize() }
+func ident(name string) string             { return pgx.Identifier{name}.Sanitize() }
 func qualified(schema, name string) string { return pgx.Identifier{schema, name}.Sanitize() }
 
 func identList(names []string) string {
@@ -605,7 +605,7 @@ func planOrgRows(pl *planner, r *RegionDB, cat *Catalog) {
 			continue
 		}
 		add(Statement{Kind: KindDML, Object: "row org.township " + t.Code, Township: t.Name, What: "writing township " + t.Name,
-			SQL: `INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name`,
+			SQL:  `INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name`,
 			Args: []any{w.Code, w.Name, w.DisplayName, w.Role}})
 	}
 	wantBranches := map[branchKey]BranchRow{}

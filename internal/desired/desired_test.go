@@ -176,17 +176,17 @@ func TestRemovalComesOnlyFromTheSpec(t *testing.T) {
 	full := county(6, platformv1.DeletionPolicyDelete)
 	cat := applied(desired.Database(full, allPlaced))
 	for _, tc := range []struct {
-		name      string
-		keep      int
-		policy    platformv1.DeletionPolicy
-		placed    func(string) bool
-		clean     bool
-		confirm   string
-		drops     int
-		disables  int
-		held      int
-		retained  int
-		withheld  bool
+		name     string
+		keep     int
+		policy   platformv1.DeletionPolicy
+		placed   func(string) bool
+		clean    bool
+		confirm  string
+		drops    int
+		disables int
+		held     int
+		retained int
+		withheld bool
 	}{
 		{name: "nothing removed, every township placed", keep: 6, policy: "Delete", placed: allPlaced, clean: true},
 		{name: "a township's namespace missing: not removed", keep: 6, policy: "Delete",

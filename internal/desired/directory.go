@@ -120,4 +120,3 @@ func TownshipDirectory(d Directory, township string) Directory {
 	}
 	return out
 }
-

@@ -19,7 +19,6 @@ type querier interface {
 // ident quotes one SQL identifier.
 func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
 
-
 // ddl runs a statement that changes the catalog. The statement text is never put into
 // an error: a password verifier may be part of it.
 func ddl(ctx context.Context, q querier, what, sql string) error {
