@@ -69,6 +69,13 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 	placed := map[string]bool{"": true}
 	clean := true
 	for _, c := range desired.Credentials(rg) {
+		if c.Township != "" && naming.TownshipSchema(c.Township) == cfg.User {
+			// Its schema would be the provisioning login's own "$user" schema.
+			s.fail(ConditionDatabaseReady, c.Township, fmt.Errorf("spec.townships: township %s is named like the DatabaseServer %s's provisioning login, which is reserved; rename the township",
+				c.Township, rg.Spec.Database.ServerRef))
+			clean, placed[c.Township] = false, false
+			continue
+		}
 		if !s.namespaceOK[c.Township] {
 			// Its namespace is not in place (the namespace layer says why): the
 			// township is not ready, and nothing of it is removed.

@@ -52,7 +52,8 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 	}
 	var gone []*corev1.Namespace
 	for i := range found {
-		if !inSpec[found[i].Labels[naming.LabelTownship]] {
+		// One already terminating is on its way out; it is not counted again.
+		if !inSpec[found[i].Labels[naming.LabelTownship]] && found[i].DeletionTimestamp == nil {
 			gone = append(gone, &found[i])
 		}
 	}

@@ -87,11 +87,12 @@ type Branch struct {
 // +kubebuilder:validation:XValidation:rule="[self.code].all(p, !has(self.branches) || self.branches.all(b, b.?code.orValue(p).startsWith(p)))",messageExpression="'spec.townships[' + self.name + '].branches[].code must extend the township code ' + self.code"
 type Township struct {
 	// Name identifies the township and names its namespace <region>-<name>; a DNS label.
-	// The names county, org, public, supervisor and any starting with pg- are reserved.
+	// The names county, org, public, supervisor, information-schema and any starting
+	// with pg- are reserved; so, at reconcile, is the DatabaseServer's provisioning login.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=40
 	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
-	// +kubebuilder:validation:XValidation:rule="!(self in ['county', 'org', 'public', 'supervisor']) && !self.startsWith('pg-')",message="spec.townships[].name is reserved: county, org, public, supervisor and names starting with pg- collide with the hub's or PostgreSQL's own schemas and roles"
+	// +kubebuilder:validation:XValidation:rule="!(self in ['county', 'org', 'public', 'supervisor', 'information-schema']) && !self.startsWith('pg-')",message="spec.townships[].name is reserved: county, org, public, supervisor, information-schema and names starting with pg- collide with the hub's or PostgreSQL's own schemas and roles"
 	Name string `json:"name"`
 	// DisplayName is the township's name as people write it, e.g. 凤城镇.
 	// +kubebuilder:validation:MinLength=1
