@@ -32,6 +32,11 @@ func main() {
 	flag.BoolVar(&leaderElect, "leader-elect", false, "elect a leader, so that only one replica reconciles at a time")
 	flag.StringVar(&leaderNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's own)")
 	flag.IntVar(&maxConcurrent, "max-concurrent-reconciles", 4, "how many Regions are reconciled at once")
+	secretNamespace := os.Getenv("POD_NAMESPACE")
+	if secretNamespace == "" {
+		secretNamespace = controllers.DefaultSecretNamespace
+	}
+	flag.StringVar(&secretNamespace, "secret-namespace", secretNamespace, "the one namespace whose Secrets a DatabaseServer's adminSecretRef may name (default: the pod's own)")
 	flag.DurationVar(&syncPeriod, "sync-period", 10*time.Hour, "how often every Region is reconciled again even when nothing changed")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
@@ -63,7 +68,7 @@ func main() {
 		log.Error(err, "creating the manager")
 		os.Exit(1)
 	}
-	if _, err := controllers.Setup(mgr, maxConcurrent); err != nil {
+	if _, err := controllers.Setup(mgr, maxConcurrent, secretNamespace); err != nil {
 		log.Error(err, "setting up the Region controller")
 		os.Exit(1)
 	}

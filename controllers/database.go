@@ -196,7 +196,7 @@ func (r *RegionReconciler) pool(ctx context.Context, server string) (*pgsql.Pool
 	if err := r.Get(ctx, client.ObjectKey{Name: server}, ds); err != nil {
 		return nil, pgsql.ServerConfig{}, fmt.Errorf("spec.database.serverRef: DatabaseServer %s: %w", server, err)
 	}
-	cfg, err := serverConfig(ctx, r.APIReader, ds)
+	cfg, err := serverConfig(ctx, r.APIReader, ds, r.SecretNamespace)
 	if err != nil {
 		return nil, cfg, err
 	}

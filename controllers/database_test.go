@@ -148,7 +148,7 @@ func TestDatabaseAccessWithGeneratedCredentials(t *testing.T) {
 	g.Expect(err).To(HaveOccurred())
 
 	// A second reconcile with nothing changed runs no DDL.
-	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: controllers.NewScheme(), Pools: operator.Pools}
+	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: controllers.NewScheme(), Pools: operator.Pools, SecretNamespace: controllers.DefaultSecretNamespace}
 	before := ddlCount()
 	_, err = r.Reconcile(ctx, reconcileRequest(name))
 	g.Expect(err).NotTo(HaveOccurred())
@@ -459,4 +459,39 @@ func watchConnections(peak *atomic.Int64) func() {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// A DatabaseServer that names a Secret outside the operator's own namespace gets
+// nothing read from it: its status names the field, and no value of the Secret appears
+// anywhere the DatabaseServer's author can read.
+func TestAdminSecretOutsideTheOperatorsNamespaceIsRefused(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	server := uniqueName("foreign-pg")
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: server},
+		StringData: map[string]string{"token": "TOPSECRET-token-value", "password": pgAdminPassword}}
+	g.Expect(k8s.Create(ctx, secret)).To(Succeed())
+	g.Expect(k8s.Create(ctx, &platformv1.DatabaseServer{
+		ObjectMeta: metav1.ObjectMeta{Name: server},
+		Spec: platformv1.DatabaseServerSpec{Host: pg.Host, Port: int32(pg.Port), SSLMode: "disable",
+			AdminSecretRef: platformv1.SecretKeyReference{Namespace: "kube-system", Name: server, UsernameKey: "token"}},
+	})).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		ds := &platformv1.DatabaseServer{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: server}, ds)).To(Succeed())
+		c := metaCondition(ds.Status.Conditions, controllers.ConditionReady)
+		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(c.Message).To(ContainSubstring("spec.adminSecretRef.namespace"))
+		g.Expect(c.Message).To(ContainSubstring(controllers.DefaultSecretNamespace))
+		g.Expect(c.Message).NotTo(ContainSubstring("TOPSECRET"))
+	}, timeout, interval).Should(Succeed())
+}
+
+// Without a word on sslMode, a DatabaseServer requires TLS.
+func TestDatabaseServerRequiresTLSByDefault(t *testing.T) {
+	g := NewWithT(t)
+	ds := &platformv1.DatabaseServer{ObjectMeta: metav1.ObjectMeta{Name: uniqueName("tls-pg")},
+		Spec: platformv1.DatabaseServerSpec{Host: "pg.example", AdminSecretRef: platformv1.SecretKeyReference{Namespace: controllers.DefaultSecretNamespace, Name: "x"}}}
+	g.Expect(k8s.Create(context.Background(), ds)).To(Succeed())
+	g.Expect(ds.Spec.SSLMode).To(Equal("require"))
 }

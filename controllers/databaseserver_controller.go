@@ -29,6 +29,8 @@ type DatabaseServerReconciler struct {
 	client.Client
 	APIReader client.Reader
 	Pools     *pgsql.Pools
+	// SecretNamespace is the one namespace whose Secrets a DatabaseServer may name.
+	SecretNamespace string
 }
 
 // +kubebuilder:rbac:groups=platform.jiceng.io,resources=databaseservers,verbs=get;list;watch
@@ -81,16 +83,23 @@ func (r *DatabaseServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 }
 
 func (r *DatabaseServerReconciler) check(ctx context.Context, ds *platformv1.DatabaseServer) (string, error) {
-	cfg, err := serverConfig(ctx, r.APIReader, ds)
+	cfg, err := serverConfig(ctx, r.APIReader, ds, r.SecretNamespace)
 	if err != nil {
 		return "", err
 	}
 	return pgsql.ServerVersion(ctx, r.Pools.Get(ds.Name, cfg))
 }
 
-// serverConfig reads a DatabaseServer's administrator login from its Secret.
-func serverConfig(ctx context.Context, reader client.Reader, ds *platformv1.DatabaseServer) (pgsql.ServerConfig, error) {
+// serverConfig reads a DatabaseServer's administrator login from its Secret, which must
+// be in the operator's own namespace: a DatabaseServer's author cannot make the operator
+// read any other Secret of the cluster. Nothing read from the Secret is ever put into a
+// message.
+func serverConfig(ctx context.Context, reader client.Reader, ds *platformv1.DatabaseServer, secretNamespace string) (pgsql.ServerConfig, error) {
 	ref := ds.Spec.AdminSecretRef
+	if ref.Namespace != secretNamespace {
+		return pgsql.ServerConfig{}, fmt.Errorf("DatabaseServer %s: spec.adminSecretRef.namespace is %q; the operator reads Secrets only in its own namespace %q",
+			ds.Name, ref.Namespace, secretNamespace)
+	}
 	secret := &corev1.Secret{}
 	if err := reader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, secret); err != nil {
 		return pgsql.ServerConfig{}, fmt.Errorf("reading spec.adminSecretRef %s/%s: %w", ref.Namespace, ref.Name, err)
@@ -102,7 +111,7 @@ func serverConfig(ctx context.Context, reader client.Reader, ds *platformv1.Data
 	}
 	return pgsql.ServerConfig{
 		Host: ds.Spec.Host, Port: int(defaultedInt(ds.Spec.Port, 5432)), User: user, Password: pass,
-		SSLMode: defaulted(ds.Spec.SSLMode, "prefer"), MaxConns: int(defaultedInt(ds.Spec.MaxConnections, 4)),
+		SSLMode: defaulted(ds.Spec.SSLMode, "require"), MaxConns: int(defaultedInt(ds.Spec.MaxConnections, 4)),
 	}, nil
 }
 

@@ -149,7 +149,7 @@ func TestPlatformIsRenderedAppliedAndFollowed(t *testing.T) {
 		return out
 	}
 	before := versions(g)
-	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: controllers.NewScheme(), Pools: operator.Pools}
+	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: controllers.NewScheme(), Pools: operator.Pools, SecretNamespace: controllers.DefaultSecretNamespace}
 	_, err := r.Reconcile(ctx, reconcileRequest(name))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(versions(g)).To(Equal(before))

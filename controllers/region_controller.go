@@ -59,6 +59,8 @@ type RegionReconciler struct {
 	Pools *pgsql.Pools
 	// MaxConcurrentReconciles bounds how many Regions are reconciled at once.
 	MaxConcurrentReconciles int
+	// SecretNamespace is the one namespace whose Secrets a DatabaseServer may name.
+	SecretNamespace string
 
 	// rotated remembers, by Region UID, the last rotation token carried out.
 	rotated sync.Map
@@ -463,9 +465,13 @@ func (r *RegionReconciler) regionsOnServer(_ context.Context, obj client.Object)
 	return out
 }
 
+// DefaultSecretNamespace is the operator's namespace when it runs outside a pod.
+const DefaultSecretNamespace = "region-operator-system"
+
 // Setup registers the operator's reconcilers with a manager. They share one set of
-// connection pools, which Setup returns.
-func Setup(mgr ctrl.Manager, maxConcurrentReconciles int) (*pgsql.Pools, error) {
+// connection pools, which Setup returns. DatabaseServers may name Secrets only in
+// secretNamespace, the operator's own.
+func Setup(mgr ctrl.Manager, maxConcurrentReconciles int, secretNamespace string) (*pgsql.Pools, error) {
 	pools := pgsql.NewPools()
 	if err := (&RegionReconciler{
 		Client:                  mgr.GetClient(),
@@ -474,11 +480,12 @@ func Setup(mgr ctrl.Manager, maxConcurrentReconciles int) (*pgsql.Pools, error) 
 		Recorder:                mgr.GetEventRecorder(naming.FieldManager),
 		Pools:                   pools,
 		MaxConcurrentReconciles: maxConcurrentReconciles,
+		SecretNamespace:         secretNamespace,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
 	if err := (&DatabaseServerReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Pools: pools,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Pools: pools, SecretNamespace: secretNamespace,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}

@@ -167,7 +167,7 @@ func TestReconcileWithNothingChangedWritesNothing(t *testing.T) {
 	}, timeout, interval).Should(Succeed())
 
 	// Run the reconciler by hand, twice, on the live objects.
-	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: controllers.NewScheme()}
+	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: controllers.NewScheme(), SecretNamespace: controllers.DefaultSecretNamespace}
 	for range 2 {
 		_, err := r.Reconcile(context.Background(), reconcileRequest(name))
 		g.Expect(err).NotTo(HaveOccurred())

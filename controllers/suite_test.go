@@ -225,7 +225,7 @@ func reconcileRequest(name string) ctrl.Request {
 // registerServer makes a DatabaseServer for the test PostgreSQL, with the administrator's
 // login in a Secret.
 func registerServer(name, password string, maxConns int32) error {
-	return localenv.RegisterServer(context.Background(), k8s, pg, name, "db-admin", pgAdmin, password, maxConns)
+	return localenv.RegisterServer(context.Background(), k8s, pg, name, controllers.DefaultSecretNamespace, pgAdmin, password, maxConns)
 }
 
 func metaCondition(conds []metav1.Condition, t string) metav1.Condition {

@@ -38,12 +38,14 @@ type DatabaseServerSpec struct {
 	Port int32 `json:"port,omitempty"`
 	// SSLMode is libpq's sslmode for the operator's connections and the credentials it
 	// hands out.
-	// +kubebuilder:default=prefer
+	// The default is require: the administrator's password never goes to a server
+	// that did not agree to TLS. disable must be set explicitly.
+	// +kubebuilder:default=require
 	// +kubebuilder:validation:Enum=disable;allow;prefer;require;verify-ca;verify-full
 	// +optional
 	SSLMode string `json:"sslMode,omitempty"`
 	// AdminSecretRef is the login the operator provisions with: a superuser, or a role
-	// with CREATEDB and CREATEROLE.
+	// with CREATEDB and CREATEROLE. The Secret must be in the operator's own namespace.
 	AdminSecretRef SecretKeyReference `json:"adminSecretRef"`
 	// MaxConnections bounds the connections the operator itself holds to the server.
 	// +kubebuilder:default=4

@@ -454,7 +454,7 @@ func operator(o options, res *Result) error {
 	if err != nil {
 		return err
 	}
-	if err := localenv.RegisterServer(ctx, c, pg, "bench-pg", "bench-system", benchAdmin, benchPassword, int32(o.maxConns)); err != nil {
+	if err := localenv.RegisterServer(ctx, c, pg, "bench-pg", controllers.DefaultSecretNamespace, benchAdmin, benchPassword, int32(o.maxConns)); err != nil {
 		return err
 	}
 

@@ -250,7 +250,7 @@ func TestOperatorNeedsNoMoreThanItsClusterRole(t *testing.T) {
 	defer op.Stop()
 
 	g.Expect(pg.CreateAdmin(ctx, "rbac_admin", "rbac-Pa55")).To(Succeed())
-	g.Expect(localenv.RegisterServer(ctx, k8s, pg, "pg", "pg-admins", "rbac_admin", "rbac-Pa55", 4)).To(Succeed())
+	g.Expect(localenv.RegisterServer(ctx, k8s, pg, "pg", "region-operator-system", "rbac_admin", "rbac-Pa55", 4)).To(Succeed())
 	rg := &platformv1.Region{
 		ObjectMeta: metav1.ObjectMeta{Name: "dehua"},
 		Spec: platformv1.RegionSpec{
@@ -281,7 +281,11 @@ func TestOperatorNeedsNoMoreThanItsClusterRole(t *testing.T) {
 	secret := &corev1.Secret{}
 	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: "dehua-longxun", Name: naming.SecretDatabase}, secret)).To(Succeed())
 
-	// Deletion under the same identity: namespaces deleted, database and roles dropped.
+	// Deletion under the same identity, confirmed: namespaces deleted, database and
+	// roles dropped.
+	confirm := client.MergeFrom(rg.DeepCopy())
+	rg.Annotations = map[string]string{naming.AnnotationConfirmDestruction: rg.Name}
+	g.Expect(k8s.Patch(ctx, rg, confirm)).To(Succeed())
 	g.Expect(k8s.Delete(ctx, rg)).To(Succeed())
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(rg), rg))
