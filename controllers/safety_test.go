@@ -24,6 +24,19 @@ import (
 // unless the spec stopped naming it. Each test reaches a destructive path by a failure
 // instead, and checks that nothing is lost.
 
+// readyToDelete makes a Region with a database under deletionPolicy Delete (with the
+// given townships, or the sample's) and waits until it is Ready.
+func readyToDelete(t *testing.T, name string, tws []platformv1.Township) {
+	t.Helper()
+	rg := dbRegion(name)
+	rg.Spec.DeletionPolicy = platformv1.DeletionPolicyDelete
+	if tws != nil {
+		rg.Spec.Townships = tws
+	}
+	createRegion(t, rg)
+	waitReady(t, name)
+}
+
 func roleExists(g Gomega, role string) bool {
 	su := superuser(g, "postgres")
 	defer su.Close(context.Background())
@@ -60,10 +73,7 @@ func TestNamespaceDeletedByHandKeepsTheTownshipsData(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	name := uniqueName("nsgone")
-	rg := dbRegion(name)
-	rg.Spec.DeletionPolicy = platformv1.DeletionPolicyDelete
-	createRegion(t, rg)
-	waitReady(t, name)
+	readyToDelete(t, name, nil)
 	ht := credential(g, name+"-hutou", "database")
 	conn := connectAs(g, ht)
 	g.Expect(exec(conn, `CREATE TABLE hutou.ledger (id int); INSERT INTO hutou.ledger VALUES (7)`)).To(Succeed())
@@ -106,10 +116,7 @@ func TestNamespaceConflictDropsNothing(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	name := uniqueName("nsconf")
-	rg := dbRegion(name)
-	rg.Spec.DeletionPolicy = platformv1.DeletionPolicyDelete
-	createRegion(t, rg)
-	waitReady(t, name)
+	readyToDelete(t, name, nil)
 	fc := credential(g, name+"-fengcheng", "database")
 	ht := credential(g, name+"-hutou", "database")
 
@@ -166,11 +173,7 @@ func TestMassDestructionWaitsForConfirmation(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	name := uniqueName("mass")
-	rg := dbRegion(name)
-	rg.Spec.DeletionPolicy = platformv1.DeletionPolicyDelete
-	rg.Spec.Townships = townships(8)
-	createRegion(t, rg)
-	waitReady(t, name)
+	readyToDelete(t, name, townships(8))
 	role := func(t string) string { return naming.TownshipRole(name, t) }
 
 	// t1..t4 leave and t9 comes, in one change.
@@ -242,10 +245,7 @@ func TestRegionDeletionReleasedBySwitchingToRetain(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	name := uniqueName("switch")
-	rg := dbRegion(name)
-	rg.Spec.DeletionPolicy = platformv1.DeletionPolicyDelete
-	createRegion(t, rg)
-	waitReady(t, name)
+	readyToDelete(t, name, nil)
 	fc := credential(g, name+"-fengcheng", "database")
 
 	g.Expect(k8s.Delete(ctx, &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
