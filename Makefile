@@ -48,6 +48,11 @@ helm: ## Build helm from its Go module into bin/helm (for the chart's tests).
 test: manifests generate vet envtest helm ## Run every test against a real kube-apiserver, etcd and PostgreSQL.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -count=1 -timeout $(TEST_TIMEOUT)
 
+CHAOS_KILLS ?= 60
+.PHONY: chaos
+chaos: manifests envtest ## The fault campaign at length: the operator SIGKILLed CHAOS_KILLS times, PostgreSQL restarted, the API server cut off (make test runs it with 15 kills).
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" CHAOS_KILLS=$(CHAOS_KILLS) go test ./test/chaos -count=1 -v -timeout $(TEST_TIMEOUT)
+
 .PHONY: demo
 demo: manifests envtest ## Start a local control plane, apply a sample county, print what it became.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./cmd/demo

@@ -80,6 +80,9 @@ func Start() (*Server, error) {
 
 func (s *Server) data() string { return filepath.Join(s.dir, "data") }
 
+// LogPath is the server's log file.
+func (s *Server) LogPath() string { return filepath.Join(s.dir, "server.log") }
+
 // StartAgain starts the server (after Stop) on its port, keeping its data.
 func (s *Server) StartAgain() error {
 	if s.Port == 0 {
@@ -90,8 +93,8 @@ func (s *Server) StartAgain() error {
 		s.Port = port
 	}
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off", s.Port, s.dir)
-	if out, err := s.run("pg_ctl", "-D", s.data(), "-l", filepath.Join(s.dir, "server.log"), "-o", opts, "-w", "-t", "60", "start"); err != nil {
-		log, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
+	if out, err := s.run("pg_ctl", "-D", s.data(), "-l", s.LogPath(), "-o", opts, "-w", "-t", "60", "start"); err != nil {
+		log, _ := os.ReadFile(s.LogPath())
 		return fmt.Errorf("starting PostgreSQL: %w\n%s\n%s", err, out, log)
 	}
 	conn, err := s.Connect(context.Background(), s.SuperUser, s.SuperPassword, "postgres")
