@@ -146,8 +146,10 @@ type Catalog struct {
 
 // DatabaseCatalog is what the Region's database holds.
 type DatabaseCatalog struct {
-	Exists       bool
-	Comment      string
+	Exists  bool
+	Comment string
+	// Owner is the role that owns the database.
+	Owner        string
 	PublicAccess bool
 	// Connect names the roles with CONNECT on the database.
 	Connect map[string]bool
@@ -385,18 +387,35 @@ func (r *RegionDB) townshipOf(role string) string {
 	return ""
 }
 
+// OwnsDatabase says whether the database in the catalog is the Region's: it carries the
+// Region's marker, or, having no comment at all, is owned by the Region's owner role
+// (itself marked): CREATE DATABASE cannot share a transaction with its COMMENT, and an
+// operator stopped between the two left exactly that.
+func OwnsDatabase(r *RegionDB, cat *Catalog) bool {
+	d := &cat.Database
+	if d.Comment == Marker(r.Region) {
+		return true
+	}
+	owner, ok := cat.Roles[r.Owner]
+	return d.Comment == "" && d.Owner == r.Owner && ok && owner.Comment == Marker(r.Region)
+}
+
 // planDatabase creates the database (never inside a transaction), takes CONNECT and
 // TEMP away from PUBLIC and gives CONNECT to the Region's LOGIN roles. It says whether
 // the database is the Region's.
 func planDatabase(pl *planner, r *RegionDB, cat *Catalog, owned map[string]bool) bool {
 	d := &cat.Database
 	marker := Marker(r.Region)
-	if d.Exists && d.Comment != marker {
+	if d.Exists && !OwnsDatabase(r, cat) {
 		pl.p.Conflicts = append(pl.p.Conflicts, &Conflict{Kind: "database", Name: r.Database})
 		return false
 	}
 	obj := "database " + r.Database
-	if !d.Exists {
+	if d.Exists && d.Comment != marker {
+		pl.begin()
+		pl.add(Statement{Kind: KindAlter, Object: obj, What: "marking database " + r.Database,
+			SQL: "COMMENT ON DATABASE " + ident(r.Database) + " IS " + quoteLiteral(marker)})
+	} else if !d.Exists {
 		pl.p.Statements = append(pl.p.Statements, Statement{Kind: KindCreate, Object: obj, What: "creating database " + r.Database,
 			SQL: "CREATE DATABASE " + ident(r.Database) + " OWNER " + ident(r.Owner)})
 		*d = EmptyDatabase()

@@ -295,3 +295,20 @@ func TestConfirmation(t *testing.T) {
 		}
 	}
 }
+
+// CREATE DATABASE cannot share a transaction with its COMMENT: a database left
+// unmarked by an operator stopped between the two, owned by the Region's marked owner
+// role, is the Region's and gets its mark; one owned by anyone else is a conflict.
+func TestUnmarkedDatabaseOfTheRegionsOwnerIsTakenBack(t *testing.T) {
+	r := desired.Database(county(1, platformv1.DeletionPolicyRetain), allPlaced)
+	cat := applied(r)
+	cat.Database.Comment, cat.Database.Owner = "", r.Owner
+	plan := desired.PlanDatabase(r, cat)
+	if plan.Blocked || len(plan.Conflicts) > 0 || !strings.Contains(render(plan.Statements), `COMMENT ON DATABASE "region_cty"`) {
+		t.Errorf("the Region's own unmarked database: %+v\n%s", plan.Conflicts, render(plan.Statements))
+	}
+	cat.Database.Owner = "someone"
+	if plan := desired.PlanDatabase(r, cat); !plan.Blocked || len(plan.Conflicts) != 1 {
+		t.Errorf("an unmarked database of another owner must be a conflict: %+v", plan)
+	}
+}

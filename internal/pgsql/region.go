@@ -57,9 +57,9 @@ func Snapshot(ctx context.Context, pool *Pool, r *desired.RegionDB) (*desired.Ca
 		}
 		d := &cat.Database
 		Global.Queries.Add(1)
-		err = m.QueryRow(ctx, `SELECT true, coalesce(pg_catalog.shobj_description(oid, 'pg_database'), ''),
+		err = m.QueryRow(ctx, `SELECT true, coalesce(pg_catalog.shobj_description(oid, 'pg_database'), ''), pg_catalog.pg_get_userbyid(datdba)::text,
 				datacl IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(datacl) a WHERE a.grantee = 0)
-			FROM pg_catalog.pg_database WHERE datname = $1`, r.Database).Scan(&d.Exists, &d.Comment, &d.PublicAccess)
+			FROM pg_catalog.pg_database WHERE datname = $1`, r.Database).Scan(&d.Exists, &d.Comment, &d.Owner, &d.PublicAccess)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return struct{}{}, fmt.Errorf("reading database %s: %w", r.Database, describe(err))
 		}
@@ -74,7 +74,7 @@ func Snapshot(ctx context.Context, pool *Pool, r *desired.RegionDB) (*desired.Ca
 		d.Connect = set(connect)
 		return struct{}{}, nil
 	})
-	if err != nil || !cat.Database.Exists || cat.Database.Comment != desired.Marker(r.Region) {
+	if err != nil || !cat.Database.Exists || !desired.OwnsDatabase(r, cat) {
 		return cat, err
 	}
 	_, err = withConn(ctx, pool, r.Database, func(c *Conn) (struct{}, error) {
@@ -291,8 +291,12 @@ func SnapshotRetire(ctx context.Context, pool *Pool, region, database string) (*
 		if err := rows.Err(); err != nil {
 			return nil, describe(err)
 		}
+		// The Region's: marked, or unmarked and owned by a role marked as the Region's
+		// (an operator stopped between CREATE DATABASE and its COMMENT).
 		ours, err := queryBool(ctx, m, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database
-			WHERE datname = $1 AND pg_catalog.shobj_description(oid, 'pg_database') = $2)`, database, marker)
+			WHERE datname = $1 AND (pg_catalog.shobj_description(oid, 'pg_database') = $2
+			  OR (pg_catalog.shobj_description(oid, 'pg_database') IS NULL
+			      AND pg_catalog.shobj_description(datdba, 'pg_authid') = $2)))`, database, marker)
 		cat.DatabaseOurs = ours
 		return cat, err
 	})
