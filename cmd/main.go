@@ -37,6 +37,8 @@ func main() {
 		secretNamespace = controllers.DefaultSecretNamespace
 	}
 	flag.StringVar(&secretNamespace, "secret-namespace", secretNamespace, "the one namespace whose Secrets a DatabaseServer's adminSecretRef may name (default: the pod's own)")
+	var clusterName string
+	flag.StringVar(&clusterName, "cluster-name", "", "the cluster's name in the markers of what the operator makes on database servers (default: the kube-system namespace's UID); clusters that share a server need distinct names")
 	flag.DurationVar(&syncPeriod, "sync-period", 10*time.Hour, "how often every Region is reconciled again even when nothing changed")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
@@ -68,7 +70,7 @@ func main() {
 		log.Error(err, "creating the manager")
 		os.Exit(1)
 	}
-	if _, err := controllers.Setup(mgr, maxConcurrent, secretNamespace); err != nil {
+	if _, err := controllers.Setup(mgr, controllers.Options{MaxConcurrentReconciles: maxConcurrent, SecretNamespace: secretNamespace, ClusterName: clusterName}); err != nil {
 		log.Error(err, "setting up the Region controller")
 		os.Exit(1)
 	}

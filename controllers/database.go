@@ -58,6 +58,11 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 		s.fail(ConditionDatabaseReady, "", err)
 		return
 	}
+	cluster, err := r.cluster(ctx)
+	if err != nil {
+		s.fail(ConditionDatabaseReady, "", err)
+		return
+	}
 	token := r.rotationRequested(rg)
 	srv := desired.Server{Host: cfg.Host, Port: cfg.Port, SSLMode: cfg.SSLMode}
 
@@ -98,7 +103,7 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 		passwords[c.Role] = password
 		reset[c.Role] = fresh
 	}
-	db := desired.Database(rg, func(township string) bool { return placed[township] })
+	db := desired.Database(rg, cluster, func(township string) bool { return placed[township] })
 	db.Reset = reset
 	db.Clean = clean
 
@@ -243,7 +248,11 @@ func (r *RegionReconciler) retireDatabase(ctx context.Context, rg *platformv1.Re
 	}
 	dbctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 	defer cancel()
-	cat, err := pgsql.SnapshotRetire(dbctx, pool, rg.Name, naming.Database(rg.Name))
+	cluster, err := r.cluster(ctx)
+	if err != nil {
+		return err
+	}
+	cat, err := pgsql.SnapshotRetire(dbctx, pool, rg.Name, cluster, naming.Database(rg.Name))
 	if err != nil {
 		return fmt.Errorf("database %s: %w", naming.Database(rg.Name), err)
 	}

@@ -61,6 +61,10 @@ type RegionReconciler struct {
 	MaxConcurrentReconciles int
 	// SecretNamespace is the one namespace whose Secrets a DatabaseServer may name.
 	SecretNamespace string
+	// ClusterName identifies the cluster in the markers of what the operator makes on
+	// database servers; when empty, the kube-system namespace's UID does.
+	ClusterName string
+	clusterMu   sync.Mutex
 
 	// rotated remembers, by Region UID, the last rotation token carried out.
 	rotated sync.Map
@@ -468,10 +472,37 @@ func (r *RegionReconciler) regionsOnServer(_ context.Context, obj client.Object)
 // DefaultSecretNamespace is the operator's namespace when it runs outside a pod.
 const DefaultSecretNamespace = "region-operator-system"
 
+// cluster is the identity of the cluster the operator runs in: ClusterName, else the
+// UID of the kube-system namespace, which lives as long as the cluster.
+func (r *RegionReconciler) cluster(ctx context.Context) (string, error) {
+	r.clusterMu.Lock()
+	defer r.clusterMu.Unlock()
+	if r.ClusterName != "" {
+		return r.ClusterName, nil
+	}
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Name: metav1.NamespaceSystem}, ns); err != nil {
+		return "", fmt.Errorf("reading the cluster's identity (namespace kube-system): %w", err)
+	}
+	r.ClusterName = string(ns.UID)
+	return r.ClusterName, nil
+}
+
+// Options configure the operator's reconcilers.
+type Options struct {
+	// MaxConcurrentReconciles bounds how many Regions are reconciled at once.
+	MaxConcurrentReconciles int
+	// SecretNamespace is the one namespace whose Secrets a DatabaseServer may name: the
+	// operator's own.
+	SecretNamespace string
+	// ClusterName names the cluster in database markers; empty means kube-system's UID.
+	ClusterName string
+}
+
 // Setup registers the operator's reconcilers with a manager. They share one set of
-// connection pools, which Setup returns. DatabaseServers may name Secrets only in
-// secretNamespace, the operator's own.
-func Setup(mgr ctrl.Manager, maxConcurrentReconciles int, secretNamespace string) (*pgsql.Pools, error) {
+// connection pools, which Setup returns.
+func Setup(mgr ctrl.Manager, opts Options) (*pgsql.Pools, error) {
 	pools := pgsql.NewPools()
 	if err := (&RegionReconciler{
 		Client:                  mgr.GetClient(),
@@ -479,13 +510,14 @@ func Setup(mgr ctrl.Manager, maxConcurrentReconciles int, secretNamespace string
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder(naming.FieldManager),
 		Pools:                   pools,
-		MaxConcurrentReconciles: maxConcurrentReconciles,
-		SecretNamespace:         secretNamespace,
+		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+		SecretNamespace:         opts.SecretNamespace,
+		ClusterName:             opts.ClusterName,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
 	if err := (&DatabaseServerReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Pools: pools, SecretNamespace: secretNamespace,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Pools: pools, SecretNamespace: opts.SecretNamespace,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}

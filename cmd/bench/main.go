@@ -374,7 +374,7 @@ func floor(o options, res *Result) error {
 			return
 		}
 		sqlErr = parallel(len(regions), o.maxConns, func(i int) error {
-			db := desired.Database(regions[i], func(string) bool { return true })
+			db := desired.Database(regions[i], "bench-floor", func(string) bool { return true })
 			passwords := map[string]string{}
 			for _, c := range desired.Credentials(regions[i]) {
 				passwords[c.Role] = fixedPassword(c.Role)

@@ -97,7 +97,9 @@ type TownshipRow struct {
 
 // RegionDB is everything a Region asks of its database.
 type RegionDB struct {
-	Region     string
+	Region string
+	// Cluster is the identity of the cluster the Region lives in.
+	Cluster    string
 	Database   string
 	Owner      string // NOLOGIN, owns the database and the hub's schemas
 	County     string // LOGIN, the hub's modules
@@ -120,9 +122,29 @@ type RegionDB struct {
 	Confirmed string
 }
 
-// Marker is the comment that marks a role or database as made for a Region; an object
-// without it is never changed or dropped.
-func Marker(region string) string { return "managed by region-operator for Region " + region }
+// Marker is the comment that marks a role or database as made for a Region of one
+// cluster; an object without it is never changed or dropped. Several clusters may
+// provision on one server: the cluster's identity keeps a Region of the same name in
+// another cluster from taking this one's database as its own.
+func Marker(region, cluster string) string {
+	return "managed by region-operator for Region " + region + " in cluster " + cluster
+}
+
+// LegacyMarker is the marker written before markers named the cluster. The first
+// cluster that finds it takes the object over and marks it as its own.
+func LegacyMarker(region string) string { return "managed by region-operator for Region " + region }
+
+// Owns says whether a comment marks an object as this Region's, and whether the mark
+// is the legacy one that is to be rewritten.
+func (r *RegionDB) Owns(comment string) (ours, legacy bool) {
+	switch comment {
+	case Marker(r.Region, r.Cluster):
+		return true, false
+	case LegacyMarker(r.Region):
+		return true, true
+	}
+	return false, false
+}
 
 // Role is a role as the catalog has it.
 type Role struct {
@@ -306,6 +328,9 @@ func PlanDatabase(r *RegionDB, cat *Catalog) *DatabasePlan {
 	owned := planRoles(pl, r, cat)
 	if !owned[r.Owner] {
 		p.Blocked = true
+		if cat.Database.Exists && !OwnsDatabase(r, cat) {
+			p.Conflicts = append(p.Conflicts, &Conflict{Kind: "database", Name: r.Database})
+		}
 		return p
 	}
 	if !planDatabase(pl, r, cat, owned) {
@@ -323,15 +348,20 @@ func PlanDatabase(r *RegionDB, cat *Catalog) *DatabasePlan {
 func planRoles(pl *planner, r *RegionDB, cat *Catalog) map[string]bool {
 	all := append([]string{r.Owner}, r.loginRoles()...)
 	owned := map[string]bool{}
-	marker := Marker(r.Region)
+	marker := Marker(r.Region, r.Cluster)
 	pl.begin()
 	for _, name := range all {
 		st, exists := cat.Roles[name]
 		login := name != r.Owner
 		township := r.townshipOf(name)
-		if exists && st.Comment != marker {
+		ours, legacy := r.Owns(st.Comment)
+		if exists && !ours {
 			pl.p.Conflicts = append(pl.p.Conflicts, &Conflict{Kind: "role", Name: name})
 			continue
+		}
+		if exists && legacy {
+			pl.add(Statement{Kind: KindAlter, Object: "role " + name, Township: township, What: "marking role " + name + " as this cluster's",
+				SQL: "COMMENT ON ROLE " + ident(name) + " IS " + quoteLiteral(marker)})
 		}
 		if login && !exists && !r.placed(name) {
 			// No Secret holds a password for it yet: the role waits for one.
@@ -393,11 +423,12 @@ func (r *RegionDB) townshipOf(role string) string {
 // operator stopped between the two left exactly that.
 func OwnsDatabase(r *RegionDB, cat *Catalog) bool {
 	d := &cat.Database
-	if d.Comment == Marker(r.Region) {
+	if ours, _ := r.Owns(d.Comment); ours {
 		return true
 	}
 	owner, ok := cat.Roles[r.Owner]
-	return d.Comment == "" && d.Owner == r.Owner && ok && owner.Comment == Marker(r.Region)
+	ownerOurs, _ := r.Owns(owner.Comment)
+	return d.Comment == "" && d.Owner == r.Owner && ok && ownerOurs
 }
 
 // planDatabase creates the database (never inside a transaction), takes CONNECT and
@@ -405,7 +436,7 @@ func OwnsDatabase(r *RegionDB, cat *Catalog) bool {
 // the database is the Region's.
 func planDatabase(pl *planner, r *RegionDB, cat *Catalog, owned map[string]bool) bool {
 	d := &cat.Database
-	marker := Marker(r.Region)
+	marker := Marker(r.Region, r.Cluster)
 	if d.Exists && !OwnsDatabase(r, cat) {
 		pl.p.Conflicts = append(pl.p.Conflicts, &Conflict{Kind: "database", Name: r.Database})
 		return false
@@ -671,14 +702,15 @@ func LeftSchemas(r *RegionDB, cat *Catalog) []string {
 	for _, t := range r.Townships {
 		keep = append(keep, t.Schema)
 	}
-	marker := Marker(r.Region)
 	var out []string
 	for _, s := range cat.Database.Schemas {
 		if slices.Contains(keep, s) || strings.HasPrefix(s, "pg_") {
 			continue
 		}
-		if role, ok := cat.Roles[r.TownshipRolePrefix+s]; ok && role.Comment == marker {
-			out = append(out, s)
+		if role, ok := cat.Roles[r.TownshipRolePrefix+s]; ok {
+			if ours, _ := r.Owns(role.Comment); ours {
+				out = append(out, s)
+			}
 		}
 	}
 	slices.Sort(out)

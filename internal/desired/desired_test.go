@@ -79,7 +79,7 @@ func TestSampleCountyGolden(t *testing.T) {
 	}
 	golden(t, "sample-objects.yaml", out.Bytes())
 
-	plan := desired.PlanDatabase(desired.Database(rg, allPlaced), &desired.Catalog{})
+	plan := desired.PlanDatabase(desired.Database(rg, "test-cluster", allPlaced), &desired.Catalog{})
 	golden(t, "sample-plan.sql", []byte(render(plan.Statements)))
 	if strings.Contains(render(plan.Statements), "password-of-") {
 		t.Error("a password is in the plan's text")
@@ -105,7 +105,7 @@ func render(sts []desired.Statement) string {
 // applied is the catalog a server holds after a clean run of the plan for r, as the
 // executor would have left it: what the next plan compares with.
 func applied(r *desired.RegionDB) *desired.Catalog {
-	marker := desired.Marker(r.Region)
+	marker := desired.Marker(r.Region, r.Cluster)
 	cat := &desired.Catalog{Superuser: true, Roles: map[string]desired.Role{r.Owner: {Comment: marker}}}
 	d := &cat.Database
 	d.Exists, d.Comment = true, marker
@@ -141,7 +141,7 @@ func applied(r *desired.RegionDB) *desired.Catalog {
 }
 
 func TestPlanAgainstItsOwnResultIsEmpty(t *testing.T) {
-	r := desired.Database(sample(t), allPlaced)
+	r := desired.Database(sample(t), "test-cluster", allPlaced)
 	if plan := desired.PlanDatabase(r, applied(r)); len(plan.Statements) > 0 {
 		t.Errorf("a database in step with the spec still gets:\n%s", render(plan.Statements))
 	}
@@ -174,7 +174,7 @@ func kinds(sts []desired.Statement, kind desired.StatementKind) []string {
 // What is destroyed or disabled comes only from the spec no longer naming a township.
 func TestRemovalComesOnlyFromTheSpec(t *testing.T) {
 	full := county(6, platformv1.DeletionPolicyDelete)
-	cat := applied(desired.Database(full, allPlaced))
+	cat := applied(desired.Database(full, "test-cluster", allPlaced))
 	for _, tc := range []struct {
 		name     string
 		keep     int
@@ -204,7 +204,7 @@ func TestRemovalComesOnlyFromTheSpec(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rg := county(6, tc.policy)
 			rg.Spec.Townships = rg.Spec.Townships[:tc.keep]
-			r := desired.Database(rg, tc.placed)
+			r := desired.Database(rg, "test-cluster", tc.placed)
 			r.Clean = tc.clean
 			r.Confirmed = tc.confirm
 			plan := desired.PlanDatabase(r, cat)
@@ -229,7 +229,7 @@ func TestRemovalComesOnlyFromTheSpec(t *testing.T) {
 // A role or database that is not the Region's is never altered or dropped.
 func TestObjectsOfOthersAreConflicts(t *testing.T) {
 	rg := county(2, platformv1.DeletionPolicyDelete)
-	r := desired.Database(rg, allPlaced)
+	r := desired.Database(rg, "test-cluster", allPlaced)
 	cat := applied(r)
 	cat.Roles[r.Townships[0].Role] = desired.Role{Login: true, Comment: "someone else's"}
 	cat.Database.Schemas = append(cat.Database.Schemas, "other")
@@ -252,7 +252,7 @@ func TestObjectsOfOthersAreConflicts(t *testing.T) {
 // A township whose Secret is not in place gets no role yet; one that exists keeps it.
 func TestUnplacedTownshipWaitsForItsSecret(t *testing.T) {
 	rg := county(2, platformv1.DeletionPolicyDelete)
-	r := desired.Database(rg, func(t string) bool { return t != "t2" })
+	r := desired.Database(rg, "test-cluster", func(t string) bool { return t != "t2" })
 	plan := desired.PlanDatabase(r, &desired.Catalog{})
 	for _, s := range plan.Statements {
 		if strings.Contains(s.SQL, `"region_cty_t2"`) {
@@ -300,7 +300,7 @@ func TestConfirmation(t *testing.T) {
 // unmarked by an operator stopped between the two, owned by the Region's marked owner
 // role, is the Region's and gets its mark; one owned by anyone else is a conflict.
 func TestUnmarkedDatabaseOfTheRegionsOwnerIsTakenBack(t *testing.T) {
-	r := desired.Database(county(1, platformv1.DeletionPolicyRetain), allPlaced)
+	r := desired.Database(county(1, platformv1.DeletionPolicyRetain), "test-cluster", allPlaced)
 	cat := applied(r)
 	cat.Database.Comment, cat.Database.Owner = "", r.Owner
 	plan := desired.PlanDatabase(r, cat)
@@ -310,5 +310,35 @@ func TestUnmarkedDatabaseOfTheRegionsOwnerIsTakenBack(t *testing.T) {
 	cat.Database.Owner = "someone"
 	if plan := desired.PlanDatabase(r, cat); !plan.Blocked || len(plan.Conflicts) != 1 {
 		t.Errorf("an unmarked database of another owner must be a conflict: %+v", plan)
+	}
+}
+
+// A role or database marked before markers named the cluster is taken over once and
+// marked as this cluster's; one marked by another cluster is a conflict, left alone.
+func TestMarkersNameTheCluster(t *testing.T) {
+	r := desired.Database(county(1, platformv1.DeletionPolicyDelete), "test-cluster", allPlaced)
+	cat := applied(r)
+	for name, role := range cat.Roles {
+		role.Comment = desired.LegacyMarker(r.Region)
+		cat.Roles[name] = role
+	}
+	cat.Database.Comment = desired.LegacyMarker(r.Region)
+	plan := desired.PlanDatabase(r, cat)
+	text := render(plan.Statements)
+	if len(plan.Conflicts) > 0 || strings.Count(text, "COMMENT ON ROLE") != 4 || !strings.Contains(text, "COMMENT ON DATABASE") ||
+		!strings.Contains(text, "in cluster test-cluster") {
+		t.Errorf("legacy markers are not taken over: %v\n%s", plan.Conflicts, text)
+	}
+	other := applied(r)
+	for name, role := range other.Roles {
+		role.Comment = desired.Marker(r.Region, "another-cluster")
+		other.Roles[name] = role
+	}
+	other.Database.Comment = desired.Marker(r.Region, "another-cluster")
+	other.Database.Schemas = append(other.Database.Schemas, "gone")
+	other.Roles[r.TownshipRolePrefix+"gone"] = desired.Role{Login: true, Comment: desired.Marker(r.Region, "another-cluster")}
+	plan = desired.PlanDatabase(r, other)
+	if !plan.Blocked || len(plan.Statements) > 0 {
+		t.Errorf("another cluster's Region is not this one's: %s", render(plan.Statements))
 	}
 }

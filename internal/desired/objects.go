@@ -312,9 +312,10 @@ func CredentialSecret(region string, c Credential, srv Server, database, passwor
 
 // Database is what the Region asks of its database. placed says whether a township's
 // credential Secret (or, for "", the hub's) is in place this reconcile.
-func Database(rg *platformv1.Region, placed func(township string) bool) *RegionDB {
+func Database(rg *platformv1.Region, cluster string, placed func(township string) bool) *RegionDB {
 	db := &RegionDB{
 		Region:             rg.Name,
+		Cluster:            cluster,
 		Database:           naming.Database(rg.Name),
 		Owner:              naming.OwnerRole(rg.Name),
 		County:             naming.CountyRole(rg.Name),

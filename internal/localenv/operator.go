@@ -39,7 +39,7 @@ func StartOperator(cfg *rest.Config, maxConcurrentReconciles int) (*Operator, er
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
-	pools, err := controllers.Setup(mgr, maxConcurrentReconciles, controllers.DefaultSecretNamespace)
+	pools, err := controllers.Setup(mgr, controllers.Options{MaxConcurrentReconciles: maxConcurrentReconciles, SecretNamespace: controllers.DefaultSecretNamespace})
 	if err != nil {
 		return nil, err
 	}

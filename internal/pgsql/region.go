@@ -268,14 +268,14 @@ func EnsureRegion(ctx context.Context, pool *Pool, r *desired.RegionDB, password
 
 // SnapshotRetire reads what a deletion of the Region touches: every role marked as
 // the Region's, and whether its database is the Region's.
-func SnapshotRetire(ctx context.Context, pool *Pool, region, database string) (*desired.RetireCatalog, error) {
+func SnapshotRetire(ctx context.Context, pool *Pool, region, cluster, database string) (*desired.RetireCatalog, error) {
 	return withConn(ctx, pool, MaintenanceDB, func(m *Conn) (*desired.RetireCatalog, error) {
-		marker := desired.Marker(region)
+		marker, legacy := desired.Marker(region, cluster), desired.LegacyMarker(region)
 		cat := &desired.RetireCatalog{Roles: map[string]desired.Role{}}
 		Global.Queries.Add(1)
 		rows, err := m.Query(ctx, `SELECT r.rolname::text, r.rolcanlogin FROM pg_catalog.pg_shdescription d
 			JOIN pg_catalog.pg_roles r ON r.oid = d.objoid
-			WHERE d.classoid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND d.description = $1`, marker)
+			WHERE d.classoid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND d.description IN ($1, $2)`, marker, legacy)
 		if err != nil {
 			return nil, describe(err)
 		}
@@ -286,7 +286,7 @@ func SnapshotRetire(ctx context.Context, pool *Pool, region, database string) (*
 				rows.Close()
 				return nil, describe(err)
 			}
-			cat.Roles[name] = desired.Role{Login: login, Comment: marker}
+			cat.Roles[name] = desired.Role{Login: login}
 		}
 		if err := rows.Err(); err != nil {
 			return nil, describe(err)
@@ -294,9 +294,9 @@ func SnapshotRetire(ctx context.Context, pool *Pool, region, database string) (*
 		// The Region's: marked, or unmarked and owned by a role marked as the Region's
 		// (an operator stopped between CREATE DATABASE and its COMMENT).
 		ours, err := queryBool(ctx, m, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database
-			WHERE datname = $1 AND (pg_catalog.shobj_description(oid, 'pg_database') = $2
+			WHERE datname = $1 AND (pg_catalog.shobj_description(oid, 'pg_database') IN ($2, $3)
 			  OR (pg_catalog.shobj_description(oid, 'pg_database') IS NULL
-			      AND pg_catalog.shobj_description(datdba, 'pg_authid') = $2)))`, database, marker)
+			      AND pg_catalog.shobj_description(datdba, 'pg_authid') IN ($2, $3))))`, database, marker, legacy)
 		cat.DatabaseOurs = ours
 		return cat, err
 	})

@@ -1,5 +1,5 @@
 // Package chaos runs the operator as its own process against a real API server and a
-// real PostgreSQL and hurts it: killed with SIGKILL at random moments while a county
+// real PostgreSQL (and, for ownership across clusters, a second API server) and hurts it: killed with SIGKILL at random moments while a county
 // rolls out and changes, PostgreSQL restarted in the middle, the API server cut off
 // again and again. Afterwards the county must be exactly what its spec says, with
 // nothing lost. CHAOS_KILLS sets how many kills (make test: 15; make chaos: more).
@@ -112,6 +112,12 @@ type process struct {
 // start runs the operator against the API server at apiServer ("" for the control
 // plane itself), its log appended to logPath.
 func start(t *testing.T, apiServer, logPath string) *process {
+	t.Helper()
+	return startWith(t, kubeconfig, apiServer, logPath)
+}
+
+// startWith runs the operator with a kubeconfig.
+func startWith(t *testing.T, kubeconfig []byte, apiServer, logPath string) *process {
 	t.Helper()
 	cfg, err := clientcmd.Load(kubeconfig)
 	if err != nil {
@@ -234,7 +240,7 @@ func exactly(g Gomega, rg *platformv1.Region) {
 	su, err := pg.Connect(ctx, pg.SuperUser, pg.SuperPassword, "postgres")
 	g.Expect(err).NotTo(HaveOccurred())
 	defer su.Close(ctx)
-	rows, err := su.Query(ctx, `SELECT rolname::text FROM pg_roles WHERE shobj_description(oid, 'pg_authid') = $1`, desired.Marker(name))
+	rows, err := su.Query(ctx, `SELECT rolname::text FROM pg_roles WHERE shobj_description(oid, 'pg_authid') LIKE $1 || ' in cluster %'`, desired.LegacyMarker(name))
 	g.Expect(err).NotTo(HaveOccurred())
 	var gotRoles []string
 	for rows.Next() {
@@ -489,4 +495,59 @@ func TestAPIServerCutOffDestroysNothing(t *testing.T) {
 	g.Expect(ddlLog(g, offset)).NotTo(ContainSubstring("DROP"))
 	exactly(g, rg)
 	noPanic(g, logPath)
+}
+
+// Two clusters provision on one PostgreSQL, each with a Region of the same name: the
+// second cluster's Region is Stalled on a conflict naming the database, and nothing of
+// the first changes: its logins keep their passwords and its Region stays Ready.
+func TestSecondClusterDoesNotTakeTheFirstsDatabase(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := "shared"
+	p1 := start(t, "", filepath.Join(workDir, name+"-1.log"))
+	defer func() { p1.kill() }()
+	first := county(name, platformv1.DeletionPolicyDelete, 2)
+	first.Spec.Platform = nil
+	g.Expect(k8s.Create(ctx, first)).To(Succeed())
+	converge(g, name, time.Minute)
+	s1 := &corev1.Secret{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: name + "-t1", Name: naming.SecretDatabase}, s1)).To(Succeed())
+
+	env2, err := localenv.Start()
+	g.Expect(err).NotTo(HaveOccurred())
+	defer env2.Stop()
+	k8s2, err := client.New(env2.Config, client.Options{Scheme: controllers.NewScheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	kc2, err := env2.KubeConfig()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(localenv.RegisterServer(ctx, k8s2, pg, server, controllers.DefaultSecretNamespace, pgAdmin, pgPassword, 2)).To(Succeed())
+	p2 := startWith(t, kc2, "", filepath.Join(workDir, name+"-2.log"))
+	defer p2.kill()
+	second := county(name, platformv1.DeletionPolicyDelete, 2)
+	second.Spec.Platform = nil
+	g.Expect(k8s2.Create(ctx, second)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		rg := &platformv1.Region{}
+		g.Expect(k8s2.Get(ctx, client.ObjectKey{Name: name}, rg)).To(Succeed())
+		c := meta.FindStatusCondition(rg.Status.Conditions, controllers.ConditionStalled)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(c.Message).To(ContainSubstring("database database " + naming.Database(name) + " already exists and is not managed by this Region"))
+	}, time.Minute, 250*time.Millisecond).Should(Succeed())
+
+	// Deleting the second cluster's Region, confirmed, drops nothing of the first's.
+	g.Expect(k8s2.Patch(ctx, &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: name}}, client.RawPatch(types.MergePatchType,
+		[]byte(`{"metadata":{"annotations":{"`+naming.AnnotationConfirmDestruction+`":"`+name+`"}}}`)))).To(Succeed())
+	g.Expect(k8s2.Delete(ctx, &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+	g.Eventually(func() error {
+		return k8s2.Get(ctx, client.ObjectKey{Name: name}, &platformv1.Region{})
+	}, time.Minute, 250*time.Millisecond).Should(HaveOccurred())
+
+	g.Consistently(func(g Gomega) {
+		conn, err := pg.Connect(ctx, string(s1.Data["user"]), string(s1.Data["password"]), string(s1.Data["dbname"]))
+		g.Expect(err).NotTo(HaveOccurred(), "the first cluster's login keeps its password")
+		conn.Close(ctx)
+	}, 3*time.Second, 500*time.Millisecond).Should(Succeed())
+	rg := converge(g, name, 30*time.Second)
+	exactly(g, rg)
 }
