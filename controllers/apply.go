@@ -39,17 +39,27 @@ func (r *RegionReconciler) claim(ctx context.Context, region, kind string, obj c
 	if err != nil {
 		return false, fmt.Errorf("reading %s %s: %w", kind, key, err)
 	}
-	labels := obj.GetLabels()
-	switch owner := labels[naming.LabelRegion]; {
-	case owner == region && labels[naming.LabelManagedBy] == naming.ManagedByValue:
-		return true, nil
-	case owner == "" && managedBy(obj, naming.FieldManager):
-		// Ours, with the labels taken off by hand: applying puts them back.
-		return true, nil
-	case labels[naming.LabelManagedBy] == naming.ManagedByValue && owner != "":
+	if ours, owner := ownership(obj.GetLabels(), region, managedBy(obj, naming.FieldManager)); !ours {
 		return true, &conflictError{kind: kind, namespace: obj.GetNamespace(), name: obj.GetName(), owner: owner}
+	}
+	return true, nil
+}
+
+// ownership decides from an object's labels, and whether the operator's field manager
+// wrote it, whether it is the Region's; when not, owner names the Region it belongs to,
+// if any. An object the operator wrote whose labels were taken off by hand, all or
+// some, is still the Region's: applying puts the labels back.
+func ownership(labels map[string]string, region string, operatorWrote bool) (ours bool, owner string) {
+	owner = labels[naming.LabelRegion]
+	switch {
+	case owner == region && labels[naming.LabelManagedBy] == naming.ManagedByValue:
+		return true, ""
+	case (owner == "" || owner == region) && operatorWrote:
+		return true, ""
+	case labels[naming.LabelManagedBy] == naming.ManagedByValue && owner != "" && owner != region:
+		return false, owner
 	default:
-		return true, &conflictError{kind: kind, namespace: obj.GetNamespace(), name: obj.GetName()}
+		return false, ""
 	}
 }
 

@@ -374,3 +374,27 @@ func TestServerChangesRegionsActOn(t *testing.T) {
 		t.Error("a new DatabaseServer is not looked at by the Regions waiting for it")
 	}
 }
+
+func TestOwnership(t *testing.T) {
+	ours := map[string]string{naming.LabelManagedBy: naming.ManagedByValue, naming.LabelRegion: "anxi"}
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		wrote  bool
+		ours   bool
+		owner  string
+	}{
+		{"labelled for the Region", ours, true, true, ""},
+		{"every label taken off, written by the operator", nil, true, true, ""},
+		{"managed-by taken off, written by the operator", map[string]string{naming.LabelRegion: "anxi"}, true, true, ""},
+		{"region taken off, written by the operator", map[string]string{naming.LabelManagedBy: naming.ManagedByValue}, true, true, ""},
+		{"nobody's", nil, false, false, ""},
+		{"labelled by hand for the Region, never written by the operator", map[string]string{naming.LabelRegion: "anxi"}, false, false, ""},
+		{"another Region's", map[string]string{naming.LabelManagedBy: naming.ManagedByValue, naming.LabelRegion: "dehua"}, true, false, "dehua"},
+	} {
+		ok, owner := ownership(tc.labels, "anxi", tc.wrote)
+		if ok != tc.ours || owner != tc.owner {
+			t.Errorf("%s: ours %v owner %q, want %v %q", tc.name, ok, owner, tc.ours, tc.owner)
+		}
+	}
+}

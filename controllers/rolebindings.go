@@ -51,6 +51,8 @@ func (r *RegionReconciler) applyRoleBinding(ctx context.Context, region string, 
 		return err
 	}
 	if exists && current.RoleRef.Name != *ac.RoleRef.Name {
+		// Spec change or drift: the binding must point at another role. It is made
+		// again at once, with the same subjects; nothing but the binding is replaced.
 		if err := r.deleteOwned(ctx, region, "RoleBinding", current.DeepCopy()); err != nil {
 			return err
 		}

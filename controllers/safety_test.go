@@ -271,3 +271,64 @@ func TestRegionDeletionReleasedBySwitchingToRetain(t *testing.T) {
 	g.Expect(err).To(HaveOccurred(), "its logins are disabled")
 	g.Expect(strings.Join(events(g, name, "Deleted"), "")).To(BeEmpty())
 }
+
+// An injected database failure (a trigger that refuses every write to org.township)
+// while a township leaves the spec under Delete: the plan stops at the failure, before
+// its DROP statements, so the township's schema and role survive; once the failure is
+// gone, the spec's word is carried out.
+func TestDatabaseFailureDropsNothing(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("dbfail")
+	readyToDelete(t, name, nil)
+	fc := credential(g, name+"-fengcheng", "database")
+	su := superuser(g, naming.Database(name))
+	defer su.Close(ctx)
+	g.Expect(exec(su, `CREATE FUNCTION public.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+		CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON org.township FOR EACH ROW EXECUTE FUNCTION public.refuse()`)).To(Succeed())
+
+	updateRegion(t, name, func(rg *platformv1.Region) {
+		rg.Spec.Townships = rg.Spec.Townships[1:] // fengcheng leaves
+		rg.Spec.Townships[0].DisplayName = "湖头镇（新）"
+	})
+	g.Eventually(func(g Gomega) {
+		got := getRegion(g, name)
+		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+		g.Expect(condition(got, controllers.ConditionDatabaseReady).Status).To(Equal(metav1.ConditionFalse))
+	}, timeout, interval).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		g.Expect(roleExists(g, fc.user)).To(BeTrue(), "nothing is dropped after a failed statement")
+		var n int
+		g.Expect(su.QueryRow(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname = 'fengcheng'`).Scan(&n)).To(Succeed())
+		g.Expect(n).To(Equal(1))
+	}, 3*time.Second, 500*time.Millisecond).Should(Succeed())
+
+	g.Expect(exec(su, `DROP TRIGGER refuse ON org.township`)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(roleExists(g, fc.user)).To(BeFalse(), "the township that left the spec goes once the server takes writes")
+		var display string
+		g.Expect(su.QueryRow(ctx, `SELECT display_name FROM org.township WHERE name = 'hutou'`).Scan(&display)).To(Succeed())
+		g.Expect(display).To(Equal("湖头镇（新）"))
+	}, conflictWait, interval).Should(Succeed())
+}
+
+// An object the operator made, with its managed-by label taken off by hand, is taken
+// back (the label put back), not reported as someone else's.
+func TestObjectWithLabelsRemovedIsTakenBack(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("unlabel")
+	createRegion(t, sampleRegion(name))
+	waitReady(t, name)
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: naming.DirectoryConfigMap}}
+	g.Expect(k8s.Patch(ctx, cm, client.RawPatch(types.JSONPatchType,
+		[]byte(`[{"op":"remove","path":"/metadata/labels/app.kubernetes.io~1managed-by"}]`)))).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		got := &corev1.ConfigMap{}
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(cm), got)).To(Succeed())
+		g.Expect(got.Labels).To(HaveKeyWithValue(naming.LabelManagedBy, naming.ManagedByValue))
+		rg := getRegion(g, name)
+		g.Expect(condition(rg, controllers.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(condition(rg, controllers.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+}
