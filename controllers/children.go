@@ -152,16 +152,33 @@ func childKinds(scheme *runtime.Scheme) ([]childKind, error) {
 				o.(*networkingv1.NetworkPolicy).Spec.Ingress, _ = v.([]networkingv1.NetworkPolicyIngressRule)
 			}
 		case *corev1.Secret:
+			// The credential's user and password, and the annotations that say which
+			// rotation made the password and which password its role has.
 			k.keep = func(o client.Object) any {
-				kept := map[string][]byte{}
+				kept := secretState{data: map[string][]byte{}}
 				for _, key := range []string{"user", "password"} {
 					if v, ok := o.(*corev1.Secret).Data[key]; ok {
-						kept[key] = v
+						kept.data[key] = v
 					}
 				}
+				kept.rotation, kept.passwordSet = o.GetAnnotations()[naming.AnnotationRotation], o.GetAnnotations()[naming.AnnotationPasswordSet]
 				return kept
 			}
-			k.restore = func(o client.Object, v any) { o.(*corev1.Secret).Data = v.(map[string][]byte) }
+			k.restore = func(o client.Object, v any) {
+				kept := v.(secretState)
+				o.(*corev1.Secret).Data = kept.data
+				a := o.GetAnnotations()
+				if a == nil {
+					a = map[string]string{}
+				}
+				if kept.rotation != "" {
+					a[naming.AnnotationRotation] = kept.rotation
+				}
+				if kept.passwordSet != "" {
+					a[naming.AnnotationPasswordSet] = kept.passwordSet
+				}
+				o.SetAnnotations(a)
+			}
 		case *appsv1.Deployment:
 			k.gathersStatus, k.byRegion = true, true
 			k.keep = func(o client.Object) any {
@@ -676,4 +693,10 @@ func (ch *children) running() bool {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	return ch.started
+}
+
+// secretState is what the store keeps of a credential Secret.
+type secretState struct {
+	data                  map[string][]byte
+	rotation, passwordSet string
 }

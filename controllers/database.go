@@ -73,6 +73,24 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 	reset := map[string]bool{}
 	placed := map[string]bool{"": true}
 	clean := true
+	type written struct {
+		c        desired.Credential
+		password string
+		state    desired.SecretState
+	}
+	var changed []written
+	// Roles the Region had at its last reconcile: one of those given a new password is
+	// marked as having it only once the server took it. A role made now takes the
+	// Secret's password as it is created, so its Secret says so from the first write.
+	had := map[string]bool{}
+	if rg.Status.Database != nil && rg.Status.Database.Provisioned {
+		had[naming.CountyRole(rg.Name)], had[naming.SupervisorRole(rg.Name)] = true, true
+	}
+	for _, row := range rg.Status.Townships {
+		if row.Role != "" {
+			had[row.Role] = true
+		}
+	}
 	for _, c := range desired.Credentials(rg) {
 		if c.Township != "" && naming.TownshipSchema(c.Township) == cfg.User {
 			// Its schema would be the provisioning login's own "$user" schema.
@@ -87,10 +105,13 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 			clean, placed[c.Township] = false, false
 			continue
 		}
-		password, fresh, err := r.password(ctx, c, token != "")
+		cred, err := r.password(ctx, c, token)
+		if cred.fresh && !had[c.Role] {
+			cred.state.PasswordSet = desired.PasswordDigest(c.Role, cred.password)
+		}
 		if err == nil {
 			err = r.apply(ctx, rg.Name, "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Secret}},
-				desired.CredentialSecret(rg.Name, c, srv, naming.Database(rg.Name), password))
+				desired.CredentialSecret(rg.Name, c, srv, naming.Database(rg.Name), cred.password, cred.state))
 		}
 		if err != nil {
 			s.fail(ConditionDatabaseReady, c.Township, err)
@@ -100,8 +121,15 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 		if c.Township != "" {
 			placed[c.Township] = true
 		}
-		passwords[c.Role] = password
-		reset[c.Role] = fresh
+		passwords[c.Role] = cred.password
+		reset[c.Role] = cred.fresh
+		if cred.fresh && had[c.Role] {
+			changed = append(changed, written{c, cred.password, desired.SecretState{Rotation: cred.state.Rotation, PasswordSet: desired.PasswordDigest(c.Role, cred.password)}})
+		}
+		if cred.drifted {
+			r.event(rg, corev1.EventTypeWarning, "CredentialDrift", "Reconcile",
+				"Secret %s/%s held a password its role did not have; the role now has the Secret's password", c.Namespace, c.Secret)
+		}
 	}
 	db := desired.Database(rg, cluster, func(township string) bool { return placed[township] })
 	db.Reset = reset
@@ -147,6 +175,14 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 	if err != nil {
 		s.fail(ConditionDatabaseReady, "", fmt.Errorf("database %s on %s: %w", db.Database, rg.Spec.Database.ServerRef, err))
 		return
+	}
+	// The roles have their new passwords: the Secrets say so, so that a Secret whose
+	// password later differs (edited, or written by an interrupted reconcile) is noticed.
+	for _, w := range changed {
+		if err := r.apply(ctx, rg.Name, "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.c.Namespace, Name: w.c.Secret}},
+			desired.CredentialSecret(rg.Name, w.c, srv, naming.Database(rg.Name), w.password, w.state)); err != nil {
+			s.fail(ConditionDatabaseReady, w.c.Township, err)
+		}
 	}
 	if token != "" && clean && len(plan.Conflicts) == 0 {
 		now := metav1.NewTime(time.Now().Truncate(time.Second))
@@ -208,32 +244,51 @@ func (r *RegionReconciler) pool(ctx context.Context, server string) (*pgsql.Pool
 	return r.Pools.Get(server, cfg), cfg, nil
 }
 
-// password returns the role's password as its Secret holds it, or a new one (fresh)
-// when there is no Secret yet or a rotation is asked for.
-func (r *RegionReconciler) password(ctx context.Context, c desired.Credential, rotate bool) (string, bool, error) {
-	if !rotate {
-		// The stored Secret is used only when it is the very version the operator
-		// wrote; otherwise read from the API server: a Secret written moments ago must not be
-		// read stale, or an old password would be written back over the role's.
-		key := client.ObjectKey{Namespace: c.Namespace, Name: c.Secret}
-		secret := &corev1.Secret{}
-		err := r.reader().Get(ctx, key, secret)
-		if apierrors.IsNotFound(err) && r.freshNamespace(c.Namespace) && !r.wrote("Secret", key) {
-			// A namespace the operator made moments ago holds no Secret it did not write.
-			return pgsql.NewPassword(), true, nil
-		}
-		if err != nil || !r.wroteVersion("Secret", secret) {
-			secret = &corev1.Secret{}
-			err = r.APIReader.Get(ctx, key, secret)
-		}
-		if err == nil && len(secret.Data["password"]) > 0 && string(secret.Data["user"]) == c.Role {
-			return string(secret.Data["password"]), false, nil
-		}
-		if client.IgnoreNotFound(err) != nil {
-			return "", false, fmt.Errorf("reading Secret %s/%s: %w", c.Namespace, c.Secret, err)
-		}
+// credential is the password a role's Secret is to hold, and what the Secret records.
+type credential struct {
+	password string
+	state    desired.SecretState
+	// fresh says the role's password must be set now: the Secret is new, a rotation
+	// made a new password, or the Secret's password is not the one last set.
+	fresh bool
+	// drifted says the Secret held a password other than the one last set on the role.
+	drifted bool
+}
+
+// password returns the password a role's Secret is to hold: a new one when there is no
+// Secret yet or the rotation token asks for one it has not had, else the Secret's own;
+// fresh when the role must be given it.
+func (r *RegionReconciler) password(ctx context.Context, c desired.Credential, token string) (credential, error) {
+	// The stored Secret is used only when it is the very version the operator wrote;
+	// otherwise read from the API server: a Secret written moments ago must not be read
+	// stale, or an old password would be written back over the role's.
+	key := client.ObjectKey{Namespace: c.Namespace, Name: c.Secret}
+	secret := &corev1.Secret{}
+	err := r.reader().Get(ctx, key, secret)
+	if apierrors.IsNotFound(err) && r.freshNamespace(c.Namespace) && !r.wrote("Secret", key) {
+		// A namespace the operator made moments ago holds no Secret it did not write.
+		return credential{password: pgsql.NewPassword(), state: desired.SecretState{Rotation: token}, fresh: true}, nil
 	}
-	return pgsql.NewPassword(), true, nil
+	if err != nil || !r.wroteVersion("Secret", secret) {
+		secret = &corev1.Secret{}
+		err = r.APIReader.Get(ctx, key, secret)
+	}
+	if client.IgnoreNotFound(err) != nil {
+		return credential{}, fmt.Errorf("reading Secret %s/%s: %w", c.Namespace, c.Secret, err)
+	}
+	state := desired.SecretState{Rotation: secret.Annotations[naming.AnnotationRotation], PasswordSet: secret.Annotations[naming.AnnotationPasswordSet]}
+	password := string(secret.Data["password"])
+	switch {
+	case err != nil || password == "" || string(secret.Data["user"]) != c.Role:
+		return credential{password: pgsql.NewPassword(), state: desired.SecretState{Rotation: token, PasswordSet: state.PasswordSet}, fresh: true}, nil
+	case token != "" && state.Rotation != token:
+		return credential{password: pgsql.NewPassword(), state: desired.SecretState{Rotation: token, PasswordSet: state.PasswordSet}, fresh: true}, nil
+	case state.PasswordSet != desired.PasswordDigest(c.Role, password):
+		// Edited by hand, or written by a reconcile that stopped before it set the
+		// role's password: the role is given the Secret's.
+		return credential{password: password, state: state, fresh: true, drifted: state.PasswordSet != ""}, nil
+	}
+	return credential{password: password, state: state}, nil
 }
 
 // retireDatabase carries out the Region's deletion policy on its database.

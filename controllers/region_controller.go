@@ -382,7 +382,7 @@ func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&platformv1.Region{}, builder.OnlyMetadata, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, resync()))).
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, finalizerRemoved(), resync()))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles), RateLimiter: retryLimiter[reconcile.Request]()}).
 		Named("region").
 		WatchesRawSource(r.children).
@@ -416,6 +416,19 @@ func (r *RegionReconciler) reader() client.Reader {
 // delivered again.
 func isResync(e event.UpdateEvent) bool {
 	return e.ObjectOld.GetResourceVersion() == e.ObjectNew.GetResourceVersion()
+}
+
+// finalizerRemoved lets through a Region whose finalizer someone took off, so that it is
+// put back before a deletion could skip the deletion policy.
+func finalizerRemoved() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return controllerutil.ContainsFinalizer(e.ObjectOld, naming.Finalizer) && !controllerutil.ContainsFinalizer(e.ObjectNew, naming.Finalizer)
+		},
+	}
 }
 
 // resync lets the periodic resync of a Region through, so that every Region is looked

@@ -156,7 +156,7 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 			waiting = append(waiting, l)
 			set(l, false, ReasonProgressing, sum.waiting[l])
 		case len(errs) == 0:
-			set(l, true, ReasonReconciled, "")
+			set(l, true, ReasonReconciled, layerWarning(region, l))
 		case anyConflict(errs):
 			conflict = true
 			failing = append(failing, l)
@@ -204,6 +204,14 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 		set(ConditionStalled, false, ReasonRetrying, "")
 	}
 	return out
+}
+
+// layerWarning is what a layer in good order still warns of.
+func layerWarning(region *platformv1.Region, layer string) string {
+	if t := region.Spec.Access.TownshipAdmins; layer == ConditionAccessReady && t != "" && !strings.Contains(t, "{region}") {
+		return fmt.Sprintf("warning: spec.access.townshipAdmins %q has no {region}: a township of the same name in another Region shares its admin group", t)
+	}
+	return ""
 }
 
 func conflicts(errs []error) []error {

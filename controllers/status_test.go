@@ -125,3 +125,18 @@ func TestBranchFormAndQuota(t *testing.T) {
 		}
 	}
 }
+
+func TestTownshipAdminsWithoutRegionIsAWarning(t *testing.T) {
+	rg := testRegion()
+	rg.Spec.Access.TownshipAdmins = "{township}-admins"
+	st := computeStatus(rg, summary{}, metav1.Now())
+	c := meta.FindStatusCondition(st.Conditions, ConditionAccessReady)
+	if c == nil || c.Status != metav1.ConditionTrue || !strings.Contains(c.Message, "has no {region}") {
+		t.Errorf("AccessReady = %+v", c)
+	}
+	rg.Spec.Access.TownshipAdmins = "{region}-{township}-admins"
+	st = computeStatus(rg, summary{}, metav1.Now())
+	if c := meta.FindStatusCondition(st.Conditions, ConditionAccessReady); c.Message != "" {
+		t.Errorf("no warning expected: %q", c.Message)
+	}
+}

@@ -44,6 +44,10 @@ func TestInvalidRegionsAreRefusedNamingTheField(t *testing.T) {
 		{"township named public", func(r *platformv1.Region) { r.Spec.Townships[0].Name = "public" }, "spec.townships[].name is reserved"},
 		{"township named supervisor", func(r *platformv1.Region) { r.Spec.Townships[0].Name = "supervisor" }, "spec.townships[].name is reserved"},
 		{"township named pg-", func(r *platformv1.Region) { r.Spec.Townships[0].Name = "pg-stat" }, "spec.townships[].name is reserved"},
+		{"township named information-schema", func(r *platformv1.Region) { r.Spec.Townships[0].Name = "information-schema" }, "spec.townships[].name is reserved"},
+		{"admins naming everyone", func(r *platformv1.Region) { r.Spec.Access.Admins = []string{"system:authenticated"} }, "spec.access.admins may not name a system: group"},
+		{"supervisors naming every service account", func(r *platformv1.Region) { r.Spec.Access.Supervisors = []string{"ok", "system:serviceaccounts"} }, "spec.access.supervisors may not name a system: group"},
+		{"township admins naming a system group", func(r *platformv1.Region) { r.Spec.Access.TownshipAdmins = "system:{township}" }, "spec.access.townshipAdmins may not name a system: group"},
 		{"duplicate township names", func(r *platformv1.Region) { r.Spec.Townships[1].Name = r.Spec.Townships[0].Name }, "spec.townships[1]: Duplicate value"},
 		{"derived role name too long", func(r *platformv1.Region) {
 			r.Name = strings.Repeat("r", 30)

@@ -120,6 +120,7 @@ type Access struct {
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.all(g, !g.startsWith('system:'))",message="spec.access.admins may not name a system: group: system:authenticated, system:serviceaccounts and the like mean everyone"
 	// +optional
 	Admins []string `json:"admins,omitempty"`
 	// Supervisors may read everything in every namespace of the Region and change nothing.
@@ -127,6 +128,7 @@ type Access struct {
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.all(g, !g.startsWith('system:'))",message="spec.access.supervisors may not name a system: group: system:authenticated, system:serviceaccounts and the like mean everyone"
 	// +optional
 	Supervisors []string `json:"supervisors,omitempty"`
 	// TownshipAdmins is the template of the group that is admin in one township's
@@ -135,6 +137,7 @@ type Access struct {
 	// +kubebuilder:validation:MaxLength=200
 	// +kubebuilder:validation:XValidation:rule="self == '' || self.contains('{township}')",message="spec.access.townshipAdmins must contain {township}, or every township would share one admin group"
 	// +kubebuilder:validation:XValidation:rule="self.replace('{region}', '').replace('{township}', '').matches('^[^{}]*$')",message="spec.access.townshipAdmins may use only the placeholders {region} and {township}"
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('system:')",message="spec.access.townshipAdmins may not name a system: group"
 	// +optional
 	TownshipAdmins string `json:"townshipAdmins,omitempty"`
 }

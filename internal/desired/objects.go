@@ -6,6 +6,8 @@
 package desired
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -286,8 +288,21 @@ func Credentials(rg *platformv1.Region) []Credential {
 	return out
 }
 
+// PasswordDigest is what a credential Secret records of the password last set on its
+// role: enough to tell that the Secret's password is another, nothing to log in with.
+func PasswordDigest(role, password string) string {
+	sum := sha256.Sum256([]byte(role + "\x00" + password))
+	return hex.EncodeToString(sum[:16])
+}
+
+// SecretState is what a credential Secret records besides the login: the rotation its
+// password was made for, and the digest of the password its role has.
+type SecretState struct {
+	Rotation, PasswordSet string
+}
+
 // CredentialSecret is the Secret that hands a role's credentials to the services.
-func CredentialSecret(region string, c Credential, srv Server, database, password string) *corev1ac.SecretApplyConfiguration {
+func CredentialSecret(region string, c Credential, srv Server, database, password string, state SecretState) *corev1ac.SecretApplyConfiguration {
 	port := strconv.Itoa(srv.Port)
 	uri := url.URL{
 		Scheme:   "postgresql",
@@ -296,8 +311,19 @@ func CredentialSecret(region string, c Credential, srv Server, database, passwor
 		Path:     "/" + database,
 		RawQuery: url.Values{"sslmode": {srv.SSLMode}}.Encode(),
 	}
-	return corev1ac.Secret(c.Secret, c.Namespace).
-		WithLabels(naming.Labels(region, c.Township)).
+	annotations := map[string]string{}
+	if state.Rotation != "" {
+		annotations[naming.AnnotationRotation] = state.Rotation
+	}
+	if state.PasswordSet != "" {
+		annotations[naming.AnnotationPasswordSet] = state.PasswordSet
+	}
+	ac := corev1ac.Secret(c.Secret, c.Namespace).
+		WithLabels(naming.Labels(region, c.Township))
+	if len(annotations) > 0 {
+		ac.WithAnnotations(annotations)
+	}
+	return ac.
 		WithType(corev1.SecretTypeOpaque).
 		WithData(map[string][]byte{
 			"host":     []byte(srv.Host),
@@ -419,7 +445,9 @@ func Objects(rg *platformv1.Region, opts Options) ([]Object, error) {
 	}
 	if rg.Spec.Database != nil {
 		for _, c := range Credentials(rg) {
-			add(LayerDatabase, c.Township, CredentialSecret(rg.Name, c, opts.Server, naming.Database(rg.Name), opts.Password(c.Role)))
+			password := opts.Password(c.Role)
+			add(LayerDatabase, c.Township, CredentialSecret(rg.Name, c, opts.Server, naming.Database(rg.Name), password,
+				SecretState{Rotation: rg.Annotations[naming.AnnotationRotateCredentials], PasswordSet: PasswordDigest(c.Role, password)}))
 		}
 	}
 	dir := BuildDirectory(rg)

@@ -17,6 +17,12 @@ const (
 	// AnnotationRotateCredentials on a Region asks for new database passwords whenever
 	// its value changes.
 	AnnotationRotateCredentials = "platform.jiceng.io/rotate-credentials"
+	// AnnotationRotation on a credential Secret is the rotation token its password was
+	// last made new for.
+	AnnotationRotation = "platform.jiceng.io/rotation"
+	// AnnotationPasswordSet on a credential Secret is the digest of the password last
+	// set on its role: a Secret whose password differs has its role set again.
+	AnnotationPasswordSet = "platform.jiceng.io/password-set"
 	// AnnotationConfirmDestruction on a Region releases destruction that waits for a
 	// person's word: its value lists the townships (comma-separated), or the Region's
 	// name for the whole Region.
