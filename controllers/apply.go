@@ -39,6 +39,12 @@ func (r *RegionReconciler) claim(ctx context.Context, region, kind string, obj c
 	if err != nil {
 		return false, fmt.Errorf("reading %s %s: %w", kind, key, err)
 	}
+	if key.Namespace != "" {
+		// The operator writes only into namespaces it verified as the Region's, and
+		// only objects of the names it derives: there, such an object is its own, even
+		// one someone replaced with their own labels and contents. It is taken back.
+		return true, nil
+	}
 	if ours, owner := ownership(obj.GetLabels(), region, managedBy(obj, naming.FieldManager)); !ours {
 		return true, &conflictError{kind: kind, namespace: obj.GetNamespace(), name: obj.GetName(), owner: owner}
 	}

@@ -2,11 +2,14 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
@@ -44,18 +47,38 @@ func (r *RegionReconciler) bindOrRemove(ctx context.Context, s *scope, township,
 }
 
 // applyRoleBinding applies a RoleBinding; roleRef cannot change in place, so a binding
-// of the Region's that points at another role is deleted first and made anew.
+// in the Region's namespace that points at another role is deleted first and made anew.
 func (r *RegionReconciler) applyRoleBinding(ctx context.Context, region string, current *rbacv1.RoleBinding, ac *rbacv1ac.RoleBindingApplyConfiguration) error {
 	exists, err := r.claim(ctx, region, "RoleBinding", current)
 	if err != nil {
 		return err
 	}
 	if exists && current.RoleRef.Name != *ac.RoleRef.Name {
-		// Spec change or drift: the binding must point at another role. It is made
-		// again at once, with the same subjects; nothing but the binding is replaced.
-		if err := r.deleteOwned(ctx, region, "RoleBinding", current.DeepCopy()); err != nil {
+		if err := r.replaceRoleBinding(ctx, current); err != nil {
 			return err
 		}
 	}
-	return r.write(ctx, "RoleBinding", current, ac)
+	err = r.write(ctx, "RoleBinding", current, ac)
+	if apierrors.IsInvalid(err) && !exists {
+		// Someone put a binding of this name, to another role, into a namespace the
+		// operator made moments ago, where it looked for none.
+		found := &rbacv1.RoleBinding{}
+		if gerr := r.APIReader.Get(ctx, client.ObjectKeyFromObject(current), found); gerr == nil && found.RoleRef.Name != *ac.RoleRef.Name {
+			if err := r.replaceRoleBinding(ctx, found); err != nil {
+				return err
+			}
+			return r.write(ctx, "RoleBinding", current, ac)
+		}
+	}
+	return err
+}
+
+// replaceRoleBinding deletes a binding that must point at another role (spec change or
+// drift); it is made again at once, and nothing but the binding is replaced.
+func (r *RegionReconciler) replaceRoleBinding(ctx context.Context, current *rbacv1.RoleBinding) error {
+	uid := current.UID
+	if err := r.Delete(ctx, current.DeepCopy(), client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("replacing RoleBinding %s/%s: %w", current.Namespace, current.Name, err)
+	}
+	return nil
 }

@@ -18,15 +18,21 @@ import (
 )
 
 // AdmissionObjects are the objects of config/admission: the MutatingAdmissionPolicy that
-// gives new Regions the operator's finalizer, and its binding.
+// gives new Regions the operator's finalizer and its binding first, then the
+// ValidatingAdmissionPolicies that keep the operator's objects and a Region's finalizer
+// the operator's, and their bindings.
 func (e *Env) AdmissionObjects() ([]*unstructured.Unstructured, error) {
-	data, err := os.ReadFile(filepath.Join(e.Root, "config", "admission", "finalizer.yaml"))
-	if err != nil {
-		return nil, err
-	}
-	out := Objects(data)
-	if len(out) == 0 {
-		return nil, fmt.Errorf("config/admission/finalizer.yaml holds no objects")
+	var out []*unstructured.Unstructured
+	for _, file := range []string{"finalizer.yaml", "protect.yaml"} {
+		data, err := os.ReadFile(filepath.Join(e.Root, "config", "admission", file))
+		if err != nil {
+			return nil, err
+		}
+		objs := Objects(data)
+		if len(objs) == 0 {
+			return nil, fmt.Errorf("config/admission/%s holds no objects", file)
+		}
+		out = append(out, objs...)
 	}
 	return out, nil
 }

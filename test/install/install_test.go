@@ -114,10 +114,12 @@ func TestConfigDefaultIsACompleteInstall(t *testing.T) {
 		kinds[o.GetKind()]++
 	}
 	g.Expect(kinds).To(Equal(map[string]int{
-		"Namespace": 1, "CustomResourceDefinition": 2, "ServiceAccount": 1, "ClusterRole": 1, "ClusterRoleBinding": 1,
+		"Namespace": 1, "CustomResourceDefinition": 2, "ServiceAccount": 1, "ClusterRole": 3, "ClusterRoleBinding": 1,
 		"Role": 1, "RoleBinding": 1, "Deployment": 1, "Service": 1,
 		"MutatingAdmissionPolicy": 1, "MutatingAdmissionPolicyBinding": 1,
+		"ValidatingAdmissionPolicy": 2, "ValidatingAdmissionPolicyBinding": 2,
 	}))
+	expectProtectPolicies(t, objs, "region-operator-")
 	expectBoundFinalizerPolicy(t, objs, "region-operator-finalizer")
 	for _, o := range objs {
 		if o.GetKind() == "Deployment" {
@@ -160,9 +162,11 @@ func TestHelmChartLintsAndTemplates(t *testing.T) {
 		"--set", "replicaCount=2", "--set", "maxConcurrentReconciles=8", "--set", "logLevel=debug",
 		"--set", "image.repository=registry.example.gov.cn/jiceng/region-operator", "--set", "image.tag=0.1.0",
 		"--set", "nodeSelector.role=infra", "--set", "tolerations[0].key=dedicated", "--set", "tolerations[0].operator=Exists",
-		"--set", "resources.limits.memory=1Gi", "--api-versions", "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy")
+		"--set", "resources.limits.memory=1Gi", "--api-versions", "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy",
+		"--api-versions", "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy")
 	objs := decode(t, out)
 	expectBoundFinalizerPolicy(t, objs, "ro-region-operator-finalizer")
+	expectProtectPolicies(t, objs, "ro-region-operator-")
 	var dep *appsv1.Deployment
 	for _, o := range objs {
 		if o.GetKind() == "Deployment" {
@@ -205,11 +209,40 @@ func expectBoundFinalizerPolicy(t *testing.T, objs []*unstructured.Unstructured,
 	g.Expect(binding.Object["spec"]).To(Equal(map[string]any{"policyName": name}))
 }
 
-// chartClusterRole is the ClusterRole the chart installs.
+// expectProtectPolicies checks that an install holds config/admission's validating
+// policies, their names prefixed, each bound, with config/admission's specs.
+func expectProtectPolicies(t *testing.T, objs []*unstructured.Unstructured, prefix string) {
+	t.Helper()
+	g := NewWithT(t)
+	want, err := env.AdmissionObjects()
+	g.Expect(err).NotTo(HaveOccurred())
+	specs := map[string]any{}
+	for _, o := range want {
+		if o.GetKind() == "ValidatingAdmissionPolicy" {
+			specs[prefix+o.GetName()] = o.Object["spec"]
+		}
+	}
+	g.Expect(specs).To(HaveLen(2))
+	bound := map[string]bool{}
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "ValidatingAdmissionPolicy":
+			g.Expect(specs).To(HaveKeyWithValue(o.GetName(), o.Object["spec"]), "the policy %s drifted from config/admission: run make manifests", o.GetName())
+		case "ValidatingAdmissionPolicyBinding":
+			name, _, _ := unstructured.NestedString(o.Object, "spec", "policyName")
+			bound[name] = true
+		}
+	}
+	for name := range specs {
+		g.Expect(bound).To(HaveKey(name), "%s is not bound", name)
+	}
+}
+
+// chartClusterRole is the ClusterRole the chart installs for the operator.
 func chartClusterRole(t *testing.T) *rbacv1.ClusterRole {
 	t.Helper()
 	for _, o := range decode(t, helm(t, "template", "ro", repo("charts", "region-operator"), "--namespace", "region-operator-system")) {
-		if o.GetKind() == "ClusterRole" {
+		if o.GetKind() == "ClusterRole" && o.GetName() == "ro-region-operator" {
 			role := &rbacv1.ClusterRole{}
 			data, _ := yaml.Marshal(o.Object)
 			NewWithT(t).Expect(yaml.Unmarshal(data, role)).To(Succeed())
