@@ -3,7 +3,9 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -88,6 +90,12 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 // existing one carries the same administrative code: a namespace retained from another
 // county that had the same name is never taken over.
 func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code string, ac *corev1ac.NamespaceApplyConfiguration) error {
+	// Derived names can meet (Region c's township d and Region c-d's hub are both c-d):
+	// looking and making happen under one lock per name, so two Regions reconciled side
+	// by side cannot both find a namespace absent and both take it for theirs. The second
+	// finds the first's, on the API server, and reports the conflict.
+	unlock := lockName(*ac.Name)
+	defer unlock()
 	current := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: *ac.Name}}
 	exists, err := r.claim(ctx, s.region.Name, "Namespace", current)
 	if err != nil {
@@ -198,4 +206,15 @@ func (r *RegionReconciler) retainNamespace(ctx context.Context, rg *platformv1.R
 	// Spec change: the township (or the Region) left the spec under Retain; its admins
 	// lose their binding, the data stays.
 	return r.deleteOwned(ctx, region, "RoleBinding", &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: naming.RoleBindingTownshipAdmins}})
+}
+
+// nameLocks serialise the making of namespaces by name; a name hashes to one of them.
+var nameLocks [64]sync.Mutex
+
+func lockName(name string) (unlock func()) {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(name))
+	m := &nameLocks[h.Sum32()%uint32(len(nameLocks))]
+	m.Lock()
+	return m.Unlock
 }

@@ -182,3 +182,41 @@ func TestFinalizerRemovedByHandIsPutBack(t *testing.T) {
 		g.Expect(getRegion(g, name).Finalizers).To(ContainElement(naming.Finalizer))
 	}, timeout, interval).Should(Succeed())
 }
+
+// Region c's township d and Region c-d's hub derive the same namespace name. Applied
+// together, exactly one of them has it; the other reports the conflict, and nothing of
+// it is put into the namespace.
+func TestRegionsWhoseNamesMeetDoNotShareANamespace(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	c := uniqueName("c")
+	cd := c + "-d"
+	first := sampleRegion(c)
+	first.Spec.Townships = append(first.Spec.Townships, platformv1.Township{Name: "d", DisplayName: "第四镇", Code: "350524104"})
+	second := sampleRegion(cd)
+	go func() { _ = k8s.Create(ctx, second) }()
+	createRegion(t, first)
+	t.Cleanup(func() { deleteRegion(cd) })
+	var owner, other string
+	g.Eventually(func(g Gomega) {
+		ns := getNamespace(g, cd)
+		owner = ns.Labels[naming.LabelRegion]
+		g.Expect(owner).To(BeElementOf(c, cd))
+		other = c
+		if owner == c {
+			other = cd
+		}
+		rg := getRegion(g, other)
+		g.Expect(condition(rg, controllers.ConditionNamespacesReady).Reason).To(Equal(controllers.ReasonConflict))
+		g.Expect(condition(rg, controllers.ConditionNamespacesReady).Message).To(ContainSubstring("Namespace " + cd + " already exists and belongs to Region \"" + owner + "\""))
+	}, timeout, interval).Should(Succeed())
+	owned := getRegion(g, owner)
+	g.Expect(getNamespace(g, cd).Annotations).To(HaveKeyWithValue(naming.AnnotationRegionUID, string(owned.UID)))
+	g.Consistently(func(g Gomega) {
+		var rbs rbacv1.RoleBindingList
+		g.Expect(k8s.List(ctx, &rbs, client.InNamespace(cd))).To(Succeed())
+		for _, rb := range rbs.Items {
+			g.Expect(rb.Labels).To(HaveKeyWithValue(naming.LabelRegion, owner), rb.Name)
+		}
+	}, 2*time.Second, 200*time.Millisecond).Should(Succeed())
+}
