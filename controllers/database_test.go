@@ -108,13 +108,25 @@ func TestDatabaseAccessWithGeneratedCredentials(t *testing.T) {
 	g.Expect(sqlState(exec(fconn, `CREATE TABLE public.mine (id int)`))).To(Equal(insufficientPrivilege))
 	g.Expect(sqlState(exec(fconn, `CREATE SCHEMA extra`))).To(Equal(insufficientPrivilege))
 
-	// The supervisor reads every schema, tables made before and after it, and writes none.
+	// The supervisor reads every schema's tables, those made later from the next check
+	// of the database on, never a township's views, and writes none.
 	sconn := connectAs(g, sup)
 	defer sconn.Close(ctx)
-	g.Expect(exec(hconn, `CREATE TABLE hutou.later (id int)`)).To(Succeed())
+	g.Expect(exec(hconn, `CREATE TABLE hutou.later (id int); CREATE VIEW hutou.peek AS SELECT * FROM hutou.notes; GRANT SELECT ON hutou.peek TO PUBLIC;
+		CREATE TABLE hutou.policed (id int); ALTER TABLE hutou.policed ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON hutou.policed USING (true); GRANT SELECT ON hutou.policed TO PUBLIC`)).To(Succeed())
+	// checkDatabase is the operator's next check of the database: a reconciler that
+	// remembers no earlier check.
+	checkDatabase := func() {
+		r := &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: controllers.NewScheme(), Pools: operator.Pools, SecretNamespace: controllers.DefaultSecretNamespace}
+		_, err := r.Reconcile(ctx, reconcileRequest(name))
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	checkDatabase()
 	for _, q := range []string{`SELECT * FROM fengcheng.ledger`, `SELECT * FROM hutou.notes`, `SELECT * FROM hutou.later`, `SELECT * FROM org.branch`} {
 		g.Expect(exec(sconn, q)).To(Succeed(), q)
 	}
+	g.Expect(sqlState(exec(sconn, `SELECT * FROM hutou.peek`))).To(Equal(insufficientPrivilege), "a township's view is not the supervisor's to run")
+	g.Expect(sqlState(exec(sconn, `SELECT * FROM hutou.policed`))).To(Equal(insufficientPrivilege), "nor a table whose row-level security policies the township wrote")
 	g.Expect(sqlState(exec(sconn, `INSERT INTO fengcheng.ledger VALUES (2, 'x')`))).To(Equal(insufficientPrivilege))
 	g.Expect(sqlState(exec(sconn, `DELETE FROM hutou.notes`))).To(Equal(insufficientPrivilege))
 	g.Expect(sqlState(exec(sconn, `CREATE TABLE hutou.sup (id int)`))).To(Equal(insufficientPrivilege))
@@ -135,6 +147,9 @@ func TestDatabaseAccessWithGeneratedCredentials(t *testing.T) {
 	g.Expect(n).To(Equal(2))
 	g.Expect(exec(cconn, `CREATE TABLE county.cases (id int)`)).To(Succeed())
 	g.Expect(sqlState(exec(cconn, `SELECT * FROM fengcheng.ledger`))).To(Equal(insufficientPrivilege))
+	// The hub's new table is the supervisor's to read from the next check on.
+	checkDatabase()
+	g.Expect(exec(sconn, `SELECT * FROM county.cases`)).To(Succeed())
 
 	// The URI in the Secret works as it is.
 	uconn, err := pgx.Connect(ctx, fc.uri)

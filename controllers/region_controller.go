@@ -151,6 +151,11 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		log.FromContext(ctx).Info("region stalled on conflicts", "conflicts", joinMessages(errs))
 		return ctrl.Result{RequeueAfter: conflictRetry}, nil
 	}
+	if len(errs) == 0 && region.Spec.Database != nil && !region.Spec.Suspend {
+		// The database is checked again now and then: tables a township made since are
+		// granted to the supervisor, drift made by hand is put back.
+		return ctrl.Result{RequeueAfter: databaseRecheck}, nil
+	}
 	return ctrl.Result{}, errors.Join(errs...)
 }
 

@@ -185,13 +185,27 @@ type DatabaseCatalog struct {
 	SchemaPrivileges map[string]bool
 	// OrgReaders holds "role/table" for every org table a role may read.
 	OrgReaders map[string]bool
-	// SupervisorDefaults holds "owner/schema" where the supervisor may read the owner's
-	// future tables.
+	// SupervisorDefaults holds "owner/schema" where default privileges let the
+	// supervisor read the owner's future relations (views too: they are taken away).
 	SupervisorDefaults map[string]bool
-	// Unread names the schemas holding tables the supervisor cannot read.
-	Unread    map[string]bool
+	// Relations are the relations of the hub's and the townships' schemas, with whether
+	// the supervisor may read each.
+	Relations []Relation
 	Townships []TownshipRow
 	Branches  []BranchRow
+}
+
+// Relation is a table, view or the like in a schema of the Region's database.
+type Relation struct {
+	Schema, Name string
+	// Kind is pg_class.relkind: r table, p partitioned table, v view, m materialised
+	// view, f foreign table.
+	Kind string
+	// SupervisorReads says whether the supervisor may SELECT from it.
+	SupervisorReads bool
+	// RowSecurity says whether row-level security is on: its policies, written by the
+	// schema's township, would run as whoever reads.
+	RowSecurity bool
 }
 
 // EmptyDatabase is the catalog of a database about to be created: PostgreSQL gives a
@@ -598,19 +612,41 @@ func planSchemas(pl *planner, r *RegionDB, cat *Catalog, owned map[string]bool) 
 	// administrator itself, a member of those roles.
 	add(Statement{Kind: KindSession, Object: "administrator", What: "acting as the administrator", SQL: "RESET ROLE"})
 	if owned[r.Supervisor] {
+		// The supervisor reads base tables only. A view (or a materialised or foreign
+		// one), like a table's row-level security policy, runs what its author wrote
+		// with the reader's rights: a township's view over a function could act as the
+		// supervisor on every township's rows. So no default privileges, which would
+		// cover views too; plain tables are granted one by one at each check of the
+		// database, and views and tables under row-level security are taken away, from
+		// the supervisor and from PUBLIC (in a township's schema only the township and
+		// the supervisor could use a grant to PUBLIC).
+		read := map[string]string{}
 		for _, o := range defaults {
 			if !owned[o.role] {
 				continue
 			}
-			if !d.SupervisorDefaults[o.role+"/"+o.schema] {
-				add(Statement{Kind: KindGrant, Object: "schema " + o.schema, Township: o.township,
-					What: "letting the supervisor read " + o.schema + "'s future tables",
-					SQL:  "ALTER DEFAULT PRIVILEGES FOR ROLE " + ident(o.role) + " IN SCHEMA " + ident(o.schema) + " GRANT SELECT ON TABLES TO " + ident(r.Supervisor)})
+			read[o.schema] = o.township
+			if d.SupervisorDefaults[o.role+"/"+o.schema] {
+				add(Statement{Kind: KindRevoke, Object: "schema " + o.schema, Township: o.township,
+					What: "taking the supervisor's default read of " + o.schema + "'s future relations away",
+					SQL:  "ALTER DEFAULT PRIVILEGES FOR ROLE " + ident(o.role) + " IN SCHEMA " + ident(o.schema) + " REVOKE SELECT ON TABLES FROM " + ident(r.Supervisor)})
 			}
-			if d.Unread[o.schema] {
-				add(Statement{Kind: KindGrant, Object: "schema " + o.schema, Township: o.township,
-					What: "letting the supervisor read " + o.schema + "'s tables",
-					SQL:  "GRANT SELECT ON ALL TABLES IN SCHEMA " + ident(o.schema) + " TO " + ident(r.Supervisor)})
+		}
+		for _, rel := range d.Relations {
+			township, ok := read[rel.Schema]
+			if !ok {
+				continue
+			}
+			table := (rel.Kind == "r" || rel.Kind == "p") && !rel.RowSecurity
+			switch {
+			case table && !rel.SupervisorReads:
+				add(Statement{Kind: KindGrant, Object: "table " + rel.Schema + "." + rel.Name, Township: township,
+					What: "letting the supervisor read " + rel.Schema + "." + rel.Name,
+					SQL:  "GRANT SELECT ON " + qualified(rel.Schema, rel.Name) + " TO " + ident(r.Supervisor)})
+			case !table && rel.SupervisorReads:
+				add(Statement{Kind: KindRevoke, Object: "view " + rel.Schema + "." + rel.Name, Township: township,
+					What: "taking " + rel.Schema + "." + rel.Name + " away from the supervisor",
+					SQL:  "REVOKE SELECT ON " + qualified(rel.Schema, rel.Name) + " FROM PUBLIC, " + ident(r.Supervisor)})
 			}
 		}
 	}

@@ -125,7 +125,6 @@ func applied(r *desired.RegionDB) *desired.Catalog {
 			d.SchemaPrivileges[desired.SchemaPrivilegeKey(role, schema, "USAGE")] = true
 			d.SchemaPrivileges[desired.SchemaPrivilegeKey(role, schema, "CREATE")] = true
 			d.SchemaPrivileges[desired.SchemaPrivilegeKey(r.Supervisor, schema, "USAGE")] = true
-			d.SupervisorDefaults[role+"/"+schema] = true
 		}
 	}
 	login(r.County, "county")
@@ -340,5 +339,39 @@ func TestMarkersNameTheCluster(t *testing.T) {
 	plan = desired.PlanDatabase(r, other)
 	if !plan.Blocked || len(plan.Statements) > 0 {
 		t.Errorf("another cluster's Region is not this one's: %s", render(plan.Statements))
+	}
+}
+
+// The supervisor reads base and partitioned tables, granted one by one; views and the
+// like are taken away, and default privileges (which would cover views) revoked.
+func TestSupervisorReadsBaseTablesOnly(t *testing.T) {
+	r := desired.Database(county(1, platformv1.DeletionPolicyRetain), "test-cluster", allPlaced)
+	cat := applied(r)
+	cat.Database.SupervisorDefaults[r.Townships[0].Role+"/t1"] = true
+	cat.Database.Relations = []desired.Relation{
+		{Schema: "t1", Name: "ledger", Kind: "r"},
+		{Schema: "t1", Name: "parts", Kind: "p"},
+		{Schema: "t1", Name: "read", Kind: "r", SupervisorReads: true},
+		{Schema: "t1", Name: "leak", Kind: "v", SupervisorReads: true},
+		{Schema: "t1", Name: "hidden", Kind: "v"},
+		{Schema: "t1", Name: "policed", Kind: "r", SupervisorReads: true, RowSecurity: true},
+		{Schema: "elsewhere", Name: "x", Kind: "r"},
+	}
+	got := render(desired.PlanDatabase(r, cat).Statements)
+	for _, want := range []string{
+		`ALTER DEFAULT PRIVILEGES FOR ROLE "region_cty_t1" IN SCHEMA "t1" REVOKE SELECT ON TABLES FROM "region_cty_supervisor"`,
+		`GRANT SELECT ON "t1"."ledger" TO "region_cty_supervisor"`,
+		`GRANT SELECT ON "t1"."parts" TO "region_cty_supervisor"`,
+		`REVOKE SELECT ON "t1"."leak" FROM PUBLIC, "region_cty_supervisor"`,
+		`REVOKE SELECT ON "t1"."policed" FROM PUBLIC, "region_cty_supervisor"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %s in\n%s", want, got)
+		}
+	}
+	for _, not := range []string{`"t1"."read"`, `"t1"."hidden"`, `"elsewhere"`} {
+		if strings.Contains(got, not) {
+			t.Errorf("%s touched:\n%s", not, got)
+		}
 	}
 }

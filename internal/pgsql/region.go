@@ -151,14 +151,20 @@ func readDatabase(ctx context.Context, c *Conn, r *desired.RegionDB, cat *desire
 	}
 	d.SupervisorDefaults = set(defaults)
 	if _, ok := cat.Roles[r.Supervisor]; ok {
-		unread, err := queryStrings(ctx, c, `SELECT DISTINCT n.nspname::text FROM pg_catalog.pg_class c
-			JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-			WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-			  AND NOT pg_catalog.has_table_privilege($1, c.oid, 'SELECT')`, r.Supervisor)
-		if err != nil {
-			return err
+		schemas := []string{desired.SchemaCounty}
+		for _, t := range r.Townships {
+			schemas = append(schemas, t.Schema)
 		}
-		d.Unread = set(unread)
+		Global.Queries.Add(1)
+		rows, err := c.Query(ctx, `SELECT n.nspname::text, c.relname::text, c.relkind::text, pg_catalog.has_table_privilege($1, c.oid, 'SELECT'), c.relrowsecurity
+			FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = ANY($2) AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY 1, 2`, r.Supervisor, schemas)
+		if err != nil {
+			return describe(err)
+		}
+		if d.Relations, err = pgx.CollectRows(rows, pgx.RowToStructByPos[desired.Relation]); err != nil {
+			return describe(err)
+		}
 	}
 	if !d.Org["table:township"] || !d.Org["table:branch"] {
 		return nil
