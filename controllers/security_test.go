@@ -220,3 +220,24 @@ func TestRegionsWhoseNamesMeetDoNotShareANamespace(t *testing.T) {
 		}
 	}, 2*time.Second, 200*time.Millisecond).Should(Succeed())
 }
+
+// Another county's township that grants something to a Region's role cannot keep that
+// Region from being deleted: the grant is let go in the other county's database before
+// the role is dropped.
+func TestGrantFromAnotherCountyDoesNotBlockDeletion(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	a, b := uniqueName("granted"), uniqueName("granter")
+	readyToDelete(t, a, nil)
+	createRegion(t, dbRegion(b))
+	waitReady(t, b)
+	bt := connectAs(g, credential(g, b+"-hutou", naming.SecretDatabase))
+	defer bt.Close(ctx)
+	g.Expect(exec(bt, `CREATE TABLE hutou.shared (id int); GRANT SELECT ON hutou.shared TO `+naming.CountyRole(a))).To(Succeed())
+
+	deleteRegion(a)
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Name: a}, &platformv1.Region{})).NotTo(Succeed(), "the deletion finished")
+	g.Expect(roleExists(g, naming.CountyRole(a))).To(BeFalse())
+	var n int
+	g.Expect(bt.QueryRow(ctx, `SELECT count(*) FROM hutou.shared`).Scan(&n)).To(Succeed(), "the other county's table is untouched")
+}

@@ -161,6 +161,10 @@ type Catalog struct {
 	Roles map[string]Role
 	// Member names the Region's roles the administrator is a member of.
 	Member map[string]bool
+	// Elsewhere names, by role, the other databases where something depends on the
+	// role: privileges another county granted it, or objects it owns there. They are
+	// let go there before the role is dropped.
+	Elsewhere map[string][]string
 	// Database is the Region's database; the fields after Exists are read only when it
 	// exists and is the Region's.
 	Database DatabaseCatalog
@@ -798,6 +802,11 @@ func planRemovals(pl *planner, r *RegionDB, cat *Catalog) {
 			SQL: "DROP SCHEMA IF EXISTS " + ident(schema) + " CASCADE"})
 		pl.add(Statement{Kind: KindDrop, Object: "role " + role, Township: schema, Database: r.Database, What: "dropping what " + role + " owns",
 			SQL: "DROP OWNED BY " + ident(role)})
+		for _, db := range cat.Elsewhere[role] {
+			pl.begin()
+			pl.add(Statement{Kind: KindDrop, Object: "role " + role, Township: schema, Database: db, What: "letting " + role + " go in database " + db,
+				SQL: "DROP OWNED BY " + ident(role)})
+		}
 		pl.begin()
 		pl.add(Statement{Kind: KindRevoke, Object: "database " + r.Database, Township: schema, What: "revoking CONNECT from " + role,
 			SQL: "REVOKE ALL ON DATABASE " + ident(r.Database) + " FROM " + ident(role)})
@@ -812,6 +821,8 @@ type RetireCatalog struct {
 	Roles map[string]Role
 	// DatabaseOurs says the Region's database exists and is marked as the Region's.
 	DatabaseOurs bool
+	// Elsewhere names, by role, the other databases where something depends on it.
+	Elsewhere map[string][]string
 }
 
 // PlanRetire carries out a Region's deletion on its database. Retain disables every
@@ -850,6 +861,15 @@ func PlanRetire(region, database, policy string, cat *RetireCatalog) []Statement
 			SQL: "DROP DATABASE IF EXISTS " + ident(database) + " WITH (FORCE)"})
 	}
 	for _, n := range names {
+		// What another county granted the role, or the role owns there, would keep it
+		// from being dropped: it is let go database by database first.
+		for _, db := range cat.Elsewhere[n] {
+			if db == database {
+				continue
+			}
+			out = append(out, Statement{Kind: KindDrop, Object: "role " + n, Database: db, Tx: 0, What: "letting " + n + " go in database " + db,
+				SQL: "DROP OWNED BY " + ident(n)})
+		}
 		out = append(out, Statement{Kind: KindDrop, Object: "role " + n, What: "dropping role " + n,
 			SQL: "DROP ROLE IF EXISTS " + ident(n)})
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/jiceng-io/region-operator/internal/desired"
+	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
 // Every query below names catalog objects and functions with their schema, and every
@@ -45,6 +46,9 @@ func Snapshot(ctx context.Context, pool *Pool, r *desired.RegionDB) (*desired.Ca
 		}
 		if err := rows.Err(); err != nil {
 			return struct{}{}, describe(err)
+		}
+		if cat.Elsewhere, err = elsewhere(ctx, m, r.TownshipRolePrefix, r.Database); err != nil {
+			return struct{}{}, err
 		}
 		members, err := queryStrings(ctx, m, `SELECT r.rolname::text FROM pg_catalog.pg_auth_members a
 			JOIN pg_catalog.pg_roles r ON r.oid = a.roleid
@@ -299,6 +303,9 @@ func SnapshotRetire(ctx context.Context, pool *Pool, region, cluster, database s
 		}
 		// The Region's: marked, or unmarked and owned by a role marked as the Region's
 		// (an operator stopped between CREATE DATABASE and its COMMENT).
+		if cat.Elsewhere, err = elsewhere(ctx, m, naming.OwnerRole(region), database); err != nil {
+			return nil, err
+		}
 		ours, err := queryBool(ctx, m, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database
 			WHERE datname = $1 AND (pg_catalog.shobj_description(oid, 'pg_database') IN ($2, $3)
 			  OR (pg_catalog.shobj_description(oid, 'pg_database') IS NULL
@@ -332,4 +339,28 @@ func withConn[T any](ctx context.Context, pool *Pool, db string, fn func(*Conn) 
 	}
 	defer c.Release()
 	return fn(c)
+}
+
+// elsewhere names, by role, the databases other than database where something depends
+// on a role whose name begins with prefix: privileges granted to it, objects it owns.
+func elsewhere(ctx context.Context, m *Conn, prefix, database string) (map[string][]string, error) {
+	Global.Queries.Add(1)
+	rows, err := m.Query(ctx, `SELECT DISTINCT r.rolname::text, d.datname::text FROM pg_catalog.pg_shdepend s
+		JOIN pg_catalog.pg_roles r ON r.oid = s.refobjid
+		JOIN pg_catalog.pg_database d ON d.oid = s.dbid
+		WHERE s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND s.deptype IN ('a', 'o', 'r')
+		  AND pg_catalog.left(r.rolname, $2) = $1 AND d.datname <> $3 ORDER BY 1, 2`, prefix, len(prefix), database)
+	if err != nil {
+		return nil, describe(err)
+	}
+	out := map[string][]string{}
+	for rows.Next() {
+		var role, db string
+		if err := rows.Scan(&role, &db); err != nil {
+			rows.Close()
+			return nil, describe(err)
+		}
+		out[role] = append(out[role], db)
+	}
+	return out, describe(rows.Err())
 }
