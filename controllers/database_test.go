@@ -356,6 +356,7 @@ func TestWrongAdminPasswordIsReported(t *testing.T) {
 		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
 		g.Expect(c.Message).To(ContainSubstring("password authentication failed"))
 		g.Expect(c.Message).NotTo(ContainSubstring("not-the-password"))
+		g.Expect(c.Message).NotTo(ContainSubstring(pgAdmin), "nor the user name read from the Secret")
 	}, timeout, interval).Should(Succeed())
 
 	name := uniqueName("dbwrong")

@@ -5,15 +5,18 @@ package pgsql
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
@@ -319,7 +322,9 @@ func hangUp(conn *pgx.Conn) {
 }
 
 func connect(ctx context.Context, cfg ServerConfig, db string) (*pgx.Conn, error) {
-	connCfg, err := pgx.ParseConfig("sslmode=" + cfg.SSLMode)
+	// The administrator's password goes only through SCRAM: a server (or something in
+	// its place) that asks for it in clear text or as MD5 gets nothing.
+	connCfg, err := pgx.ParseConfig("sslmode=" + cfg.SSLMode + " require_auth=scram-sha-256")
 	if err != nil {
 		return nil, fmt.Errorf("sslMode %q: %w", cfg.SSLMode, err)
 	}
@@ -339,7 +344,17 @@ func connect(ctx context.Context, cfg ServerConfig, db string) (*pgx.Conn, error
 	conn, err := pgx.ConnectConfig(ctx, connCfg)
 	if err != nil {
 		Global.Failures.Add(1)
-		return nil, fmt.Errorf("connecting to %s/%s: %w", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), db, err)
+		// The user name comes from a Secret: it is never put into a message (pgx and
+		// the server both name it).
+		msg := err.Error()
+		var ce *pgconn.ConnectError
+		if errors.As(err, &ce) && ce.Unwrap() != nil {
+			msg = ce.Unwrap().Error()
+		}
+		if cfg.User != "" {
+			msg = strings.ReplaceAll(msg, cfg.User, "<the Secret's user>")
+		}
+		return nil, fmt.Errorf("connecting to %s/%s: %s", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), db, msg)
 	}
 	return conn, nil
 }
