@@ -10,10 +10,12 @@ import (
 	"unique"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	desiredpkg "github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
@@ -45,7 +47,7 @@ func (r *RegionReconciler) claim(ctx context.Context, region, kind string, obj c
 		// one someone replaced with their own labels and contents. It is taken back.
 		return true, nil
 	}
-	if ours, owner := ownership(obj.GetLabels(), region, managedBy(obj, naming.FieldManager)); !ours {
+	if ours, owner := ownership(obj.GetLabels(), region, managedBy(obj)); !ours {
 		return true, &conflictError{kind: kind, namespace: obj.GetNamespace(), name: obj.GetName(), owner: owner}
 	}
 	return true, nil
@@ -69,9 +71,10 @@ func ownership(labels map[string]string, region string, operatorWrote bool) (our
 	}
 }
 
-func managedBy(obj client.Object, manager string) bool {
+// managedBy says whether one of the operator's field managers wrote obj.
+func managedBy(obj client.Object) bool {
 	for _, f := range obj.GetManagedFields() {
-		if f.Manager == manager {
+		if naming.IsOperatorManager(f.Manager) {
 			return true
 		}
 	}
@@ -107,9 +110,13 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 	answer := reflect.New(reflect.TypeOf(current).Elem()).Interface().(client.Object)
 	answer.SetNamespace(objKey.Namespace)
 	answer.SetName(objKey.Name)
-	if err := ApplyObject(ctx, r.Client, answer, desired); err != nil {
+	if err := ApplyObject(ctx, r.Client, answer, desired, naming.LayerManager(desiredpkg.LayerOf(kind, objKey.Name))); err != nil {
 		r.store().remember(kind, objKey, appliedMemo{})
 		return fmt.Errorf("applying %s %s: %w", kind, objKey, err)
+	}
+	if err := r.dropLegacyManager(ctx, answer); err != nil {
+		r.store().remember(kind, objKey, appliedMemo{})
+		return fmt.Errorf("handing %s %s over to its layer's field manager: %w", kind, objKey, err)
 	}
 	// Remember the version the apply made, and for a kind whose status moves on by
 	// itself, what tells a status change from drift.
@@ -126,8 +133,33 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 // manager, taking over fields others changed. The API server's answer, the whole
 // object, comes into obj in the client's encoding (Protobuf for the built-in kinds),
 // which costs both sides less than the JSON that an apply configuration is answered in.
-func ApplyObject(ctx context.Context, c client.Client, obj client.Object, data []byte) error {
-	return c.Patch(ctx, obj, client.RawPatch(types.ApplyPatchType, data), client.FieldOwner(naming.FieldManager), client.ForceOwnership)
+func ApplyObject(ctx context.Context, c client.Client, obj client.Object, data []byte, manager string) error {
+	return c.Patch(ctx, obj, client.RawPatch(types.ApplyPatchType, data), client.FieldOwner(manager), client.ForceOwnership)
+}
+
+// dropLegacyManager removes the apply entry of the operator's single field manager of
+// old from an object that its layer's manager has just applied in full: from then on
+// only the layer's manager owns its fields, and a field the spec drops is dropped. obj
+// is the apply's answer; the patch is made against its very version.
+func (r *RegionReconciler) dropLegacyManager(ctx context.Context, obj client.Object) error {
+	var keep []metav1.ManagedFieldsEntry
+	for _, f := range obj.GetManagedFields() {
+		if f.Manager == naming.FieldManager && f.Operation == metav1.ManagedFieldsOperationApply {
+			continue
+		}
+		keep = append(keep, f)
+	}
+	if len(keep) == len(obj.GetManagedFields()) {
+		return nil
+	}
+	patch, err := json.Marshal([]map[string]any{
+		{"op": "test", "path": "/metadata/resourceVersion", "value": obj.GetResourceVersion()},
+		{"op": "replace", "path": "/metadata/managedFields", "value": keep},
+	})
+	if err != nil {
+		return err
+	}
+	return r.Patch(ctx, obj, client.RawPatch(types.JSONPatchType, patch))
 }
 
 // appliedMemo is what the operator last applied to an object and the version that made;

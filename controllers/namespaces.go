@@ -200,7 +200,7 @@ func (r *RegionReconciler) retainNamespace(ctx context.Context, rg *platformv1.R
 	if ns.Labels[naming.LabelRetained] != "true" {
 		r.event(rg, corev1.EventTypeNormal, "Retained", "Retain", "namespace %s and its data are kept (deletionPolicy Retain)", ns.Name)
 	}
-	if err := r.Apply(ctx, desired.RetainedNamespace(ns, ac, time.Now()), client.FieldOwner(naming.FieldManager), client.ForceOwnership); err != nil {
+	if err := r.Apply(ctx, desired.RetainedNamespace(ns, ac, time.Now()), client.FieldOwner(naming.LayerManager(naming.LayerNamespaces)), client.ForceOwnership); err != nil {
 		return fmt.Errorf("marking Namespace %s retained: %w", ns.Name, err)
 	}
 	// Spec change: the township (or the Region) left the spec under Retain; its admins

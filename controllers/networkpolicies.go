@@ -41,7 +41,7 @@ func (r *RegionReconciler) applyPolicies(ctx context.Context, s *scope, township
 			continue
 		}
 		if *ac.Name == naming.NetworkPolicyDefaultDeny && len(current.Spec.Ingress) > 0 {
-			if err := r.Patch(ctx, current, clearIngressPatch, client.FieldOwner(naming.FieldManager)); err != nil {
+			if err := r.Patch(ctx, current, clearIngressPatch, client.FieldOwner(naming.LayerManager(naming.LayerAccess))); err != nil {
 				s.fail(ConditionAccessReady, township, fmt.Errorf("closing NetworkPolicy %s/%s again: %w", namespace, current.Name, err))
 			}
 		}

@@ -241,3 +241,36 @@ func TestGrantFromAnotherCountyDoesNotBlockDeletion(t *testing.T) {
 	var n int
 	g.Expect(bt.QueryRow(ctx, `SELECT count(*) FROM hutou.shared`).Scan(&n)).To(Succeed(), "the other county's table is untouched")
 }
+
+// Each layer writes under a field manager of its own: the platform's objects, its
+// ConfigMaps included, cannot own a field of a namespace, a binding or a credential.
+// An object applied under the single manager of old is handed over to its layer's.
+func TestEachLayerWritesUnderItsOwnFieldManager(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("managers")
+	// As an earlier operator made it: the hub namespace under the single manager.
+	legacy := []byte(`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"` + name + `","labels":{"` +
+		naming.LabelManagedBy + `":"` + naming.ManagedByValue + `","` + naming.LabelRegion + `":"` + name + `","` + naming.LabelCode + `":"350524"}}}`)
+	g.Expect(k8s.Patch(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, client.RawPatch(types.ApplyPatchType, legacy),
+		client.FieldOwner(naming.FieldManager))).To(Succeed())
+	createRegion(t, platformRegion(name))
+	managers := func(g Gomega, obj client.Object) []string {
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
+		var out []string
+		for _, f := range obj.GetManagedFields() {
+			if f.Operation == metav1.ManagedFieldsOperationApply {
+				out = append(out, f.Manager)
+			}
+		}
+		return out
+	}
+	g.Eventually(func(g Gomega) {
+		g.Expect(managers(g, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(ConsistOf("region-operator-namespaces"), "handed over")
+		g.Expect(managers(g, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name + "-hutou"}})).To(ConsistOf("region-operator-namespaces"))
+		g.Expect(managers(g, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: naming.RoleBindingAdmins}})).To(ConsistOf("region-operator-access"))
+		g.Expect(managers(g, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: naming.SecretDatabase}})).To(ConsistOf("region-operator-database"))
+		g.Expect(managers(g, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: naming.DirectoryConfigMap}})).To(ConsistOf("region-operator-directory"))
+		g.Expect(managers(g, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "portal-config"}})).To(ConsistOf("region-operator-platform"))
+	}, timeout, interval).Should(Succeed())
+}

@@ -347,7 +347,7 @@ func floor(o options, res *Result) error {
 			if err != nil {
 				return err
 			}
-			return controllers.ApplyObject(ctx, c, list[i].obj, data)
+			return controllers.ApplyObject(ctx, c, list[i].obj, data, list[i].manager)
 		})
 	}
 	pool := pgsql.NewPool(cfg)
@@ -403,6 +403,8 @@ func floor(o options, res *Result) error {
 type target struct {
 	ac  kruntime.ApplyConfiguration
 	obj client.Object
+	// manager is the field manager the operator applies the object under.
+	manager string
 }
 
 func targetOf(scheme *kruntime.Scheme, ac kruntime.ApplyConfiguration) (target, error) {
@@ -429,7 +431,7 @@ func targetOf(scheme *kruntime.Scheme, ac kruntime.ApplyConfiguration) (target, 
 	obj := o.(client.Object)
 	obj.SetNamespace(head.Metadata.Namespace)
 	obj.SetName(head.Metadata.Name)
-	return target{ac: ac, obj: obj}, nil
+	return target{ac: ac, obj: obj, manager: naming.LayerManager(desired.LayerOf(head.Kind, head.Metadata.Name))}, nil
 }
 
 // fast lifts client-go's default rate limit, so the harness is not the bottleneck, and

@@ -402,12 +402,30 @@ type Object struct {
 
 // Layers, in the order the operator's phases run.
 const (
-	LayerNamespaces = "namespaces"
-	LayerAccess     = "access"
-	LayerDatabase   = "database"
-	LayerDirectory  = "directory"
-	LayerPlatform   = "platform"
+	LayerNamespaces = naming.LayerNamespaces
+	LayerAccess     = naming.LayerAccess
+	LayerDatabase   = naming.LayerDatabase
+	LayerDirectory  = naming.LayerDirectory
+	LayerPlatform   = naming.LayerPlatform
 )
+
+// LayerOf is the layer that writes an object of a kind and name: the field manager it
+// is applied under follows from it.
+func LayerOf(kind, name string) string {
+	switch kind {
+	case "Namespace":
+		return LayerNamespaces
+	case "RoleBinding", "NetworkPolicy", "ResourceQuota", "LimitRange":
+		return LayerAccess
+	case "Secret":
+		return LayerDatabase
+	case "ConfigMap":
+		if name == naming.DirectoryConfigMap {
+			return LayerDirectory
+		}
+	}
+	return LayerPlatform
+}
 
 // Objects is every Kubernetes object a Region in good order consists of, layer by
 // layer, built by the same functions the operator's phases apply them with.

@@ -34,7 +34,9 @@ const (
 	LevelCounty   = "county"
 	LevelTownship = "township"
 
-	// FieldManager is the one server-side apply field manager the operator writes with.
+	// FieldManager begins the name of every server-side apply field manager the
+	// operator writes with; each layer has its own (LayerManager). Objects applied
+	// before layers had their own managers carry FieldManager itself.
 	FieldManager = "region-operator"
 	// Finalizer holds a Region until its deletion policy has been carried out.
 	Finalizer = "platform.jiceng.io/finalizer"
@@ -139,3 +141,21 @@ func TooLong(region, township string) []string {
 
 // TownshipRolePrefix begins the name of every township role of the Region.
 func TownshipRolePrefix(region string) string { return Database(region) + "_" }
+
+// Layers, each writing under a field manager of its own, so that no layer can own or
+// change the fields of another's objects.
+const (
+	LayerNamespaces = "namespaces"
+	LayerAccess     = "access"
+	LayerDatabase   = "database"
+	LayerDirectory  = "directory"
+	LayerPlatform   = "platform"
+)
+
+// LayerManager is the field manager of one layer.
+func LayerManager(layer string) string { return FieldManager + "-" + layer }
+
+// IsOperatorManager says whether a field manager is one of the operator's.
+func IsOperatorManager(manager string) bool {
+	return manager == FieldManager || strings.HasPrefix(manager, FieldManager+"-")
+}
