@@ -8,13 +8,11 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/jiceng-io/region-operator/controllers"
+	"github.com/jiceng-io/region-operator/internal/manager"
 )
 
 func main() {
@@ -53,29 +51,19 @@ func main() {
 		log.Info("Go runtime memory limit set", "bytes", limit)
 	}
 
-	cacheOpts := controllers.CacheOptions()
-	cacheOpts.SyncPeriod = &syncPeriod
-	mgr, err := ctrl.NewManager(controllers.RESTConfig(ctrl.GetConfigOrDie()), ctrl.Options{
-		Scheme:                  controllers.NewScheme(),
-		Cache:                   cacheOpts,
-		Client:                  controllers.ClientOptions(),
-		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
-		HealthProbeBindAddress:  probeAddr,
-		PprofBindAddress:        pprofAddr,
+	mgr, _, err := manager.New(ctrl.GetConfigOrDie(), manager.Options{
+		Options:                 controllers.Options{MaxConcurrentReconciles: maxConcurrent, SecretNamespace: secretNamespace, ClusterName: clusterName},
+		MetricsAddress:          metricsAddr,
+		ProbeAddress:            probeAddr,
+		PprofAddress:            pprofAddr,
 		LeaderElection:          leaderElect,
-		LeaderElectionID:        "region-operator.platform.jiceng.io",
 		LeaderElectionNamespace: leaderNamespace,
+		SyncPeriod:              syncPeriod,
 	})
 	if err != nil {
-		log.Error(err, "creating the manager")
+		log.Error(err, "setting up the operator")
 		os.Exit(1)
 	}
-	if _, err := controllers.Setup(mgr, controllers.Options{MaxConcurrentReconciles: maxConcurrent, SecretNamespace: secretNamespace, ClusterName: clusterName}); err != nil {
-		log.Error(err, "setting up the Region controller")
-		os.Exit(1)
-	}
-	utilruntime.Must(mgr.AddHealthzCheck("healthz", healthz.Ping))
-	utilruntime.Must(mgr.AddReadyzCheck("readyz", healthz.Ping))
 
 	log.Info("starting region-operator")
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {

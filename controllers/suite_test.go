@@ -23,6 +23,7 @@ import (
 	"github.com/jiceng-io/region-operator/controllers"
 	"github.com/jiceng-io/region-operator/internal/localenv"
 	"github.com/jiceng-io/region-operator/internal/localpg"
+	"github.com/jiceng-io/region-operator/internal/manager"
 	"github.com/jiceng-io/region-operator/internal/naming"
 	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
@@ -36,7 +37,7 @@ var (
 	mgrClient client.Client
 	apiReader client.Reader
 	pg        *localpg.Server
-	operator  *localenv.Operator
+	operator  *manager.Operator
 )
 
 // The operator provisions as a role with CREATEDB and CREATEROLE and no more.
@@ -85,7 +86,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	ctrl.SetLogger(testLogger())
-	op, err := env.StartOperator(4)
+	op, err := manager.Start(cfg, manager.Local(4))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

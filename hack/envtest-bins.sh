@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the tools the tests and the demo run, from their Go modules at the versions
 # pinned in hack/tools/*/go.mod: kube-apiserver and etcd into bin/k8s/ (prints that
-# directory, for KUBEBUILDER_ASSETS), and with the argument "helm" also bin/helm.
+# directory, for KUBEBUILDER_ASSETS); with the argument "helm" bin/helm instead, with
+# "lint" bin/golangci-lint.
 # Nothing is downloaded but Go modules. A binary already built from the same go.mod and
 # go.sum is reused.
 set -euo pipefail
@@ -23,6 +24,10 @@ build() { # out-dir name module-dir package
 
 if [[ ${1:-} == helm ]]; then
   build "$root/bin" helm "$root/hack/tools/helm" helm.sh/helm/v3/cmd/helm
+  exit 0
+fi
+if [[ ${1:-} == lint ]]; then
+  build "$root/bin" golangci-lint "$root/hack/tools/golangci-lint" github.com/golangci/golangci-lint/v2/cmd/golangci-lint
   exit 0
 fi
 build "$root/bin/k8s" etcd "$root/hack/tools/etcd" go.etcd.io/etcd/server/v3

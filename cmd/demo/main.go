@@ -34,6 +34,7 @@ import (
 	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/localenv"
 	"github.com/jiceng-io/region-operator/internal/localpg"
+	"github.com/jiceng-io/region-operator/internal/manager"
 	"github.com/jiceng-io/region-operator/internal/naming"
 	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
@@ -78,7 +79,7 @@ func run(samplePath string, wait time.Duration) error {
 	}
 
 	step("starting region-operator")
-	op, err := env.StartOperator(4)
+	op, err := manager.Start(env.Config, manager.Local(4))
 	if err != nil {
 		return err
 	}

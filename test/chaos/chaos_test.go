@@ -15,7 +15,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -550,4 +552,69 @@ func TestSecondClusterDoesNotTakeTheFirstsDatabase(t *testing.T) {
 	}, 3*time.Second, 500*time.Millisecond).Should(Succeed())
 	rg := converge(g, name, 30*time.Second)
 	exactly(g, rg)
+}
+
+// statements are the statements the server's log holds from offset on, in order.
+func statements(g Gomega, offset int64) []string {
+	entry := regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}`)
+	var out []string
+	current := -1
+	for _, line := range strings.Split(ddlLog(g, offset), "\n") {
+		if entry.MatchString(line) {
+			current = -1
+			if i := strings.Index(line, "LOG:  statement: "); i >= 0 {
+				out = append(out, line[i+len("LOG:  statement: "):])
+				current = len(out) - 1
+			}
+			continue
+		}
+		if current >= 0 {
+			// PostgreSQL indents the lines after a statement's first by a tab.
+			out[current] += "\n" + strings.TrimPrefix(line, "\t")
+		}
+	}
+	for i := range out {
+		out[i] = strings.TrimRight(out[i], "\n")
+	}
+	return out
+}
+
+// What the operator runs on the server for a new county is exactly the plan the
+// desired-state package makes for it from an empty catalog, statement for statement,
+// in order (the server's DDL log, with each password verifier read as the plan's
+// placeholder).
+func TestOperatorRunsExactlyThePlan(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := "planned"
+	logPath := filepath.Join(workDir, name+".log")
+	p := start(t, "", logPath)
+	defer p.kill()
+	// The operator looks at the other counties of this control plane first, finding
+	// nothing to do; the new county's statements come after.
+	time.Sleep(3 * time.Second)
+	offset := logSize(g)
+	rg := county(name, platformv1.DeletionPolicyRetain, 3)
+	rg.Spec.Platform = nil
+	g.Expect(k8s.Create(ctx, rg)).To(Succeed())
+	converge(g, name, time.Minute)
+
+	ns := &corev1.Namespace{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Name: metav1.NamespaceSystem}, ns)).To(Succeed())
+	plan := desired.PlanDatabase(desired.Database(rg, string(ns.UID), func(string) bool { return true }), &desired.Catalog{})
+	var want []string
+	for _, st := range plan.Statements {
+		if st.Kind != desired.KindDML && st.Kind != desired.KindSession {
+			want = append(want, st.SQL)
+		}
+	}
+	verifier := regexp.MustCompile(`'SCRAM-SHA-256\$[^']*'`)
+	var got []string
+	for _, s := range statements(g, offset) {
+		got = append(got, verifier.ReplaceAllString(s, desired.PasswordPlaceholder))
+	}
+	for i := range min(len(got), len(want)) {
+		g.Expect(got[i]).To(Equal(want[i]), "statement %d of %d run, %d planned", i, len(got), len(want))
+	}
+	g.Expect(got).To(HaveLen(len(want)), "the statements run after the plan's: %v", got[min(len(got), len(want)):])
 }

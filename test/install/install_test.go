@@ -33,6 +33,7 @@ import (
 	"github.com/jiceng-io/region-operator/controllers"
 	"github.com/jiceng-io/region-operator/internal/localenv"
 	"github.com/jiceng-io/region-operator/internal/localpg"
+	"github.com/jiceng-io/region-operator/internal/manager"
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
@@ -278,7 +279,7 @@ func TestOperatorNeedsNoMoreThanItsClusterRole(t *testing.T) {
 	// The operator, with nothing but that role.
 	as := rest.CopyConfig(env.Config)
 	as.Impersonate = rest.ImpersonationConfig{UserName: sa, Groups: []string{"system:serviceaccounts", "system:authenticated"}}
-	op, err := localenv.StartOperator(as, 2)
+	op, err := manager.Start(as, manager.Local(2))
 	g.Expect(err).NotTo(HaveOccurred())
 	defer op.Stop()
 
