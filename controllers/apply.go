@@ -189,7 +189,10 @@ func (r *RegionReconciler) deleteOwned(ctx context.Context, region, kind string,
 	return err
 }
 
-// deleteOwnedReport is deleteOwned, and says whether it deleted anything.
+// deleteOwnedReport is deleteOwned, and says whether it deleted anything. What the
+// store says is checked again on the API server, and the delete names the very object
+// (UID and version) that was checked: a store running behind never deletes an object
+// made since under the same name.
 func (r *RegionReconciler) deleteOwnedReport(ctx context.Context, region, kind string, obj client.Object) (bool, error) {
 	key := client.ObjectKeyFromObject(obj)
 	if err := r.reader().Get(ctx, key, obj); err != nil {
@@ -201,7 +204,14 @@ func (r *RegionReconciler) deleteOwnedReport(ctx context.Context, region, kind s
 	if obj.GetLabels()[naming.LabelRegion] != region || obj.GetDeletionTimestamp() != nil {
 		return false, nil
 	}
-	if err := r.Delete(ctx, obj, client.PropagationPolicy("Background")); err != nil {
+	if err := r.APIReader.Get(ctx, key, obj); err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	if obj.GetLabels()[naming.LabelRegion] != region || obj.GetDeletionTimestamp() != nil {
+		return false, nil
+	}
+	uid, version := obj.GetUID(), obj.GetResourceVersion()
+	if err := r.Delete(ctx, obj, client.PropagationPolicy("Background"), client.Preconditions{UID: &uid, ResourceVersion: &version}); err != nil {
 		if apierrors.IsNotFound(err) {
 			return false, nil
 		}

@@ -307,7 +307,7 @@ func (r *RegionReconciler) retireDatabase(ctx context.Context, rg *platformv1.Re
 	if err != nil {
 		return err
 	}
-	cat, err := pgsql.SnapshotRetire(dbctx, pool, rg.Name, cluster, naming.Database(rg.Name))
+	cat, err := pgsql.SnapshotRetire(dbctx, pool, rg.Name, string(rg.UID), cluster, naming.Database(rg.Name))
 	if err != nil {
 		return fmt.Errorf("database %s: %w", naming.Database(rg.Name), err)
 	}

@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -67,7 +66,7 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 		for _, ns := range gone {
 			names = append(names, ns.Labels[naming.LabelTownship])
 		}
-		if desired.NeedsConfirmation(region.Annotations[naming.AnnotationConfirmDestruction], region.Name, names) {
+		if desired.NeedsConfirmation(region.Annotations[naming.AnnotationConfirmDestruction], names) {
 			s.hold(names...)
 			return
 		}
@@ -106,9 +105,9 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 			return &conflictError{kind: "Namespace", name: current.Name,
 				detail: fmt.Sprintf("was made for code %s, not %s", have, code)}
 		}
-		if uid := current.Annotations[naming.AnnotationRegionUID]; uid != "" && uid != string(s.region.UID) {
+		if uid := current.Annotations[naming.AnnotationRegionUID]; uid != "" && uid != string(s.region.UID) && uid != s.region.Annotations[naming.AnnotationAdopt] {
 			return &conflictError{kind: "Namespace", name: current.Name,
-				detail: fmt.Sprintf("was made by an earlier Region %s (UID %s) and is retained for it; to adopt it, remove its annotation %s", s.region.Name, uid, naming.AnnotationRegionUID)}
+				detail: fmt.Sprintf("was made by an earlier Region %s (UID %s) and is retained for it; to take it and its data over, annotate the Region %s=%s", s.region.Name, uid, naming.AnnotationAdopt, uid)}
 		}
 		if current.DeletionTimestamp != nil {
 			return fmt.Errorf("namespace %s is being deleted; it is made again once it is gone", current.Name)
@@ -140,11 +139,25 @@ func (r *RegionReconciler) regionNamespaces(ctx context.Context, region *platfor
 	}
 	out := list.Items[:0]
 	for _, ns := range list.Items {
-		if uid := ns.Annotations[naming.AnnotationRegionUID]; uid == "" || uid == string(region.UID) {
+		if ownsNamespace(region, &ns) {
 			out = append(out, ns)
 		}
 	}
 	return out, nil
+}
+
+// ownsNamespace says whether a namespace labelled for the Region's name is this
+// Region's: made by it (its UID), by the earlier Region it adopts, or, made before
+// namespaces carried a UID, of a code within the county's.
+func ownsNamespace(region *platformv1.Region, ns *corev1.Namespace) bool {
+	switch uid := ns.Annotations[naming.AnnotationRegionUID]; uid {
+	case string(region.UID):
+		return true
+	case "":
+		return strings.HasPrefix(ns.Labels[naming.LabelCode], region.Spec.Code)
+	default:
+		return uid == region.Annotations[naming.AnnotationAdopt]
+	}
 }
 
 // removeTownship carries out the deletion policy for a township that left the spec.
@@ -192,7 +205,9 @@ func (r *RegionReconciler) retainNamespace(ctx context.Context, rg *platformv1.R
 	if ns.DeletionTimestamp != nil {
 		return nil
 	}
-	uid := types.UID(ns.Annotations[naming.AnnotationRegionUID])
+	// The namespace is this Region's (regionNamespaces said so): it says so itself from
+	// now on, whether it had no UID yet or the adopted Region's.
+	uid := rg.UID
 	ac := desired.CountyNamespace(region, ns.Labels[naming.LabelCode], uid)
 	if township := ns.Labels[naming.LabelTownship]; township != "" {
 		ac = desired.TownshipNamespace(region, township, ns.Labels[naming.LabelCode], uid)

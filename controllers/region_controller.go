@@ -255,7 +255,7 @@ func (r *RegionReconciler) reconcileDelete(ctx context.Context, region *platform
 			"the Region was suspended: its namespaces were left exactly as they were")
 	} else {
 		if region.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete &&
-			!desired.Confirmation(region.Annotations[naming.AnnotationConfirmDestruction], region.Name, []string{region.Name}) {
+			!desired.ConfirmsRegion(region.Annotations[naming.AnnotationConfirmDestruction], region.Name) {
 			return r.awaitConfirmation(ctx, region, []string{region.Name})
 		}
 		if err := errors.Join(r.retireDatabase(ctx, region), r.applyDeletionPolicy(ctx, region)); err != nil {

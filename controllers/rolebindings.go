@@ -76,6 +76,14 @@ func (r *RegionReconciler) applyRoleBinding(ctx context.Context, region string, 
 // replaceRoleBinding deletes a binding that must point at another role (spec change or
 // drift); it is made again at once, and nothing but the binding is replaced.
 func (r *RegionReconciler) replaceRoleBinding(ctx context.Context, current *rbacv1.RoleBinding) error {
+	if current.UID == "" {
+		// Read from the store, which keeps no UID: the API server names the object.
+		fresh := &rbacv1.RoleBinding{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(current), fresh); err != nil {
+			return client.IgnoreNotFound(err)
+		}
+		current = fresh
+	}
 	uid := current.UID
 	if err := r.Delete(ctx, current.DeepCopy(), client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("replacing RoleBinding %s/%s: %w", current.Namespace, current.Name, err)

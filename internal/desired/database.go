@@ -98,6 +98,9 @@ type TownshipRow struct {
 // RegionDB is everything a Region asks of its database.
 type RegionDB struct {
 	Region string
+	// UID is the Region's UID; Adopt the UID of an earlier Region of the same name
+	// whose database objects this one takes over.
+	UID, Adopt string
 	// Cluster is the identity of the cluster the Region lives in.
 	Cluster    string
 	Database   string
@@ -122,12 +125,14 @@ type RegionDB struct {
 	Confirmed string
 }
 
-// Marker is the comment that marks a role or database as made for a Region of one
-// cluster; an object without it is never changed or dropped. Several clusters may
-// provision on one server: the cluster's identity keeps a Region of the same name in
-// another cluster from taking this one's database as its own.
-func Marker(region, cluster string) string {
-	return "managed by region-operator for Region " + region + " in cluster " + cluster
+// Marker is the comment that marks a role or database as made for one Region (by its
+// UID) of one cluster; an object without it is never changed or dropped. Several
+// clusters may provision on one server: the cluster's identity keeps a Region of the
+// same name in another cluster from taking this one's database as its own, and the
+// Region's UID keeps a Region re-created under a deleted one's name from taking the
+// data the deleted one retained.
+func Marker(region, uid, cluster string) string {
+	return LegacyMarker(region) + " (uid " + uid + ") in cluster " + cluster
 }
 
 // LegacyMarker is the marker written before markers named the cluster. The first
@@ -135,16 +140,21 @@ func Marker(region, cluster string) string {
 func LegacyMarker(region string) string { return "managed by region-operator for Region " + region }
 
 // Owns says whether a comment marks an object as this Region's, and whether the mark
-// is the legacy one that is to be rewritten.
-func (r *RegionDB) Owns(comment string) (ours, legacy bool) {
-	switch comment {
-	case Marker(r.Region, r.Cluster):
+// is one to be rewritten: the legacy marker, or that of the earlier Region the
+// Region adopts (platform.jiceng.io/adopt).
+func (r *RegionDB) Owns(comment string) (ours, rewrite bool) {
+	switch {
+	case comment == r.marker():
 		return true, false
-	case LegacyMarker(r.Region):
+	case comment == LegacyMarker(r.Region):
+		return true, true
+	case r.Adopt != "" && comment == Marker(r.Region, r.Adopt, r.Cluster):
 		return true, true
 	}
 	return false, false
 }
+
+func (r *RegionDB) marker() string { return Marker(r.Region, r.UID, r.Cluster) }
 
 // Role is a role as the catalog has it.
 type Role struct {
@@ -260,29 +270,38 @@ type DatabasePlan struct {
 // without the confirmation annotation.
 const MaxUnconfirmedDestruction = 3
 
-// Confirmation says whether the confirm-destruction annotation's value covers the
-// townships to be destroyed: it lists every one of them, or names the Region. Entries
-// that name nothing to destroy are ignored.
-func Confirmation(annotation, region string, townships []string) bool {
-	listed := map[string]bool{}
+// listed reads the confirm-destruction annotation's entries.
+func listed(annotation string) map[string]bool {
+	out := map[string]bool{}
 	for _, e := range strings.Split(annotation, ",") {
-		listed[strings.TrimSpace(e)] = true
+		if e = strings.TrimSpace(e); e != "" {
+			out[e] = true
+		}
 	}
-	if listed[region] {
-		return true
-	}
+	return out
+}
+
+// Confirmation says whether the confirm-destruction annotation's value lists every
+// township to be destroyed. Entries that name nothing to destroy are ignored; the
+// Region's own name confirms the Region's deletion only (ConfirmsRegion), so an
+// annotation left from that never waves township removals through.
+func Confirmation(annotation string, townships []string) bool {
+	l := listed(annotation)
 	for _, t := range townships {
-		if !listed[t] {
+		if !l[t] {
 			return false
 		}
 	}
 	return true
 }
 
+// ConfirmsRegion says whether the annotation confirms the deletion of the Region.
+func ConfirmsRegion(annotation, region string) bool { return listed(annotation)[region] }
+
 // NeedsConfirmation says whether destroying these townships' data at once waits for
 // the confirmation annotation.
-func NeedsConfirmation(annotation, region string, townships []string) bool {
-	return len(townships) > MaxUnconfirmedDestruction && !Confirmation(annotation, region, townships)
+func NeedsConfirmation(annotation string, townships []string) bool {
+	return len(townships) > MaxUnconfirmedDestruction && !Confirmation(annotation, townships)
 }
 
 // planner accumulates the statements of a plan.
@@ -366,7 +385,7 @@ func PlanDatabase(r *RegionDB, cat *Catalog) *DatabasePlan {
 func planRoles(pl *planner, r *RegionDB, cat *Catalog) map[string]bool {
 	all := append([]string{r.Owner}, r.loginRoles()...)
 	owned := map[string]bool{}
-	marker := Marker(r.Region, r.Cluster)
+	marker := r.marker()
 	pl.begin()
 	for _, name := range all {
 		st, exists := cat.Roles[name]
@@ -454,7 +473,7 @@ func OwnsDatabase(r *RegionDB, cat *Catalog) bool {
 // the database is the Region's.
 func planDatabase(pl *planner, r *RegionDB, cat *Catalog, owned map[string]bool) bool {
 	d := &cat.Database
-	marker := Marker(r.Region, r.Cluster)
+	marker := r.marker()
 	if d.Exists && !OwnsDatabase(r, cat) {
 		pl.p.Conflicts = append(pl.p.Conflicts, &Conflict{Kind: "database", Name: r.Database})
 		return false
@@ -734,35 +753,69 @@ func planOrgRows(pl *planner, r *RegionDB, cat *Catalog) {
 // reservedSchemas are the schemas of every Region database that are no township's.
 var reservedSchemas = []string{SchemaCounty, SchemaOrg, "public", "information_schema"}
 
-// LeftSchemas are the schemas in the database whose township the spec no longer names
-// and whose role is the Region's. What the spec names, placed or not, is never among
-// them: a township whose namespace or credentials are missing is not ready, never gone.
-func LeftSchemas(r *RegionDB, cat *Catalog) []string {
-	keep := slices.Clone(reservedSchemas)
-	for _, t := range r.Townships {
-		keep = append(keep, t.Schema)
+// LeftTownships are the townships whose schema or login role is in the database, marked
+// as this Region's with the current marker, and which the spec no longer names: by
+// schema name. What the spec names, placed or not, is never among them: a township
+// whose namespace or credentials are missing is not ready, never gone. A role whose
+// schema is already gone (a removal stopped between its transactions) is among them.
+func LeftTownships(r *RegionDB, cat *Catalog) []string {
+	keep := map[string]bool{}
+	for _, s := range reservedSchemas {
+		keep[s] = true
 	}
-	var out []string
+	for _, t := range r.Townships {
+		keep[t.Schema] = true
+	}
+	hub := map[string]bool{r.Owner: true, r.County: true, r.Supervisor: true}
+	current := func(role string) bool {
+		st, ok := cat.Roles[role]
+		return ok && !hub[role] && st.Comment == r.marker()
+	}
+	found := map[string]bool{}
 	for _, s := range cat.Database.Schemas {
-		if slices.Contains(keep, s) || strings.HasPrefix(s, "pg_") {
-			continue
+		if !keep[s] && !strings.HasPrefix(s, "pg_") && current(r.TownshipRolePrefix+s) {
+			found[s] = true
 		}
-		if role, ok := cat.Roles[r.TownshipRolePrefix+s]; ok {
-			if ours, _ := r.Owns(role.Comment); ours {
-				out = append(out, s)
-			}
+	}
+	for role := range cat.Roles {
+		if s, ok := strings.CutPrefix(role, r.TownshipRolePrefix); ok && !keep[s] && current(role) {
+			found[s] = true
 		}
+	}
+	out := make([]string, 0, len(found))
+	for s := range found {
+		out = append(out, s)
 	}
 	slices.Sort(out)
 	return out
 }
 
 // planRemovals carries out the deletion policy for townships the spec no longer names
-// (LeftSchemas): Retain disables their login and keeps everything; Delete drops their
+// (LeftTownships): Retain disables their login and keeps everything; Delete drops their
 // schema and role. Destruction is planned only when the reconcile was clean (r.Clean)
-// and, for more than MaxUnconfirmedDestruction townships at once, confirmed.
+// and, for more than MaxUnconfirmedDestruction townships at once, confirmed. A left
+// role marked by the legacy or an adopted marker is first marked as this Region's:
+// what a Region took over is never destroyed in the same reconcile.
 func planRemovals(pl *planner, r *RegionDB, cat *Catalog) {
-	gone := LeftSchemas(r, cat)
+	inSpec := map[string]bool{r.Owner: true, r.County: true, r.Supervisor: true}
+	for _, t := range r.Townships {
+		inSpec[t.Role] = true
+	}
+	var remark []string
+	for role, st := range cat.Roles {
+		if ours, rewrite := r.Owns(st.Comment); ours && rewrite && !inSpec[role] && strings.HasPrefix(role, r.TownshipRolePrefix) {
+			remark = append(remark, role)
+		}
+	}
+	slices.Sort(remark)
+	if len(remark) > 0 {
+		pl.begin()
+		for _, role := range remark {
+			pl.add(Statement{Kind: KindAlter, Object: "role " + role, What: "marking role " + role + " as this Region's",
+				SQL: "COMMENT ON ROLE " + ident(role) + " IS " + quoteLiteral(r.marker())})
+		}
+	}
+	gone := LeftTownships(r, cat)
 	if len(gone) == 0 {
 		return
 	}
@@ -788,7 +841,7 @@ func planRemovals(pl *planner, r *RegionDB, cat *Catalog) {
 		pl.p.Withheld = "the database layer did not observe or apply everything; nothing is dropped this time"
 		return
 	}
-	if NeedsConfirmation(r.Confirmed, r.Region, gone) {
+	if NeedsConfirmation(r.Confirmed, gone) {
 		pl.p.Held = gone
 		pl.p.Withheld = fmt.Sprintf("dropping %d townships at once waits for confirmation", len(gone))
 		return
@@ -797,9 +850,13 @@ func planRemovals(pl *planner, r *RegionDB, cat *Catalog) {
 		role := r.TownshipRolePrefix + schema
 		pl.p.Dropped = append(pl.p.Dropped, schema)
 		// Spec change: the township left spec.townships under deletionPolicy Delete.
-		pl.begin()
-		pl.add(Statement{Kind: KindDrop, Object: "schema " + schema, Township: schema, Database: r.Database, What: "dropping schema " + schema,
-			SQL: "DROP SCHEMA IF EXISTS " + ident(schema) + " CASCADE"})
+		if slices.Contains(cat.Database.Schemas, schema) {
+			pl.begin()
+			pl.add(Statement{Kind: KindDrop, Object: "schema " + schema, Township: schema, Database: r.Database, What: "dropping schema " + schema,
+				SQL: "DROP SCHEMA IF EXISTS " + ident(schema) + " CASCADE"})
+		} else {
+			pl.begin()
+		}
 		pl.add(Statement{Kind: KindDrop, Object: "role " + role, Township: schema, Database: r.Database, What: "dropping what " + role + " owns",
 			SQL: "DROP OWNED BY " + ident(role)})
 		for _, db := range cat.Elsewhere[role] {

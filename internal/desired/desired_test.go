@@ -105,7 +105,7 @@ func render(sts []desired.Statement) string {
 // applied is the catalog a server holds after a clean run of the plan for r, as the
 // executor would have left it: what the next plan compares with.
 func applied(r *desired.RegionDB) *desired.Catalog {
-	marker := desired.Marker(r.Region, r.Cluster)
+	marker := desired.Marker(r.Region, r.UID, r.Cluster)
 	cat := &desired.Catalog{Superuser: true, Roles: map[string]desired.Role{r.Owner: {Comment: marker}}}
 	d := &cat.Database
 	d.Exists, d.Comment = true, marker
@@ -150,6 +150,7 @@ func TestPlanAgainstItsOwnResultIsEmpty(t *testing.T) {
 func county(n int, policy platformv1.DeletionPolicy) *platformv1.Region {
 	rg := &platformv1.Region{}
 	rg.Name = "cty"
+	rg.UID = "uid-cty"
 	rg.Spec.Code = "350599"
 	rg.Spec.DeletionPolicy = policy
 	for i := 1; i <= n; i++ {
@@ -196,7 +197,7 @@ func TestRemovalComesOnlyFromTheSpec(t *testing.T) {
 		{name: "four removed at once under Delete wait", keep: 2, policy: "Delete", placed: allPlaced, clean: true, held: 4, withheld: true},
 		{name: "four removed, three confirmed: still wait", keep: 2, policy: "Delete", placed: allPlaced, clean: true, confirm: "t3,t4,t5", held: 4, withheld: true},
 		{name: "four removed, all confirmed", keep: 2, policy: "Delete", placed: allPlaced, clean: true, confirm: "t3, t4,t5,t6,t9", drops: 4},
-		{name: "four removed, the Region confirmed", keep: 2, policy: "Delete", placed: allPlaced, clean: true, confirm: "cty", drops: 4},
+		{name: "four removed, only the Region named: still wait", keep: 2, policy: "Delete", placed: allPlaced, clean: true, confirm: "cty", held: 4, withheld: true},
 		{name: "four removed under Retain: disabled, kept", keep: 2, policy: "Retain", placed: allPlaced, clean: true, disables: 4, retained: 4},
 		{name: "removed under Retain, layer not clean: nothing disabled", keep: 5, policy: "Retain", placed: allPlaced, clean: false, retained: 1, withheld: true},
 	} {
@@ -286,10 +287,10 @@ func TestConfirmation(t *testing.T) {
 		{"a,b,c", []string{"a", "b", "c", "d"}, true},
 		{"a,b,c,d", []string{"a", "b", "c", "d"}, false},
 		{" d , c,b,a,gone", []string{"a", "b", "c", "d"}, false},
-		{"cty", []string{"a", "b", "c", "d"}, false},
+		{"cty", []string{"a", "b", "c", "d"}, true},
 		{"", []string{"a", "b", "c"}, false},
 	} {
-		if got := desired.NeedsConfirmation(tc.annotation, "cty", tc.townships); got != tc.want {
+		if got := desired.NeedsConfirmation(tc.annotation, tc.townships); got != tc.want {
 			t.Errorf("NeedsConfirmation(%q, %v) = %v", tc.annotation, tc.townships, got)
 		}
 	}
@@ -330,12 +331,12 @@ func TestMarkersNameTheCluster(t *testing.T) {
 	}
 	other := applied(r)
 	for name, role := range other.Roles {
-		role.Comment = desired.Marker(r.Region, "another-cluster")
+		role.Comment = desired.Marker(r.Region, r.UID, "another-cluster")
 		other.Roles[name] = role
 	}
-	other.Database.Comment = desired.Marker(r.Region, "another-cluster")
+	other.Database.Comment = desired.Marker(r.Region, r.UID, "another-cluster")
 	other.Database.Schemas = append(other.Database.Schemas, "gone")
-	other.Roles[r.TownshipRolePrefix+"gone"] = desired.Role{Login: true, Comment: desired.Marker(r.Region, "another-cluster")}
+	other.Roles[r.TownshipRolePrefix+"gone"] = desired.Role{Login: true, Comment: desired.Marker(r.Region, r.UID, "another-cluster")}
 	plan = desired.PlanDatabase(r, other)
 	if !plan.Blocked || len(plan.Statements) > 0 {
 		t.Errorf("another cluster's Region is not this one's: %s", render(plan.Statements))
@@ -372,6 +373,52 @@ func TestSupervisorReadsBaseTablesOnly(t *testing.T) {
 	for _, not := range []string{`"t1"."read"`, `"t1"."hidden"`, `"elsewhere"`} {
 		if strings.Contains(got, not) {
 			t.Errorf("%s touched:\n%s", not, got)
+		}
+	}
+}
+
+// A Region re-created under a deleted one's name (another UID) does not take the
+// database objects the deleted one retained: they are conflicts, and none is dropped,
+// unless the new Region adopts the old UID (platform.jiceng.io/adopt), when they are
+// marked as its own first and only then subject to its deletion policy.
+func TestRecreatedRegionDoesNotTakeTheRetainedDatabase(t *testing.T) {
+	old := desired.Database(county(3, platformv1.DeletionPolicyRetain), "test-cluster", allPlaced)
+	cat := applied(old)
+	again := county(1, platformv1.DeletionPolicyDelete)
+	again.UID = "uid-new"
+	r := desired.Database(again, "test-cluster", allPlaced)
+	plan := desired.PlanDatabase(r, cat)
+	if !plan.Blocked || len(kinds(plan.Statements, desired.KindDrop)) > 0 || len(plan.Conflicts) == 0 {
+		t.Errorf("the retained database was taken: %v\n%s", plan.Conflicts, render(plan.Statements))
+	}
+	r.Adopt = "uid-cty"
+	plan = desired.PlanDatabase(r, cat)
+	text := render(plan.Statements)
+	if plan.Blocked || len(kinds(plan.Statements, desired.KindDrop)) > 0 || !strings.Contains(text, "(uid uid-new)") {
+		t.Errorf("adopting: blocked %v, conflicts %v\n%s", plan.Blocked, plan.Conflicts, text)
+	}
+	if !strings.Contains(text, `COMMENT ON ROLE "region_cty_t2"`) {
+		t.Errorf("a left role of the adopted Region is not marked as the new one's first:\n%s", text)
+	}
+}
+
+// A township role whose schema is already gone (a removal stopped between its
+// transactions) is still removed: dropped under Delete, its login disabled under Retain.
+func TestRoleLeftWithoutItsSchemaIsRemoved(t *testing.T) {
+	for _, policy := range []platformv1.DeletionPolicy{platformv1.DeletionPolicyDelete, platformv1.DeletionPolicyRetain} {
+		full := desired.Database(county(2, policy), "test-cluster", allPlaced)
+		cat := applied(full)
+		cat.Database.Schemas = slices.DeleteFunc(cat.Database.Schemas, func(s string) bool { return s == "t2" })
+		rg := county(2, policy)
+		rg.Spec.Townships = rg.Spec.Townships[:1]
+		plan := desired.PlanDatabase(desired.Database(rg, "test-cluster", allPlaced), cat)
+		text := render(plan.Statements)
+		want := `DROP ROLE IF EXISTS "region_cty_t2"`
+		if policy == platformv1.DeletionPolicyRetain {
+			want = `ALTER ROLE "region_cty_t2" NOLOGIN`
+		}
+		if !strings.Contains(text, want) || strings.Contains(text, `DROP SCHEMA IF EXISTS "t2"`) {
+			t.Errorf("%s: want %s without dropping a schema:\n%s", policy, want, text)
 		}
 	}
 }

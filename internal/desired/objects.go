@@ -341,6 +341,8 @@ func CredentialSecret(region string, c Credential, srv Server, database, passwor
 func Database(rg *platformv1.Region, cluster string, placed func(township string) bool) *RegionDB {
 	db := &RegionDB{
 		Region:             rg.Name,
+		UID:                string(rg.UID),
+		Adopt:              rg.Annotations[naming.AnnotationAdopt],
 		Cluster:            cluster,
 		Database:           naming.Database(rg.Name),
 		Owner:              naming.OwnerRole(rg.Name),

@@ -27,6 +27,10 @@ const (
 	// person's word: its value lists the townships (comma-separated), or the Region's
 	// name for the whole Region.
 	AnnotationConfirmDestruction = "platform.jiceng.io/confirm-destruction"
+	// AnnotationAdopt on a Region names the UID of an earlier Region of the same name
+	// whose retained namespaces and database objects it takes over: the one explicit way
+	// a re-created Region gets a deleted one's data.
+	AnnotationAdopt = "platform.jiceng.io/adopt"
 	// AnnotationRegionUID on a namespace names the UID of the Region that made it: a
 	// namespace is that Region's only, not any later Region of the same name.
 	AnnotationRegionUID = "platform.jiceng.io/region-uid"

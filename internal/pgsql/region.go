@@ -278,14 +278,16 @@ func EnsureRegion(ctx context.Context, pool *Pool, r *desired.RegionDB, password
 
 // SnapshotRetire reads what a deletion of the Region touches: every role marked as
 // the Region's, and whether its database is the Region's.
-func SnapshotRetire(ctx context.Context, pool *Pool, region, cluster, database string) (*desired.RetireCatalog, error) {
+// Only objects marked with this very Region's current marker count: what carries a
+// legacy or another Region's marker is never dropped by a deletion.
+func SnapshotRetire(ctx context.Context, pool *Pool, region, uid, cluster, database string) (*desired.RetireCatalog, error) {
 	return withConn(ctx, pool, MaintenanceDB, func(m *Conn) (*desired.RetireCatalog, error) {
-		marker, legacy := desired.Marker(region, cluster), desired.LegacyMarker(region)
+		marker := desired.Marker(region, uid, cluster)
 		cat := &desired.RetireCatalog{Roles: map[string]desired.Role{}}
 		Global.Queries.Add(1)
 		rows, err := m.Query(ctx, `SELECT r.rolname::text, r.rolcanlogin FROM pg_catalog.pg_shdescription d
 			JOIN pg_catalog.pg_roles r ON r.oid = d.objoid
-			WHERE d.classoid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND d.description IN ($1, $2)`, marker, legacy)
+			WHERE d.classoid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND d.description = $1`, marker)
 		if err != nil {
 			return nil, describe(err)
 		}
@@ -307,9 +309,9 @@ func SnapshotRetire(ctx context.Context, pool *Pool, region, cluster, database s
 			return nil, err
 		}
 		ours, err := queryBool(ctx, m, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database
-			WHERE datname = $1 AND (pg_catalog.shobj_description(oid, 'pg_database') IN ($2, $3)
+			WHERE datname = $1 AND (pg_catalog.shobj_description(oid, 'pg_database') = $2
 			  OR (pg_catalog.shobj_description(oid, 'pg_database') IS NULL
-			      AND pg_catalog.shobj_description(datdba, 'pg_authid') IN ($2, $3))))`, database, marker, legacy)
+			      AND pg_catalog.shobj_description(datdba, 'pg_authid') = $2)))`, database, marker)
 		cat.DatabaseOurs = ours
 		return cat, err
 	})

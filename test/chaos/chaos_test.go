@@ -242,7 +242,7 @@ func exactly(g Gomega, rg *platformv1.Region) {
 	su, err := pg.Connect(ctx, pg.SuperUser, pg.SuperPassword, "postgres")
 	g.Expect(err).NotTo(HaveOccurred())
 	defer su.Close(ctx)
-	rows, err := su.Query(ctx, `SELECT rolname::text FROM pg_roles WHERE shobj_description(oid, 'pg_authid') LIKE $1 || ' in cluster %'`, desired.LegacyMarker(name))
+	rows, err := su.Query(ctx, `SELECT rolname::text FROM pg_roles WHERE shobj_description(oid, 'pg_authid') LIKE $1 || ' (uid %) in cluster %'`, desired.LegacyMarker(name))
 	g.Expect(err).NotTo(HaveOccurred())
 	var gotRoles []string
 	for rows.Next() {

@@ -1,117 +1,117 @@
 -- create role region_anxi [db (maintenance), tx 1]
 CREATE ROLE "region_anxi" NOLOGIN;
 -- alter role region_anxi [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_county [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_county" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_county [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_county" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_county" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_supervisor [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_supervisor" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_supervisor [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_supervisor" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_supervisor" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_fengcheng [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_fengcheng" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_fengcheng [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_fengcheng" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_fengcheng" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_penglai [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_penglai" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_penglai [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_penglai" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_penglai" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_hutou [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_hutou" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_hutou [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_hutou" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_hutou" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_guanqiao [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_guanqiao" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_guanqiao [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_guanqiao" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_guanqiao" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_jiandou [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_jiandou" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_jiandou [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_jiandou" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_jiandou" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_chengxiang [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_chengxiang" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_chengxiang [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_chengxiang" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_chengxiang" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_jingu [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_jingu" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_jingu [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_jingu" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_jingu" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_longmen [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_longmen" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_longmen [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_longmen" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_longmen" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_huqiu [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_huqiu" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_huqiu [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_huqiu" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_huqiu" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_lutian [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_lutian" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_lutian [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_lutian" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_lutian" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_gande [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_gande" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_gande [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_gande" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_gande" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_kuidou [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_kuidou" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_kuidou [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_kuidou" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_kuidou" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_xiping [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_xiping" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_xiping [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_xiping" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_xiping" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_cannei [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_cannei" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_cannei [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_cannei" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_cannei" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_changqing [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_changqing" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_changqing [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_changqing" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_changqing" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_bailai [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_bailai" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_bailai [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_bailai" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_bailai" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_hushang [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_hushang" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_hushang [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_hushang" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_hushang" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_shangqing [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_shangqing" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_shangqing [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_shangqing" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_shangqing" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_daping [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_daping" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_daping [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_daping" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_daping" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_longjuan [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_longjuan" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_longjuan [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_longjuan" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_longjuan" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_lantian [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_lantian" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_lantian [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_lantian" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_lantian" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_xianghua [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_xianghua" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_xianghua [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_xianghua" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_xianghua" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_taozhou [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_taozhou" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_taozhou [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_taozhou" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_taozhou" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- create role region_anxi_futian [db (maintenance), tx 1]
 CREATE ROLE "region_anxi_futian" LOGIN PASSWORD '<password>';
 -- alter role region_anxi_futian [db (maintenance), tx 1]
-COMMENT ON ROLE "region_anxi_futian" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON ROLE "region_anxi_futian" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- grant membership of the administrator [db (maintenance), tx 1]
 GRANT "region_anxi", "region_anxi_county", "region_anxi_supervisor", "region_anxi_fengcheng", "region_anxi_penglai", "region_anxi_hutou", "region_anxi_guanqiao", "region_anxi_jiandou", "region_anxi_chengxiang", "region_anxi_jingu", "region_anxi_longmen", "region_anxi_huqiu", "region_anxi_lutian", "region_anxi_gande", "region_anxi_kuidou", "region_anxi_xiping", "region_anxi_cannei", "region_anxi_changqing", "region_anxi_bailai", "region_anxi_hushang", "region_anxi_shangqing", "region_anxi_daping", "region_anxi_longjuan", "region_anxi_lantian", "region_anxi_xianghua", "region_anxi_taozhou", "region_anxi_futian" TO CURRENT_USER;
 -- create database region_anxi [db (maintenance), tx 0]
 CREATE DATABASE "region_anxi" OWNER "region_anxi";
 -- alter database region_anxi [db (maintenance), tx 2]
-COMMENT ON DATABASE "region_anxi" IS 'managed by region-operator for Region anxi in cluster test-cluster';
+COMMENT ON DATABASE "region_anxi" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- revoke database region_anxi [db (maintenance), tx 2]
 REVOKE ALL ON DATABASE "region_anxi" FROM PUBLIC;
 -- grant database region_anxi [db (maintenance), tx 2]
