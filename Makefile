@@ -36,6 +36,11 @@ fmt: ## go fmt.
 vet: ## go vet.
 	go vet ./...
 
+.PHONY: lint
+lint: ## golangci-lint (staticcheck among its linters), built from its Go module into bin/.
+	hack/envtest-bins.sh lint
+	$(LOCALBIN)/golangci-lint run ./...
+
 .PHONY: envtest
 envtest: ## Build kube-apiserver and etcd from their Go modules into bin/k8s.
 	@if [ -z "$(KUBEBUILDER_ASSETS)" ]; then hack/envtest-bins.sh >/dev/null; fi
@@ -45,7 +50,7 @@ helm: ## Build helm from its Go module into bin/helm (for the chart's tests).
 	hack/envtest-bins.sh helm
 
 .PHONY: test
-test: manifests generate vet envtest helm ## Run every test against a real kube-apiserver, etcd and PostgreSQL.
+test: manifests generate vet lint envtest helm ## Lint, then run every test against a real kube-apiserver, etcd and PostgreSQL.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -count=1 -timeout $(TEST_TIMEOUT)
 
 CHAOS_KILLS ?= 60

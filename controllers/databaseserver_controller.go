@@ -107,7 +107,7 @@ func serverConfig(ctx context.Context, reader client.Reader, ds *platformv1.Data
 	userKey, passKey := defaulted(ref.UsernameKey, "username"), defaulted(ref.PasswordKey, "password")
 	user, pass := string(secret.Data[userKey]), string(secret.Data[passKey])
 	if user == "" || pass == "" {
-		return pgsql.ServerConfig{}, fmt.Errorf("Secret %s/%s (spec.adminSecretRef) needs the keys %s and %s", ref.Namespace, ref.Name, userKey, passKey)
+		return pgsql.ServerConfig{}, fmt.Errorf("spec.adminSecretRef of DatabaseServer %s: the Secret %s/%s needs the keys %s and %s", ds.Name, ref.Namespace, ref.Name, userKey, passKey)
 	}
 	return pgsql.ServerConfig{
 		Host: ds.Spec.Host, Port: int(defaultedInt(ds.Spec.Port, 5432)), User: user, Password: pass,

@@ -64,7 +64,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer env.Stop()
+	defer func() { _ = env.Stop() }()
 	cfg = env.Config
 	k8s, err = client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
 	if err != nil {

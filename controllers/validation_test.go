@@ -177,7 +177,7 @@ func TestBranchIsAppliedAsAWhole(t *testing.T) {
 	var owned map[string]any
 	for _, mf := range rg.ManagedFields {
 		if mf.Manager == "pipeline" {
-			g.Expect(json.Unmarshal(mf.FieldsV1.Raw, &owned)).To(Succeed())
+			g.Expect(json.Unmarshal(mf.FieldsV1.GetRawBytes(), &owned)).To(Succeed())
 		}
 	}
 	g.Expect(owned).To(HaveKeyWithValue("f:spec", HaveKeyWithValue("f:townships",

@@ -99,5 +99,5 @@ type DatabaseServerList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&DatabaseServer{}, &DatabaseServerList{})
+	register(&DatabaseServer{}, &DatabaseServerList{})
 }

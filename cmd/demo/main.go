@@ -60,7 +60,7 @@ func run(samplePath string, wait time.Duration) error {
 	if err != nil {
 		return err
 	}
-	defer env.Stop()
+	defer func() { _ = env.Stop() }()
 
 	step("starting a local PostgreSQL (Debian's binaries, a throwaway cluster)")
 	pg, err := localpg.Start()
@@ -83,7 +83,7 @@ func run(samplePath string, wait time.Duration) error {
 	if err != nil {
 		return err
 	}
-	defer op.Stop()
+	defer func() { _ = op.Stop() }()
 
 	raw, err := os.ReadFile(filepath.Join(env.Root, samplePath))
 	if err != nil {
@@ -129,7 +129,7 @@ func run(samplePath string, wait time.Duration) error {
 			if ready != nil {
 				msg = ready.Message
 			}
-			return fmt.Errorf("Region %s did not become Ready within %s: %s", region.Name, wait, msg)
+			return fmt.Errorf("the Region %s did not become Ready within %s: %s", region.Name, wait, msg)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}

@@ -28,7 +28,7 @@ func run(dir string) error {
 	if err != nil {
 		return err
 	}
-	defer env.Stop()
+	defer func() { _ = env.Stop() }()
 	kubeconfig, err := env.KubeConfig()
 	if err != nil {
 		return err

@@ -67,7 +67,7 @@ func run(m *testing.M) int {
 	if env, err = localenv.Start(); err != nil {
 		return fail(err)
 	}
-	defer env.Stop()
+	defer func() { _ = env.Stop() }()
 	if k8s, err = client.New(env.Config, client.Options{Scheme: controllers.NewScheme()}); err != nil {
 		return fail(err)
 	}
@@ -467,7 +467,7 @@ func TestAPIServerCutOffDestroysNothing(t *testing.T) {
 	g.Expect(k8s.Create(ctx, county(name, platformv1.DeletionPolicyDelete, 4))).To(Succeed())
 	p := start(t, px.url(), logPath)
 	defer func() { p.kill() }()
-	rg := converge(g, name, 2*time.Minute)
+	converge(g, name, 2*time.Minute)
 	before := uids(g, name)
 	offset := logSize(g)
 
@@ -488,7 +488,7 @@ func TestAPIServerCutOffDestroysNothing(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	px.setDown(false)
 
-	rg = converge(g, name, 2*time.Minute)
+	rg := converge(g, name, 2*time.Minute)
 	after := uids(g, name)
 	for k, uid := range before {
 		g.Expect(after).To(HaveKeyWithValue(k, uid), "%s is still the same object", k)
@@ -517,7 +517,7 @@ func TestSecondClusterDoesNotTakeTheFirstsDatabase(t *testing.T) {
 
 	env2, err := localenv.Start()
 	g.Expect(err).NotTo(HaveOccurred())
-	defer env2.Stop()
+	defer func() { _ = env2.Stop() }()
 	k8s2, err := client.New(env2.Config, client.Options{Scheme: controllers.NewScheme()})
 	g.Expect(err).NotTo(HaveOccurred())
 	kc2, err := env2.KubeConfig()

@@ -53,7 +53,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer env.Stop()
+	defer func() { _ = env.Stop() }()
 	if pg, err = localpg.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -99,7 +99,7 @@ func applyAll(t *testing.T, objs []*unstructured.Unstructured) {
 		}
 	}
 	for _, o := range objs {
-		g.Expect(k8s.Patch(ctx, o, client.Apply, client.FieldOwner("install-test"), client.ForceOwnership)).To(Succeed(), "%s %s", o.GetKind(), o.GetName())
+		g.Expect(k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner("install-test"), client.ForceOwnership)).To(Succeed(), "%s %s", o.GetKind(), o.GetName())
 	}
 }
 
@@ -281,7 +281,7 @@ func TestOperatorNeedsNoMoreThanItsClusterRole(t *testing.T) {
 	as.Impersonate = rest.ImpersonationConfig{UserName: sa, Groups: []string{"system:serviceaccounts", "system:authenticated"}}
 	op, err := manager.Start(as, manager.Local(2))
 	g.Expect(err).NotTo(HaveOccurred())
-	defer op.Stop()
+	defer func() { _ = op.Stop() }()
 
 	g.Expect(pg.CreateAdmin(ctx, "rbac_admin", "rbac-Pa55")).To(Succeed())
 	g.Expect(localenv.RegisterServer(ctx, k8s, pg, "pg", "region-operator-system", "rbac_admin", "rbac-Pa55", 4)).To(Succeed())
