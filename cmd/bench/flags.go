@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"time"
+)
+
+type options struct {
+	counties, townships, branches  int
+	workers, reconcilers, maxConns int
+	steady, resync, timeout        time.Duration
+	out                            string
+	profile                        bool
+	// floor and database: whether the floor is measured, and whether the Regions have
+	// a database.
+	floor, database bool
+	// memoryLimit is given to the operator as its container's memory limit.
+	memoryLimit string
+	// dataDir holds etcd's and PostgreSQL's data ("" for the system's temporary
+	// directory).
+	dataDir string
+}
+
+// memoryDir is /dev/shm when it is a directory the bench may write, else "".
+func memoryDir() string {
+	f, err := os.CreateTemp("/dev/shm", "region-operator-bench-")
+	if err != nil {
+		return ""
+	}
+	_ = f.Close()
+	_ = os.Remove(f.Name())
+	return "/dev/shm"
+}
+
+// parseFlags reads the command line into options.
+func parseFlags() options {
+	var o options
+	flag.IntVar(&o.counties, "counties", 100, "counties (Regions) in the province, up to 1000")
+	flag.IntVar(&o.townships, "townships", 15, "townships per county")
+	flag.IntVar(&o.branches, "branches", 20, "branches per township")
+	flag.IntVar(&o.workers, "workers", 32, "parallel requests of the floor's bare client and of the harness")
+	flag.IntVar(&o.reconcilers, "max-concurrent-reconciles", 8, "the operator's --max-concurrent-reconciles")
+	flag.IntVar(&o.maxConns, "max-connections", 8, "the DatabaseServer's maxConnections, also the floor's SQL pool")
+	flag.DurationVar(&o.steady, "steady", 2*time.Minute, "how long the steady state is watched")
+	flag.DurationVar(&o.resync, "resync", time.Minute, "the operator's --sync-period, shorter than -steady so a full resync happens in it")
+	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "how long to wait for every Region to become Ready")
+	flag.StringVar(&o.out, "out", "bin/bench", "directory for the JSON result")
+	flag.BoolVar(&o.floor, "floor", true, "measure the floor; without it, only the operator is measured and no ratio is given")
+	flag.BoolVar(&o.database, "database", true, "give the Regions a database; without it only the Kubernetes side is measured (the operator's memory at 1,000 counties, say, without PostgreSQL's hours of provisioning)")
+	flag.StringVar(&o.memoryLimit, "memory-limit", "", "run the operator as in a container with this memory limit (256Mi, say): the Deployment passes it as MEMORY_LIMIT and the Go runtime keeps its heap under four fifths of it")
+	flag.BoolVar(&o.profile, "profile", false, "also save the operator's and the API server's CPU (first 30 s) and the operator's heap (at all-Ready) profiles to -out, for go tool pprof")
+	flag.StringVar(&o.dataDir, "data-dir", memoryDir(), "directory for etcd's and PostgreSQL's data; by default /dev/shm (memory) where there is one, as a province's databases are tens of thousands of files, and a disk's file system (ext4, say) is slow to create files for a while after many were deleted: the floor's, just before the operator's phase")
+	flag.Parse()
+	return o
+}

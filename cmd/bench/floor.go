@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/jiceng-io/region-operator/controllers"
+	"github.com/jiceng-io/region-operator/internal/desired"
+	"github.com/jiceng-io/region-operator/internal/naming"
+	"github.com/jiceng-io/region-operator/internal/pgsql"
+)
+
+// floor creates the province's objects and runs its SQL with nothing but a client and a
+// pool, both at full parallelism.
+func floor(o options, res *Result) error {
+	logf("floor: starting a control plane and PostgreSQL")
+	env, pg, stop, err := startPlane()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	ctx := context.Background()
+	cfg := pgsql.ServerConfig{Host: pg.Host, Port: pg.Port, User: benchAdmin, Password: benchPassword, SSLMode: "disable", MaxConns: o.maxConns}
+	regions := province(o, "bench-pg")
+	objs, err := blueprints(regions, cfg)
+	if err != nil {
+		return err
+	}
+	scheme := controllers.NewScheme()
+	var namespaces, rest []target
+	for _, obj := range objs {
+		t, err := targetOf(scheme, obj)
+		if err != nil {
+			return err
+		}
+		if _, ok := t.obj.(*corev1.Namespace); ok {
+			namespaces = append(namespaces, t)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	res.Objects = len(objs)
+	c, err := client.New(fast(env.Config, o.workers), client.Options{Scheme: scheme})
+	if err != nil {
+		return err
+	}
+	// The same requests the operator sends: an apply of each configuration, answered
+	// in the client's encoding.
+	apply := func(list []target) error {
+		return parallel(len(list), o.workers, func(i int) error {
+			data, err := json.Marshal(list[i].ac)
+			if err != nil {
+				return err
+			}
+			return controllers.ApplyObject(ctx, c, list[i].obj, data, list[i].manager)
+		})
+	}
+	pool := pgsql.NewPool(cfg)
+	defer pool.Close()
+	logf("floor: %d objects and the SQL of %d Regions, at full parallelism", res.Objects, len(regions))
+	if o.profile {
+		go fetchAPIServer(env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, "floor-apiserver-cpu.pprof"))
+	}
+	cpu := readCPU()
+	start := time.Now()
+	var k8sErr, sqlErr error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if k8sErr = apply(namespaces); k8sErr == nil {
+			k8sErr = apply(rest)
+		}
+		res.FloorKubernetesSeconds = time.Since(start).Seconds()
+	}()
+	go func() {
+		defer wg.Done()
+		if !o.database {
+			return
+		}
+		sqlErr = parallel(len(regions), o.maxConns, func(i int) error {
+			db := desired.Database(regions[i], "bench-floor", func(string) bool { return true })
+			passwords := map[string]string{}
+			for _, c := range desired.Credentials(regions[i]) {
+				passwords[c.Role] = fixedPassword(c.Role)
+			}
+			_, err := pgsql.EnsureRegion(ctx, pool, db, passwords)
+			return err
+		})
+		res.FloorSQLSeconds = time.Since(start).Seconds()
+	}()
+	wg.Wait()
+	res.FloorSeconds = time.Since(start).Seconds()
+	res.FloorCPU = cpuSince(cpu)
+	res.FloorSessions = sessions(ctx, pg)
+	if k8sErr != nil {
+		return k8sErr
+	}
+	if sqlErr != nil {
+		return sqlErr
+	}
+	logf("floor: Kubernetes %.1fs, SQL %.1fs, together %.1fs; SQL ddl %d, dml %d, query %d", res.FloorKubernetesSeconds, res.FloorSQLSeconds, res.FloorSeconds, pgsql.Global.DDL.Load(), pgsql.Global.DML.Load(), pgsql.Global.Queries.Load())
+	return nil
+}
+
+// target is an object of the floor: its apply configuration, and an object of its kind
+// named as it is, for the answer.
+type target struct {
+	ac  kruntime.ApplyConfiguration
+	obj client.Object
+	// manager is the field manager the operator applies the object under.
+	manager string
+}
+
+func targetOf(scheme *kruntime.Scheme, ac kruntime.ApplyConfiguration) (target, error) {
+	data, err := json.Marshal(ac)
+	if err != nil {
+		return target{}, err
+	}
+	var head struct {
+		APIVersion string            `json:"apiVersion"`
+		Kind       string            `json:"kind"`
+		Metadata   metav1.ObjectMeta `json:"metadata"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return target{}, err
+	}
+	gv, err := schema.ParseGroupVersion(head.APIVersion)
+	if err != nil {
+		return target{}, err
+	}
+	o, err := scheme.New(gv.WithKind(head.Kind))
+	if err != nil {
+		return target{}, err
+	}
+	obj := o.(client.Object)
+	obj.SetNamespace(head.Metadata.Namespace)
+	obj.SetName(head.Metadata.Name)
+	return target{ac: ac, obj: obj, manager: naming.LayerManager(desired.LayerOf(head.Kind, head.Metadata.Name))}, nil
+}
+
+// fast lifts client-go's default rate limit, so the harness is not the bottleneck, and
+// asks for answers uncompressed, as the operator does: the harness's watches of every
+// Region and Deployment would otherwise cost the API server their gzip.
+func fast(cfg *rest.Config, workers int) *rest.Config {
+	c := controllers.RESTConfig(cfg)
+	c.QPS, c.Burst = float32(100*workers), 100*workers
+	return c
+}

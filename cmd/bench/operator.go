@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/controllers"
+	"github.com/jiceng-io/region-operator/internal/localenv"
+	"github.com/jiceng-io/region-operator/internal/naming"
+)
+
+func operator(o options, res *Result) error {
+	logf("operator: starting a fresh control plane and PostgreSQL")
+	env, pg, stop, err := startPlane()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := client.NewWithWatch(fast(env.Config, o.workers), client.Options{Scheme: controllers.NewScheme()})
+	if err != nil {
+		return err
+	}
+	if err := localenv.RegisterServer(ctx, c, pg, "bench-pg", controllers.DefaultSecretNamespace, benchAdmin, benchPassword, int32(o.maxConns)); err != nil {
+		return err
+	}
+
+	// The operator, as a process of its own.
+	bin := filepath.Join(env.Root, "bin", "manager")
+	// Built as the image builds it (Dockerfile, make build).
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd")
+	build.Dir = env.Root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the operator: %v\n%s", err, out)
+	}
+	kubeconfig, err := env.KubeConfig()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "region-operator-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	kcPath := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kcPath, kubeconfig, 0o600); err != nil {
+		return err
+	}
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	probeAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	pprofAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, "--kubeconfig="+kcPath, "--metrics-bind-address="+metricsAddr, "--health-probe-bind-address="+probeAddr,
+		"--pprof-bind-address="+pprofAddr,
+		"--max-concurrent-reconciles="+strconv.Itoa(o.reconcilers), "--sync-period="+o.resync.String(), "--zap-log-level=error")
+	logFile, err := os.Create(filepath.Join(dir, "operator.log"))
+	if err != nil {
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if o.memoryLimit != "" {
+		cmd.Env = append(os.Environ(), "MEMORY_LIMIT="+o.memoryLimit)
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	// Stand in for kube-controller-manager's deployment controller, which a bare
+	// control plane lacks: report every Deployment rolled out as soon as it is seen.
+	go rollOut(ctx, c)
+
+	var peakHeap atomic.Int64
+	var peakConns atomic.Int64
+	go sample(ctx, "http://"+metricsAddr+"/metrics", &peakHeap)
+	go watchConnections(ctx, pg, &peakConns)
+
+	// The operator's start-up is not part of what is measured.
+	if err := waitReady(ctx, "http://"+probeAddr+"/readyz", time.Minute); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "operator.log"))
+		return fmt.Errorf("%w; the operator's log ends:\n%s", err, tail(string(log), 20))
+	}
+	stopProfiling := func() {}
+	if o.profile {
+		// CPU profiles of the operator and the API server, 30 s at a time, until every
+		// Region is Ready.
+		var profiling context.Context
+		profiling, stopProfiling = context.WithCancel(ctx)
+		defer stopProfiling()
+		go func() {
+			for i := 0; profiling.Err() == nil; i++ {
+				var wg sync.WaitGroup
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					fetch("http://"+pprofAddr+"/debug/pprof/profile?seconds=30", filepath.Join(o.out, fmt.Sprintf("operator-cpu-%d.pprof", i)))
+				}()
+				go func() {
+					defer wg.Done()
+					fetchAPIServer(env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, fmt.Sprintf("apiserver-cpu-%d.pprof", i)))
+				}()
+				wg.Wait()
+			}
+		}()
+	}
+	regions := province(o, "bench-pg")
+	created := make([]time.Time, len(regions))
+	logf("operator: applying %d Regions", len(regions))
+	cpu := readCPU()
+	start := time.Now()
+	if err := parallel(len(regions), o.workers, func(i int) error {
+		created[i] = time.Now()
+		return c.Create(ctx, regions[i])
+	}); err != nil {
+		return err
+	}
+	// A watch, not repeated lists: listing a province's Regions every moment would load
+	// the API server more than the operator does.
+	readyAt := map[string]time.Time{}
+	wctx, wcancel := context.WithTimeout(ctx, o.timeout)
+	defer wcancel()
+	for len(readyAt) < len(regions) {
+		w, err := c.Watch(wctx, &platformv1.RegionList{})
+		if err != nil {
+			return err
+		}
+		for ev := range w.ResultChan() {
+			rg, ok := ev.Object.(*platformv1.Region)
+			if !ok {
+				continue
+			}
+			if _, seen := readyAt[rg.Name]; !seen && rg.Status.ObservedGeneration == rg.Generation &&
+				meta.IsStatusConditionTrue(rg.Status.Conditions, controllers.ConditionReady) {
+				readyAt[rg.Name] = time.Now()
+				if len(readyAt) == len(regions) {
+					break
+				}
+			}
+		}
+		w.Stop()
+		if wctx.Err() != nil {
+			return fmt.Errorf("%d of %d Regions Ready after %s", len(readyAt), len(regions), o.timeout)
+		}
+	}
+	res.OperatorSeconds = time.Since(start).Seconds()
+	res.OperatorCPU = cpuSince(cpu)
+	res.Sessions = sessions(ctx, pg)
+	if o.profile {
+		stopProfiling()
+		fetchAPIServer(env.Config, "/metrics", filepath.Join(o.out, "apiserver-metrics.txt"))
+		fetch("http://"+metricsAddr+"/metrics", filepath.Join(o.out, "operator-metrics.txt"))
+	}
+	if o.profile {
+		fetch("http://"+pprofAddr+"/debug/pprof/heap", filepath.Join(o.out, "operator-heap.pprof"))
+	}
+	if res.FloorSeconds > 0 {
+		res.Ratio = res.OperatorSeconds / res.FloorSeconds
+	}
+	var lat []float64
+	for i, rg := range regions {
+		lat = append(lat, readyAt[rg.Name].Sub(created[i]).Seconds())
+	}
+	sort.Float64s(lat)
+	res.LatencyP50Seconds = percentile(lat, 0.50)
+	res.LatencyP99Seconds = percentile(lat, 0.99)
+	logf("operator: every Region Ready after %.1fs (floor %.1fs)", res.OperatorSeconds, res.FloorSeconds)
+
+	// Steady state: nothing changes; a full resync happens within the window.
+	before, err := versions(ctx, c)
+	if err != nil {
+		return err
+	}
+	m0, err := scrape("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "operator.log"))
+		return fmt.Errorf("%w; the operator's log ends:\n%s", err, tail(string(log), 20))
+	}
+	logf("operator: watching the steady state for %s (resync every %s)", o.steady, o.resync)
+	time.Sleep(o.steady)
+	after, err := versions(ctx, c)
+	if err != nil {
+		return err
+	}
+	m1, err := scrape("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		return err
+	}
+	res.SteadySeconds = o.steady.Seconds()
+	res.SteadyResyncForced = o.resync < o.steady
+	for k, v := range after {
+		if before[k] != v {
+			res.SteadyChangedRVs++
+		}
+	}
+	for k := range before {
+		if _, ok := after[k]; !ok {
+			res.SteadyChangedRVs++
+		}
+	}
+	res.SteadyDDL = int64(m1[`region_operator_sql_statements_by_kind_total{kind="ddl"}`] - m0[`region_operator_sql_statements_by_kind_total{kind="ddl"}`])
+	res.APIRequests = map[string]int64{}
+	for k, v := range m0 {
+		switch {
+		case strings.HasPrefix(k, "rest_client_requests_total{"):
+			res.APIRequests[labelValue(k, "method")] += int64(v)
+		case strings.HasPrefix(k, "controller_runtime_reconcile_total{") && labelValue(k, "controller") == "region":
+			res.Reconciles += int64(v) // whatever the result
+		}
+	}
+	res.SQLStatements = map[string]int64{}
+	for _, kind := range []string{"ddl", "dml", "query"} {
+		res.SQLStatements[kind] = int64(m0[`region_operator_sql_statements_by_kind_total{kind="`+kind+`"}`])
+	}
+	res.PeakHeapMiB = float64(peakHeap.Load()) / (1 << 20)
+	res.PeakRSSMiB = peakRSS(cmd.Process.Pid)
+	res.PeakConnections = peakConns.Load()
+	return nil
+}
+
+func rollOut(ctx context.Context, c client.WithWatch) {
+	for ctx.Err() == nil {
+		w, err := c.Watch(ctx, &appsv1.DeploymentList{}, client.MatchingLabels{naming.LabelManagedBy: naming.ManagedByValue})
+		if err != nil {
+			time.Sleep(time.Second)
+			continue
+		}
+		for ev := range w.ResultChan() {
+			if d, ok := ev.Object.(*appsv1.Deployment); ok && !localenv.RolledOut(d) {
+				_ = localenv.RollOut(ctx, c, d)
+			}
+		}
+	}
+}
+
+// versions records the resourceVersion of every Region and everything the operator made.
+func versions(ctx context.Context, c client.Client) (map[string]string, error) {
+	out := map[string]string{}
+	lists := map[string]client.ObjectList{
+		"Region": &platformv1.RegionList{}, "Namespace": &corev1.NamespaceList{}, "ConfigMap": &corev1.ConfigMapList{},
+		"Secret": &corev1.SecretList{}, "ResourceQuota": &corev1.ResourceQuotaList{}, "LimitRange": &corev1.LimitRangeList{},
+		"Service": &corev1.ServiceList{}, "RoleBinding": &rbacv1.RoleBindingList{}, "NetworkPolicy": &networkingv1.NetworkPolicyList{},
+		"Deployment": &appsv1.DeploymentList{},
+	}
+	for kind, list := range lists {
+		var opts []client.ListOption
+		if kind != "Region" {
+			opts = append(opts, client.MatchingLabels{naming.LabelManagedBy: naming.ManagedByValue})
+		}
+		if err := c.List(ctx, list, opts...); err != nil {
+			return nil, err
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			o := it.(client.Object)
+			out[kind+" "+o.GetNamespace()+"/"+o.GetName()] = o.GetResourceVersion()
+		}
+	}
+	return out, nil
+}

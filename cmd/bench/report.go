@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Result is what one run measured.
+type Result struct {
+	Machine   map[string]string `json:"machine"`
+	Counties  int               `json:"counties"`
+	Townships int               `json:"townships"`
+	Branches  int               `json:"branches"`
+	Objects   int               `json:"objects"`
+	Database  bool              `json:"database"`
+	// MemoryLimit is the operator's container memory limit, if it had one.
+	MemoryLimit string `json:"memoryLimit,omitempty"`
+	// DataDir is where etcd and PostgreSQL kept their data.
+	DataDir string `json:"dataDir"`
+
+	FloorKubernetesSeconds float64 `json:"floorKubernetesSeconds"`
+	FloorSQLSeconds        float64 `json:"floorSQLSeconds"`
+	FloorSeconds           float64 `json:"floorSeconds"`
+	// FloorCPU and OperatorCPU are the CPU seconds each process used in the phase:
+	// kube-apiserver, etcd, postgres, operator and bench (the floor's client, the
+	// operator run's harness).
+	FloorCPU map[string]float64 `json:"floorCPUSeconds"`
+
+	OperatorSeconds    float64            `json:"operatorSeconds"`
+	OperatorCPU        map[string]float64 `json:"operatorCPUSeconds"`
+	Ratio              float64            `json:"operatorToFloorRatio"`
+	LatencyP50Seconds  float64            `json:"applyToReadyP50Seconds"`
+	LatencyP99Seconds  float64            `json:"applyToReadyP99Seconds"`
+	Reconciles         int64              `json:"regionReconciles"`
+	APIRequests        map[string]int64   `json:"apiRequestsByVerb"`
+	SQLStatements      map[string]int64   `json:"sqlStatements"`
+	PeakHeapMiB        float64            `json:"operatorPeakHeapMiB"`
+	PeakRSSMiB         float64            `json:"operatorPeakRSSMiB"`
+	PeakConnections    int64              `json:"peakConnectionsToPostgres"`
+	FloorSessions      int64              `json:"floorPostgresSessions"`
+	Sessions           int64              `json:"operatorPostgresSessions"`
+	MaxConnections     int                `json:"maxConnections"`
+	SteadySeconds      float64            `json:"steadySeconds"`
+	SteadyChangedRVs   int                `json:"steadyChangedResourceVersions"`
+	SteadyDDL          int64              `json:"steadyDDLStatements"`
+	SteadyResyncForced bool               `json:"steadyResyncForced"`
+}
+
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p*float64(len(sorted)-1) + 0.5)
+	return sorted[i]
+}
+
+func report(w io.Writer, r *Result) {
+	fmt.Fprintf(w, "\nregion-operator benchmark: %d counties, %d townships, %d branches, %d Kubernetes objects (%s, %s CPUs)\n\n",
+		r.Counties, r.Townships, r.Branches, r.Objects, r.Machine["cpu"], r.Machine["cpus"])
+	row := func(k, v string) { fmt.Fprintf(w, "  %-52s %s\n", k, v) }
+	if !r.Database {
+		row("database", "none (-database=false): the Kubernetes side alone")
+	}
+	row("etcd's and PostgreSQL's data in", r.DataDir)
+	if r.FloorSeconds > 0 {
+		row("floor: Kubernetes objects, bare client", fmt.Sprintf("%.1f s", r.FloorKubernetesSeconds))
+		row("floor: SQL, bare pool", fmt.Sprintf("%.1f s", r.FloorSQLSeconds))
+		row("floor: both together", fmt.Sprintf("%.1f s", r.FloorSeconds))
+		row("floor: CPU seconds", cpuRow(r.FloorCPU))
+		row("operator: apply to every Region Ready", fmt.Sprintf("%.1f s  (%.2f × floor; target ≤ 1.5)", r.OperatorSeconds, r.Ratio))
+	} else {
+		row("floor", "not measured (-floor=false)")
+		row("operator: apply to every Region Ready", fmt.Sprintf("%.1f s", r.OperatorSeconds))
+	}
+	row("operator: apply→Ready per Region p50 / p99", fmt.Sprintf("%.1f s / %.1f s", r.LatencyP50Seconds, r.LatencyP99Seconds))
+	row("operator: CPU seconds until all Ready", cpuRow(r.OperatorCPU))
+	var verbs []string
+	for v, n := range r.APIRequests {
+		verbs = append(verbs, fmt.Sprintf("%s %d", v, n))
+	}
+	sort.Strings(verbs)
+	row("operator: Region reconciles until all Ready", strconv.FormatInt(r.Reconciles, 10))
+	row("operator: API requests by verb until all Ready", strings.Join(verbs, ", "))
+	row("operator: SQL statements until all Ready", fmt.Sprintf("ddl %d, dml %d, query %d", r.SQLStatements["ddl"], r.SQLStatements["dml"], r.SQLStatements["query"]))
+	limit := "no memory limit"
+	if r.MemoryLimit != "" {
+		limit = "memory limit " + r.MemoryLimit
+	}
+	row("operator: peak heap / peak RSS", fmt.Sprintf("%.0f MiB / %.0f MiB  (%s)", r.PeakHeapMiB, r.PeakRSSMiB, limit))
+	row("operator: peak connections to PostgreSQL", fmt.Sprintf("%d  (maxConnections %d)", r.PeakConnections, r.MaxConnections))
+	row("PostgreSQL sessions opened: floor / operator", fmt.Sprintf("%d / %d", r.FloorSessions, r.Sessions))
+	row(fmt.Sprintf("steady %.0f s (resync forced: %v): changed resourceVersions", r.SteadySeconds, r.SteadyResyncForced), strconv.Itoa(r.SteadyChangedRVs))
+	row("steady: DDL statements", strconv.FormatInt(r.SteadyDDL, 10))
+	fmt.Fprintln(w)
+}
+
+// cpuRow tells CPU seconds by process, the busiest first, and their total.
+func cpuRow(cpu map[string]float64) string {
+	names := slices.Collect(maps.Keys(cpu))
+	sort.Slice(names, func(i, j int) bool { return cpu[names[i]] > cpu[names[j]] })
+	var parts []string
+	total := 0.0
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %.1f", n, cpu[n]))
+		total += cpu[n]
+	}
+	return fmt.Sprintf("%.1f  (%s)", total, strings.Join(parts, ", "))
+}
+
+func save(dir string, r *Result) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	file := filepath.Join(dir, fmt.Sprintf("bench-%dx%dx%d-%s.json", r.Counties, r.Townships/r.Counties, r.Branches/max(1, r.Townships), time.Now().Format("20060102-150405")))
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("written to %s\n", file)
+	return nil
+}
