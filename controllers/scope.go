@@ -14,25 +14,6 @@ import (
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
-// Condition types of a Region, one per layer beside the kstatus ones.
-const (
-	ConditionReady           = "Ready"
-	ConditionReconciling     = "Reconciling"
-	ConditionStalled         = "Stalled"
-	ConditionSuspended       = "Suspended"
-	ConditionNamespacesReady = "NamespacesReady"
-	ConditionAccessReady     = "AccessReady"
-	ConditionDatabaseReady   = "DatabaseReady"
-	ConditionPlatformReady   = "PlatformReady"
-	ConditionDirectoryReady  = "DirectoryReady"
-	// ConditionConfirmationRequired is True while destruction the spec asked for
-	// waits for the confirm-destruction annotation.
-	ConditionConfirmationRequired = "ConfirmationRequired"
-)
-
-// layers lists the per-layer conditions in the order the phases run.
-var layers = []string{ConditionNamespacesReady, ConditionAccessReady, ConditionDatabaseReady, ConditionDirectoryReady, ConditionPlatformReady}
-
 // conflictError reports an object the Region would make that exists and is not the
 // Region's own: it is left alone and needs a person to decide.
 type conflictError struct {
