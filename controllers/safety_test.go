@@ -171,7 +171,6 @@ func events(g Gomega, region, reason string) []string {
 // annotation while the rest of the change goes ahead; exactly three go at once.
 func TestMassDestructionWaitsForConfirmation(t *testing.T) {
 	g := NewWithT(t)
-	ctx := context.Background()
 	name := uniqueName("mass")
 	readyToDelete(t, name, townships(8))
 	role := func(t string) string { return naming.TownshipRole(name, t) }
@@ -201,10 +200,7 @@ func TestMassDestructionWaitsForConfirmation(t *testing.T) {
 	}, timeout, interval).Should(Succeed())
 
 	// Confirming three of the four is not enough.
-	confirm := func(value string) {
-		patch := []byte(`{"metadata":{"annotations":{"` + naming.AnnotationConfirmDestruction + `":"` + value + `"}}}`)
-		g.Expect(k8s.Patch(ctx, &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: name}}, client.RawPatch(types.MergePatchType, patch))).To(Succeed())
-	}
+	confirm := func(value string) { g.Expect(annotate(name, naming.AnnotationConfirmDestruction, value)).To(Succeed()) }
 	confirm("t1,t2,t3")
 	g.Consistently(func(g Gomega) {
 		g.Expect(roleExists(g, role("t1"))).To(BeTrue())

@@ -143,8 +143,7 @@ func TestForeignSecretInOneTownshipStallsOnlyThatTownship(t *testing.T) {
 		Immutable: ptr.To(true), StringData: map[string]string{"password": "mine"}})).To(Succeed())
 	before := credential(g, name+"-fengcheng", naming.SecretDatabase)
 
-	patch := []byte(`{"metadata":{"annotations":{"` + naming.AnnotationRotateCredentials + `":"r1"}}}`)
-	g.Expect(k8s.Patch(ctx, &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: name}}, client.RawPatch(types.MergePatchType, patch))).To(Succeed())
+	g.Expect(annotate(name, naming.AnnotationRotateCredentials, "r1")).To(Succeed())
 	var rotated login
 	g.Eventually(func(g Gomega) {
 		got := getRegion(g, name)

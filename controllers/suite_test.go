@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"testing"
@@ -161,13 +162,21 @@ func createRegion(t *testing.T, rg *platformv1.Region) {
 	t.Cleanup(func() { deleteRegion(rg.Name) })
 }
 
+// annotate sets one annotation of a Region, as a person would with kubectl annotate.
+func annotate(region, key, value string) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{key: value}}})
+	if err != nil {
+		return err
+	}
+	return k8s.Patch(context.Background(), &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: region}}, client.RawPatch(types.MergePatchType, patch))
+}
+
 // deleteRegion deletes a Region and waits for the operator to let it go.
 func deleteRegion(name string) {
 	ctx := context.Background()
 	rg := &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	// A test's Region under Delete goes without waiting for a person.
-	confirm := []byte(`{"metadata":{"annotations":{"` + naming.AnnotationConfirmDestruction + `":"` + name + `"}}}`)
-	_ = k8s.Patch(ctx, rg, client.RawPatch(types.MergePatchType, confirm))
+	_ = annotate(name, naming.AnnotationConfirmDestruction, name)
 	_ = k8s.Delete(ctx, rg)
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
@@ -193,8 +202,7 @@ func deleteRegionConfirmed(t *testing.T, name string) {
 		g.Expect(rg.Status.PendingDestruction).To(Equal([]string{name}))
 	}, timeout, interval).Should(Succeed())
 	g.Expect(getNamespace(g, name).DeletionTimestamp).To(BeNil(), "nothing is deleted before the confirmation")
-	patch := []byte(`{"metadata":{"annotations":{"` + naming.AnnotationConfirmDestruction + `":"` + name + `"}}}`)
-	g.Expect(k8s.Patch(ctx, &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: name}}, client.RawPatch(types.MergePatchType, patch))).To(Succeed())
+	g.Expect(annotate(name, naming.AnnotationConfirmDestruction, name)).To(Succeed())
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Name: name}, &platformv1.Region{}))
 	}, timeout, interval).Should(BeTrue(), "the confirmed deletion releases the Region")
