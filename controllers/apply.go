@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	desiredpkg "github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
@@ -115,8 +116,9 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 		return fmt.Errorf("applying %s %s: %w", kind, objKey, err)
 	}
 	if err := r.dropLegacyManager(ctx, answer); err != nil {
-		r.store().remember(kind, objKey, appliedMemo{})
-		return fmt.Errorf("handing %s %s over to its layer's field manager: %w", kind, objKey, err)
+		// Someone wrote in between (a roll-out's status, say): the hand-over is tried
+		// again at the object's next apply; what was applied stands.
+		log.FromContext(ctx).V(1).Info("field manager hand-over postponed", "kind", kind, "object", objKey.String(), "reason", err.Error())
 	}
 	// Remember the version the apply made, and for a kind whose status moves on by
 	// itself, what tells a status change from drift.

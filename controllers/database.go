@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -69,28 +71,14 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 	// Secrets first: a password is only ever set on a role once a Secret holds it, so
 	// no failure in between can lose it. A credential that cannot be written is that
 	// township's failure alone; the rest go on.
-	passwords := map[string]string{}
-	reset := map[string]bool{}
+	type pending struct {
+		c    desired.Credential
+		cred credential
+	}
+	var creds []pending
 	placed := map[string]bool{"": true}
 	clean := true
-	type written struct {
-		c        desired.Credential
-		password string
-		state    desired.SecretState
-	}
-	var changed []written
-	// Roles the Region had at its last reconcile: one of those given a new password is
-	// marked as having it only once the server took it. A role made now takes the
-	// Secret's password as it is created, so its Secret says so from the first write.
-	had := map[string]bool{}
-	if rg.Status.Database != nil && rg.Status.Database.Provisioned {
-		had[naming.CountyRole(rg.Name)], had[naming.SupervisorRole(rg.Name)] = true, true
-	}
-	for _, row := range rg.Status.Townships {
-		if row.Role != "" {
-			had[row.Role] = true
-		}
-	}
+	fresh := false
 	for _, c := range desired.Credentials(rg) {
 		if c.Township != "" && naming.TownshipSchema(c.Township) == cfg.User {
 			// Its schema would be the provisioning login's own "$user" schema.
@@ -106,13 +94,36 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 			continue
 		}
 		cred, err := r.password(ctx, c, token)
-		if cred.fresh && !had[c.Role] {
+		if err != nil {
+			s.fail(ConditionDatabaseReady, c.Township, err)
+			clean, placed[c.Township] = false, false
+			continue
+		}
+		creds = append(creds, pending{c, cred})
+		fresh = fresh || cred.fresh
+	}
+	names := desired.Database(rg, cluster, func(string) bool { return true })
+	dbctx, cancel := context.WithTimeout(ctx, databaseTimeout)
+	defer cancel()
+	// A password about to change needs the server anyway: what it holds says which
+	// roles exist. A role that does not exist yet is made with its Secret's password,
+	// so that Secret says so from its first write; one that exists is marked as having
+	// its new password only once the server took it.
+	var cat *desired.Catalog
+	var catErr error
+	if fresh {
+		cat, catErr = pgsql.Snapshot(dbctx, pool, names)
+	}
+	passwords := map[string]string{}
+	reset := map[string]bool{}
+	var later []pending
+	for _, p := range creds {
+		c, cred := p.c, p.cred
+		if cred.fresh && catErr == nil && cat != nil && !hasRole(cat, c.Role) {
 			cred.state.PasswordSet = desired.PasswordDigest(c.Role, cred.password)
 		}
-		if err == nil {
-			err = r.apply(ctx, rg.Name, "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Secret}},
-				desired.CredentialSecret(rg.Name, c, srv, naming.Database(rg.Name), cred.password, cred.state))
-		}
+		err := r.apply(ctx, rg.Name, "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Secret}},
+			desired.CredentialSecret(rg.Name, c, srv, naming.Database(rg.Name), cred.password, cred.state))
 		if err != nil {
 			s.fail(ConditionDatabaseReady, c.Township, err)
 			clean, placed[c.Township] = false, false
@@ -123,8 +134,8 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 		}
 		passwords[c.Role] = cred.password
 		reset[c.Role] = cred.fresh
-		if cred.fresh && had[c.Role] {
-			changed = append(changed, written{c, cred.password, desired.SecretState{Rotation: cred.state.Rotation, PasswordSet: desired.PasswordDigest(c.Role, cred.password)}})
+		if cred.fresh && cred.state.PasswordSet != desired.PasswordDigest(c.Role, cred.password) {
+			later = append(later, pending{c, cred})
 		}
 		if cred.drifted {
 			r.event(rg, corev1.EventTypeWarning, "CredentialDrift", "Reconcile",
@@ -146,9 +157,33 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 		}
 	}
 	r.databases.Delete(rg.UID)
-	dbctx, cancel := context.WithTimeout(ctx, databaseTimeout)
-	defer cancel()
-	plan, err := pgsql.EnsureRegion(dbctx, pool, db, passwords)
+	err = catErr
+	if err == nil && cat == nil {
+		cat, err = pgsql.Snapshot(dbctx, pool, db)
+	}
+	var plan *desired.DatabasePlan
+	var set []string
+	if err == nil {
+		plan = desired.PlanDatabase(db, cat)
+		set, err = pgsql.Execute(dbctx, pool, rg.Name, plan.Statements, passwords)
+		if err == nil && plan.Blocked {
+			err = errors.Join(plan.Conflicts...)
+		}
+	}
+	// The roles that took their new passwords: their Secrets say so now, so that a
+	// Secret whose password later differs (edited by hand, or written by a reconcile
+	// that stopped before the server took it) is noticed and set again.
+	for _, p := range later {
+		if !slices.Contains(set, p.c.Role) {
+			continue
+		}
+		state := p.cred.state
+		state.PasswordSet = desired.PasswordDigest(p.c.Role, p.cred.password)
+		if aerr := r.apply(ctx, rg.Name, "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: p.c.Namespace, Name: p.c.Secret}},
+			desired.CredentialSecret(rg.Name, p.c, srv, naming.Database(rg.Name), p.cred.password, state)); aerr != nil {
+			s.fail(ConditionDatabaseReady, p.c.Township, aerr)
+		}
+	}
 	if plan != nil {
 		s.dbStatus.Provisioned = s.dbStatus.Provisioned || plan.Provisioned
 		if !plan.Blocked {
@@ -175,14 +210,6 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 	if err != nil {
 		s.fail(ConditionDatabaseReady, "", fmt.Errorf("database %s on %s: %w", db.Database, rg.Spec.Database.ServerRef, err))
 		return
-	}
-	// The roles have their new passwords: the Secrets say so, so that a Secret whose
-	// password later differs (edited, or written by an interrupted reconcile) is noticed.
-	for _, w := range changed {
-		if err := r.apply(ctx, rg.Name, "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.c.Namespace, Name: w.c.Secret}},
-			desired.CredentialSecret(rg.Name, w.c, srv, naming.Database(rg.Name), w.password, w.state)); err != nil {
-			s.fail(ConditionDatabaseReady, w.c.Township, err)
-		}
 	}
 	if token != "" && clean && len(plan.Conflicts) == 0 {
 		now := metav1.NewTime(time.Now().Truncate(time.Second))
@@ -312,7 +339,7 @@ func (r *RegionReconciler) retireDatabase(ctx context.Context, rg *platformv1.Re
 		return fmt.Errorf("database %s: %w", naming.Database(rg.Name), err)
 	}
 	policy := string(rg.Spec.DeletionPolicy)
-	if err := pgsql.Execute(dbctx, pool, rg.Name, desired.PlanRetire(rg.Name, naming.Database(rg.Name), policy, cat), nil); err != nil {
+	if _, err := pgsql.Execute(dbctx, pool, rg.Name, desired.PlanRetire(rg.Name, naming.Database(rg.Name), policy, cat), nil); err != nil {
 		return fmt.Errorf("database %s: %w", naming.Database(rg.Name), err)
 	}
 	if rg.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete {
@@ -327,4 +354,10 @@ func (r *RegionReconciler) retireDatabase(ctx context.Context, rg *platformv1.Re
 		r.event(rg, corev1.EventTypeNormal, "Retained", "Retain", "kept database %s; login disabled for its %d roles (deletionPolicy Retain)", naming.Database(rg.Name), len(cat.Roles))
 	}
 	return nil
+}
+
+// hasRole says whether the catalog holds a role.
+func hasRole(cat *desired.Catalog, role string) bool {
+	_, ok := cat.Roles[role]
+	return ok
 }

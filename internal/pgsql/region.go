@@ -162,7 +162,11 @@ func readDatabase(ctx context.Context, c *Conn, r *desired.RegionDB, cat *desire
 		Global.Queries.Add(1)
 		rows, err := c.Query(ctx, `SELECT n.nspname::text, c.relname::text, c.relkind::text, pg_catalog.has_table_privilege($1, c.oid, 'SELECT'), c.relrowsecurity
 			FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-			WHERE n.nspname = ANY($2) AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY 1, 2`, r.Supervisor, schemas)
+			WHERE n.nspname = ANY($2) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+			  -- Only what the administrator may grant on, as a member of its owner: a
+			  -- relation someone else made there is left as it is, not planned forever.
+			  AND pg_catalog.pg_has_role(c.relowner, 'USAGE')
+			ORDER BY 1, 2`, r.Supervisor, schemas)
 		if err != nil {
 			return describe(err)
 		}
@@ -200,8 +204,9 @@ func readDatabase(ctx context.Context, c *Conn, r *desired.RegionDB, cat *desire
 // Execute runs a plan's statements in order, each group of the same Tx in one
 // transaction on a connection to its database, and stops at the first failure: what
 // comes after it (the destructive steps come last) does not run. passwords holds the
-// password of every role a statement sets one for.
-func Execute(ctx context.Context, pool *Pool, region string, statements []desired.Statement, passwords map[string]string) error {
+// password of every role a statement sets one for; set names the roles whose password
+// the server took (their statement's transaction committed), failure or not.
+func Execute(ctx context.Context, pool *Pool, region string, statements []desired.Statement, passwords map[string]string) (set []string, err error) {
 	for i := 0; i < len(statements); {
 		j := i + 1
 		if statements[i].Tx != 0 {
@@ -228,11 +233,16 @@ func Execute(ctx context.Context, pool *Pool, region string, statements []desire
 			})
 		})
 		if err != nil {
-			return err
+			return set, err
+		}
+		for _, st := range group {
+			if st.PasswordOf != "" {
+				set = append(set, st.PasswordOf)
+			}
 		}
 		i = j
 	}
-	return nil
+	return set, nil
 }
 
 // run runs one statement, with its password verifier put in.
@@ -267,7 +277,7 @@ func EnsureRegion(ctx context.Context, pool *Pool, r *desired.RegionDB, password
 		return nil, err
 	}
 	plan := desired.PlanDatabase(r, cat)
-	if err := Execute(ctx, pool, r.Region, plan.Statements, passwords); err != nil {
+	if _, err := Execute(ctx, pool, r.Region, plan.Statements, passwords); err != nil {
 		return plan, err
 	}
 	if plan.Blocked {
