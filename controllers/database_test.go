@@ -511,3 +511,31 @@ func TestDatabaseServerRequiresTLSByDefault(t *testing.T) {
 	g.Expect(k8s.Create(context.Background(), ds)).To(Succeed())
 	g.Expect(ds.Spec.SSLMode).To(Equal("require"))
 }
+
+// Every login the operator makes finds its own schema first and the directory after
+// it: a service names its tables unqualified.
+func TestLoginsFindTheirOwnSchemaFirst(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("path")
+	createRegion(t, dbRegion(name))
+	waitReady(t, name)
+	for _, c := range []struct{ ns, secret, schema string }{
+		{name + "-hutou", "database", "hutou"},
+		{name, "database", "county"},
+		{name, "database-supervisor", "org"},
+	} {
+		conn := connectAs(g, credential(g, c.ns, c.secret))
+		var schema string
+		g.Expect(conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema)).To(Succeed())
+		g.Expect(schema).To(Equal(c.schema), c.ns+"/"+c.secret)
+		var n int
+		g.Expect(conn.QueryRow(ctx, `SELECT count(*) FROM township`).Scan(&n)).To(Succeed(), "the directory, unqualified")
+		if c.schema != "org" {
+			g.Expect(exec(conn, `CREATE TABLE ledger (id int); INSERT INTO ledger VALUES (1)`)).To(Succeed())
+			g.Expect(conn.QueryRow(ctx, `SELECT count(*) FROM `+c.schema+`.ledger`).Scan(&n)).To(Succeed())
+			g.Expect(n).To(Equal(1))
+		}
+		conn.Close(ctx)
+	}
+}

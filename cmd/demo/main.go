@@ -196,15 +196,20 @@ func queryAsTownship(ctx context.Context, w io.Writer, c client.Client, pg *loca
 	fmt.Fprintf(w, "Logged in to database %s as %s with the password from Secret %s/database:\n", db, user, secret.Namespace)
 	var townships, branches int
 	var name string
-	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM org.township), (SELECT count(*) FROM org.branch),
-		(SELECT display_name FROM org.township LIMIT 1)`).Scan(&townships, &branches, &name); err != nil {
+	// The login's search_path is its own schema, then org: names need no schema.
+	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM township), (SELECT count(*) FROM branch),
+		(SELECT display_name FROM township LIMIT 1)`).Scan(&townships, &branches, &name); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "  SELECT ... FROM org.township, org.branch  →  %d township (%s), %d branches: row-level security shows its own rows only\n", townships, name, branches)
-	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE TABLE %s.visits (id serial PRIMARY KEY, note text)`, naming.TownshipSchema(t.Name))); err != nil {
+	fmt.Fprintf(w, "  SELECT ... FROM township, branch  →  %d township (%s), %d branches: row-level security shows its own rows only\n", townships, name, branches)
+	if _, err := conn.Exec(ctx, `CREATE TABLE visits (id serial PRIMARY KEY, note text)`); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "  CREATE TABLE %s.visits  →  ok, its own schema\n", naming.TownshipSchema(t.Name))
+	var schema string
+	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  CREATE TABLE visits  →  ok, in its own schema %s\n", schema)
 	other := rg.Spec.Townships[len(rg.Spec.Townships)-1]
 	_, err = conn.Exec(ctx, fmt.Sprintf(`CREATE TABLE %s.visits (id int)`, naming.TownshipSchema(other.Name)))
 	fmt.Fprintf(w, "  CREATE TABLE %s.visits  →  %v\n", naming.TownshipSchema(other.Name), errText(err))

@@ -160,6 +160,8 @@ func (r *RegionDB) marker() string { return Marker(r.Region, r.UID, r.Cluster) }
 type Role struct {
 	Login   bool
 	Comment string
+	// SearchPath is the role's own search_path setting, schema by schema.
+	SearchPath []string
 }
 
 // Catalog is what the server holds of a Region, read before a plan is made.
@@ -427,6 +429,12 @@ func planRoles(pl *planner, r *RegionDB, cat *Catalog) map[string]bool {
 				SQL: "ALTER ROLE " + ident(name) + " PASSWORD " + PasswordPlaceholder, PasswordOf: name})
 		}
 	}
+	for _, name := range r.loginRoles() {
+		if want := r.SearchPath(name); owned[name] && !slices.Equal(cat.Roles[name].SearchPath, want) {
+			pl.add(Statement{Kind: KindAlter, Object: "role " + name, Township: r.townshipOf(name), What: "setting the search_path of " + name,
+				SQL: "ALTER ROLE " + ident(name) + " SET search_path = " + identList(want)})
+		}
+	}
 	if cat.Superuser {
 		return owned
 	}
@@ -443,6 +451,28 @@ func planRoles(pl *planner, r *RegionDB, cat *Catalog) map[string]bool {
 			SQL: "GRANT " + identList(grant) + " TO CURRENT_USER"})
 	}
 	return owned
+}
+
+// SearchPath is the search_path a LOGIN role of the Region logs in with: its own schema
+// first, so that services name their tables unqualified, then org for the directory.
+// The supervisor's reaches the directory, the hub and every township.
+func (r *RegionDB) SearchPath(role string) []string {
+	switch role {
+	case r.County:
+		return []string{SchemaCounty, SchemaOrg}
+	case r.Supervisor:
+		out := []string{SchemaOrg, SchemaCounty}
+		for _, t := range r.Townships {
+			out = append(out, t.Schema)
+		}
+		return out
+	}
+	for _, t := range r.Townships {
+		if t.Role == role {
+			return []string{t.Schema, SchemaOrg}
+		}
+	}
+	return nil
 }
 
 func (r *RegionDB) townshipOf(role string) string {

@@ -29,20 +29,21 @@ func Snapshot(ctx context.Context, pool *Pool, r *desired.RegionDB) (*desired.Ca
 		}
 		cat.Superuser = super
 		Global.Queries.Add(1)
-		rows, err := m.Query(ctx, `SELECT rolname::text, rolcanlogin, coalesce(pg_catalog.shobj_description(oid, 'pg_authid'), '')
+		rows, err := m.Query(ctx, `SELECT rolname::text, rolcanlogin, coalesce(pg_catalog.shobj_description(oid, 'pg_authid'), ''),
+				coalesce((SELECT pg_catalog.substr(c, 13) FROM pg_catalog.unnest(rolconfig) c WHERE c LIKE 'search\_path=%' LIMIT 1), '')
 			FROM pg_catalog.pg_roles WHERE rolname = ANY($1) OR pg_catalog.left(rolname, $3) = $2`,
 			named, r.TownshipRolePrefix, len(r.TownshipRolePrefix))
 		if err != nil {
 			return struct{}{}, fmt.Errorf("reading roles: %w", describe(err))
 		}
 		for rows.Next() {
-			var name, comment string
+			var name, comment, path string
 			var login bool
-			if err := rows.Scan(&name, &login, &comment); err != nil {
+			if err := rows.Scan(&name, &login, &comment, &path); err != nil {
 				rows.Close()
 				return struct{}{}, describe(err)
 			}
-			cat.Roles[name] = desired.Role{Login: login, Comment: comment}
+			cat.Roles[name] = desired.Role{Login: login, Comment: comment, SearchPath: searchPath(path)}
 		}
 		if err := rows.Err(); err != nil {
 			return struct{}{}, describe(err)
@@ -375,4 +376,21 @@ func elsewhere(ctx context.Context, m *Conn, prefix, database string) (map[strin
 		out[role] = append(out[role], db)
 	}
 	return out, describe(rows.Err())
+}
+
+// searchPath reads a search_path setting as PostgreSQL keeps it ("t1", org) into its
+// schemas.
+func searchPath(setting string) []string {
+	if setting == "" {
+		return nil
+	}
+	var out []string
+	for _, s := range strings.Split(setting, ",") {
+		s = strings.TrimSpace(s)
+		if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+			s = strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
+		}
+		out = append(out, s)
+	}
+	return out
 }
