@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/gomega/gstruct"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
@@ -538,4 +539,39 @@ func TestLoginsFindTheirOwnSchemaFirst(t *testing.T) {
 		}
 		conn.Close(ctx)
 	}
+}
+
+// Each login holds at most its connection limit: the township's override for that
+// township alone, the Region's for the others, and the Secret says which.
+func TestConnectionLimitBoundsOneTownship(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("connlimit")
+	rg := dbRegion(name)
+	rg.Spec.Townships[1].ConnectionLimit = ptr.To(int32(2))
+	createRegion(t, rg)
+	waitReady(t, name)
+	s := &corev1.Secret{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: name + "-hutou", Name: "database"}, s)).To(Succeed())
+	g.Expect(string(s.Data["connectionLimit"])).To(Equal("2"))
+	ht := credential(g, name+"-hutou", "database")
+	for range 2 {
+		c := connectAs(g, ht)
+		defer c.Close(ctx)
+	}
+	_, err := pg.Connect(ctx, ht.user, ht.password, ht.db)
+	g.Expect(err).To(HaveOccurred(), "the third connection of hutou is refused")
+	g.Expect(err.Error()).To(ContainSubstring("too many connections for role"))
+	fc := credential(g, name+"-fengcheng", "database")
+	for range 3 {
+		c := connectAs(g, fc)
+		defer c.Close(ctx)
+	}
+
+	updateRegion(t, name, func(rg *platformv1.Region) { rg.Spec.Townships[1].ConnectionLimit = ptr.To(int32(3)) })
+	g.Eventually(func(g Gomega) {
+		c, err := pg.Connect(ctx, ht.user, ht.password, ht.db)
+		g.Expect(err).NotTo(HaveOccurred(), "the raised limit is kept in step")
+		c.Close(ctx)
+	}, timeout, interval).Should(Succeed())
 }

@@ -105,6 +105,11 @@ type Township struct {
 	// Quota overrides spec.defaults.quota for this township.
 	// +optional
 	Quota *Quota `json:"quota,omitempty"`
+	// ConnectionLimit overrides spec.database.connectionLimit for this township's login.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
+	// +optional
+	ConnectionLimit *int32 `json:"connectionLimit,omitempty"`
 	// Branches are the Party branches under the township.
 	// +listType=map
 	// +listMapKey=name
@@ -156,7 +161,17 @@ type Database struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	ServerRef string `json:"serverRef"`
+	// ConnectionLimit bounds the connections each login of the Region may hold at
+	// once (PostgreSQL's CONNECTION LIMIT), so one runaway service cannot take every
+	// connection of a shared server. Unset, it is 20.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
+	// +optional
+	ConnectionLimit *int32 `json:"connectionLimit,omitempty"`
 }
+
+// DefaultConnectionLimit is the connection limit of a login when the spec sets none.
+const DefaultConnectionLimit = 20
 
 // Image says where the platform's images come from: <registry>/<module>:<tag>.
 type Image struct {

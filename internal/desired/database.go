@@ -74,6 +74,8 @@ type TownshipDB struct {
 	Role        string
 	Code        string
 	DisplayName string
+	// ConnectionLimit is the most connections its login may hold at once.
+	ConnectionLimit int
 	// Placed says whether the township's credential Secret is in place: a role is
 	// created or given a password only once a Secret holds that password. A township
 	// not placed is still the spec's: nothing of it is removed.
@@ -109,8 +111,10 @@ type RegionDB struct {
 	Supervisor string // LOGIN, read-only everywhere
 	// TownshipRolePrefix begins the name of every township role of the Region.
 	TownshipRolePrefix string
-	Townships          []TownshipDB
-	Branches           []BranchRow
+	// ConnectionLimit is the most connections each of the hub's logins may hold.
+	ConnectionLimit int
+	Townships       []TownshipDB
+	Branches        []BranchRow
 	// Reset names the roles whose password must be set now even if the role exists:
 	// its Secret was new, or a rotation was asked for.
 	Reset map[string]bool
@@ -162,6 +166,8 @@ type Role struct {
 	Comment string
 	// SearchPath is the role's own search_path setting, schema by schema.
 	SearchPath []string
+	// ConnectionLimit is the role's CONNECTION LIMIT (-1 for none).
+	ConnectionLimit int
 }
 
 // Catalog is what the server holds of a Region, read before a plan is made.
@@ -434,6 +440,10 @@ func planRoles(pl *planner, r *RegionDB, cat *Catalog) map[string]bool {
 			pl.add(Statement{Kind: KindAlter, Object: "role " + name, Township: r.townshipOf(name), What: "setting the search_path of " + name,
 				SQL: "ALTER ROLE " + ident(name) + " SET search_path = " + identList(want)})
 		}
+		if limit := r.LoginLimit(name); owned[name] && limit > 0 && cat.Roles[name].ConnectionLimit != limit {
+			pl.add(Statement{Kind: KindAlter, Object: "role " + name, Township: r.townshipOf(name), What: "limiting the connections of " + name,
+				SQL: fmt.Sprintf("ALTER ROLE %s CONNECTION LIMIT %d", ident(name), limit)})
+		}
 	}
 	if cat.Superuser {
 		return owned
@@ -473,6 +483,16 @@ func (r *RegionDB) SearchPath(role string) []string {
 		}
 	}
 	return nil
+}
+
+// LoginLimit is the connection limit of a LOGIN role of the Region.
+func (r *RegionDB) LoginLimit(role string) int {
+	for _, t := range r.Townships {
+		if t.Role == role {
+			return t.ConnectionLimit
+		}
+	}
+	return r.ConnectionLimit
 }
 
 func (r *RegionDB) townshipOf(role string) string {

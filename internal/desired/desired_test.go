@@ -117,7 +117,7 @@ func applied(r *desired.RegionDB) *desired.Catalog {
 	}
 	d.Schemas = []string{"county", "org", "public"}
 	login := func(role, schema string) {
-		cat.Roles[role] = desired.Role{Login: true, Comment: marker, SearchPath: r.SearchPath(role)}
+		cat.Roles[role] = desired.Role{Login: true, Comment: marker, SearchPath: r.SearchPath(role), ConnectionLimit: r.LoginLimit(role)}
 		d.Connect[role] = true
 		d.SchemaPrivileges[desired.SchemaPrivilegeKey(role, "org", "USAGE")] = true
 		d.OrgReaders[role+"/township"], d.OrgReaders[role+"/branch"] = true, true

@@ -271,6 +271,8 @@ type Server struct {
 // Credential is one LOGIN role and the Secret that hands it out.
 type Credential struct {
 	Role, Namespace, Secret, Township string
+	// Limit is the most connections the login may hold at once.
+	Limit int
 }
 
 // Credentials lists the Region's LOGIN roles with their Secrets: the hub's own role
@@ -278,12 +280,15 @@ type Credential struct {
 func Credentials(rg *platformv1.Region) []Credential {
 	name := rg.Name
 	hub := naming.HubNamespace(name)
+	hubLimit := connectionLimit(rg, nil)
 	out := []Credential{
-		{Role: naming.CountyRole(name), Namespace: hub, Secret: naming.SecretDatabase},
-		{Role: naming.SupervisorRole(name), Namespace: hub, Secret: naming.SecretSupervisor},
+		{Role: naming.CountyRole(name), Namespace: hub, Secret: naming.SecretDatabase, Limit: hubLimit},
+		{Role: naming.SupervisorRole(name), Namespace: hub, Secret: naming.SecretSupervisor, Limit: hubLimit},
 	}
-	for _, t := range rg.Spec.Townships {
-		out = append(out, Credential{Role: naming.TownshipRole(name, t.Name), Namespace: naming.TownshipNamespace(name, t.Name), Secret: naming.SecretDatabase, Township: t.Name})
+	for i := range rg.Spec.Townships {
+		t := &rg.Spec.Townships[i]
+		out = append(out, Credential{Role: naming.TownshipRole(name, t.Name), Namespace: naming.TownshipNamespace(name, t.Name),
+			Secret: naming.SecretDatabase, Township: t.Name, Limit: connectionLimit(rg, t)})
 	}
 	return out
 }
@@ -333,6 +338,8 @@ func CredentialSecret(region string, c Credential, srv Server, database, passwor
 			"password": []byte(password),
 			"sslmode":  []byte(srv.SSLMode),
 			"uri":      []byte(uri.String()),
+			// What the server lets this login hold at once, for the service's pool.
+			"connectionLimit": []byte(strconv.Itoa(c.Limit)),
 		})
 }
 
@@ -352,6 +359,7 @@ func Database(rg *platformv1.Region, cluster string, placed func(township string
 		Reset:              map[string]bool{},
 		Policy:             string(rg.Spec.DeletionPolicy),
 		HubPlaced:          placed(""),
+		ConnectionLimit:    connectionLimit(rg, nil),
 		Clean:              true,
 		Confirmed:          rg.Annotations[naming.AnnotationConfirmDestruction],
 	}
@@ -361,7 +369,7 @@ func Database(rg *platformv1.Region, cluster string, placed func(township string
 	for _, t := range rg.Spec.Townships {
 		db.Townships = append(db.Townships, TownshipDB{
 			Name: t.Name, Schema: naming.TownshipSchema(t.Name), Role: naming.TownshipRole(rg.Name, t.Name),
-			Code: t.Code, DisplayName: t.DisplayName, Placed: placed(t.Name),
+			Code: t.Code, DisplayName: t.DisplayName, Placed: placed(t.Name), ConnectionLimit: connectionLimit(rg, &t),
 		})
 		for _, b := range t.Branches {
 			kind := b.Kind
@@ -499,4 +507,16 @@ func names(rg *platformv1.Region) []string {
 		out[i] = t.Name
 	}
 	return out
+}
+
+// connectionLimit is the connection limit of a township's login, or of the hub's
+// logins when t is nil.
+func connectionLimit(rg *platformv1.Region, t *platformv1.Township) int {
+	if t != nil && t.ConnectionLimit != nil {
+		return int(*t.ConnectionLimit)
+	}
+	if rg.Spec.Database != nil && rg.Spec.Database.ConnectionLimit != nil {
+		return int(*rg.Spec.Database.ConnectionLimit)
+	}
+	return platformv1.DefaultConnectionLimit
 }

@@ -30,7 +30,8 @@ func Snapshot(ctx context.Context, pool *Pool, r *desired.RegionDB) (*desired.Ca
 		cat.Superuser = super
 		Global.Queries.Add(1)
 		rows, err := m.Query(ctx, `SELECT rolname::text, rolcanlogin, coalesce(pg_catalog.shobj_description(oid, 'pg_authid'), ''),
-				coalesce((SELECT pg_catalog.substr(c, 13) FROM pg_catalog.unnest(rolconfig) c WHERE c LIKE 'search\_path=%' LIMIT 1), '')
+				coalesce((SELECT pg_catalog.substr(c, 13) FROM pg_catalog.unnest(rolconfig) c WHERE c LIKE 'search\_path=%' LIMIT 1), ''),
+				rolconnlimit
 			FROM pg_catalog.pg_roles WHERE rolname = ANY($1) OR pg_catalog.left(rolname, $3) = $2`,
 			named, r.TownshipRolePrefix, len(r.TownshipRolePrefix))
 		if err != nil {
@@ -39,11 +40,12 @@ func Snapshot(ctx context.Context, pool *Pool, r *desired.RegionDB) (*desired.Ca
 		for rows.Next() {
 			var name, comment, path string
 			var login bool
-			if err := rows.Scan(&name, &login, &comment, &path); err != nil {
+			var limit int
+			if err := rows.Scan(&name, &login, &comment, &path, &limit); err != nil {
 				rows.Close()
 				return struct{}{}, describe(err)
 			}
-			cat.Roles[name] = desired.Role{Login: login, Comment: comment, SearchPath: searchPath(path)}
+			cat.Roles[name] = desired.Role{Login: login, Comment: comment, SearchPath: searchPath(path), ConnectionLimit: limit}
 		}
 		if err := rows.Err(); err != nil {
 			return struct{}{}, describe(err)

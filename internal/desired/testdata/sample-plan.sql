@@ -108,56 +108,108 @@ CREATE ROLE "region_anxi_futian" LOGIN PASSWORD '<password>';
 COMMENT ON ROLE "region_anxi_futian" IS 'managed by region-operator for Region anxi (uid ) in cluster test-cluster';
 -- alter role region_anxi_county [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_county" SET search_path = "county", "org";
+-- alter role region_anxi_county [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_county" CONNECTION LIMIT 20;
 -- alter role region_anxi_supervisor [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_supervisor" SET search_path = "org", "county", "fengcheng", "penglai", "hutou", "guanqiao", "jiandou", "chengxiang", "jingu", "longmen", "huqiu", "lutian", "gande", "kuidou", "xiping", "cannei", "changqing", "bailai", "hushang", "shangqing", "daping", "longjuan", "lantian", "xianghua", "taozhou", "futian";
+-- alter role region_anxi_supervisor [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_supervisor" CONNECTION LIMIT 20;
 -- alter role region_anxi_fengcheng [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_fengcheng" SET search_path = "fengcheng", "org";
+-- alter role region_anxi_fengcheng [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_fengcheng" CONNECTION LIMIT 20;
 -- alter role region_anxi_penglai [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_penglai" SET search_path = "penglai", "org";
+-- alter role region_anxi_penglai [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_penglai" CONNECTION LIMIT 20;
 -- alter role region_anxi_hutou [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_hutou" SET search_path = "hutou", "org";
+-- alter role region_anxi_hutou [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_hutou" CONNECTION LIMIT 20;
 -- alter role region_anxi_guanqiao [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_guanqiao" SET search_path = "guanqiao", "org";
+-- alter role region_anxi_guanqiao [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_guanqiao" CONNECTION LIMIT 20;
 -- alter role region_anxi_jiandou [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_jiandou" SET search_path = "jiandou", "org";
+-- alter role region_anxi_jiandou [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_jiandou" CONNECTION LIMIT 20;
 -- alter role region_anxi_chengxiang [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_chengxiang" SET search_path = "chengxiang", "org";
+-- alter role region_anxi_chengxiang [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_chengxiang" CONNECTION LIMIT 20;
 -- alter role region_anxi_jingu [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_jingu" SET search_path = "jingu", "org";
+-- alter role region_anxi_jingu [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_jingu" CONNECTION LIMIT 20;
 -- alter role region_anxi_longmen [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_longmen" SET search_path = "longmen", "org";
+-- alter role region_anxi_longmen [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_longmen" CONNECTION LIMIT 20;
 -- alter role region_anxi_huqiu [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_huqiu" SET search_path = "huqiu", "org";
+-- alter role region_anxi_huqiu [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_huqiu" CONNECTION LIMIT 20;
 -- alter role region_anxi_lutian [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_lutian" SET search_path = "lutian", "org";
+-- alter role region_anxi_lutian [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_lutian" CONNECTION LIMIT 20;
 -- alter role region_anxi_gande [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_gande" SET search_path = "gande", "org";
+-- alter role region_anxi_gande [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_gande" CONNECTION LIMIT 20;
 -- alter role region_anxi_kuidou [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_kuidou" SET search_path = "kuidou", "org";
+-- alter role region_anxi_kuidou [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_kuidou" CONNECTION LIMIT 20;
 -- alter role region_anxi_xiping [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_xiping" SET search_path = "xiping", "org";
+-- alter role region_anxi_xiping [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_xiping" CONNECTION LIMIT 20;
 -- alter role region_anxi_cannei [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_cannei" SET search_path = "cannei", "org";
+-- alter role region_anxi_cannei [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_cannei" CONNECTION LIMIT 20;
 -- alter role region_anxi_changqing [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_changqing" SET search_path = "changqing", "org";
+-- alter role region_anxi_changqing [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_changqing" CONNECTION LIMIT 20;
 -- alter role region_anxi_bailai [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_bailai" SET search_path = "bailai", "org";
+-- alter role region_anxi_bailai [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_bailai" CONNECTION LIMIT 20;
 -- alter role region_anxi_hushang [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_hushang" SET search_path = "hushang", "org";
+-- alter role region_anxi_hushang [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_hushang" CONNECTION LIMIT 20;
 -- alter role region_anxi_shangqing [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_shangqing" SET search_path = "shangqing", "org";
+-- alter role region_anxi_shangqing [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_shangqing" CONNECTION LIMIT 20;
 -- alter role region_anxi_daping [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_daping" SET search_path = "daping", "org";
+-- alter role region_anxi_daping [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_daping" CONNECTION LIMIT 20;
 -- alter role region_anxi_longjuan [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_longjuan" SET search_path = "longjuan", "org";
+-- alter role region_anxi_longjuan [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_longjuan" CONNECTION LIMIT 20;
 -- alter role region_anxi_lantian [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_lantian" SET search_path = "lantian", "org";
+-- alter role region_anxi_lantian [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_lantian" CONNECTION LIMIT 20;
 -- alter role region_anxi_xianghua [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_xianghua" SET search_path = "xianghua", "org";
+-- alter role region_anxi_xianghua [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_xianghua" CONNECTION LIMIT 20;
 -- alter role region_anxi_taozhou [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_taozhou" SET search_path = "taozhou", "org";
+-- alter role region_anxi_taozhou [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_taozhou" CONNECTION LIMIT 20;
 -- alter role region_anxi_futian [db (maintenance), tx 1]
 ALTER ROLE "region_anxi_futian" SET search_path = "futian", "org";
+-- alter role region_anxi_futian [db (maintenance), tx 1]
+ALTER ROLE "region_anxi_futian" CONNECTION LIMIT 20;
 -- grant membership of the administrator [db (maintenance), tx 1]
 GRANT "region_anxi", "region_anxi_county", "region_anxi_supervisor", "region_anxi_fengcheng", "region_anxi_penglai", "region_anxi_hutou", "region_anxi_guanqiao", "region_anxi_jiandou", "region_anxi_chengxiang", "region_anxi_jingu", "region_anxi_longmen", "region_anxi_huqiu", "region_anxi_lutian", "region_anxi_gande", "region_anxi_kuidou", "region_anxi_xiping", "region_anxi_cannei", "region_anxi_changqing", "region_anxi_bailai", "region_anxi_hushang", "region_anxi_shangqing", "region_anxi_daping", "region_anxi_longjuan", "region_anxi_lantian", "region_anxi_xianghua", "region_anxi_taozhou", "region_anxi_futian" TO CURRENT_USER;
 -- create database region_anxi [db (maintenance), tx 0]
