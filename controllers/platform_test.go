@@ -298,3 +298,38 @@ func TestDesiredObjectsAreWhatTheOperatorMakes(t *testing.T) {
 	}
 	g.Expect(got).To(ConsistOf(want))
 }
+
+// An untargeted patch of the hub's portal applies in the hub and leaves the townships'
+// renders alone; a patch that matches nowhere fails the platform, naming it.
+func TestPatchAppliesWhereItMatches(t *testing.T) {
+	g := NewWithT(t)
+	name := uniqueName("smp")
+	rg := platformRegion(name)
+	rg.Spec.Platform.Modules = []string{"portal", "services"}
+	rg.Spec.Platform.Patches = []platformv1.PlatformPatch{{Patch: `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: portal
+spec:
+  template:
+    metadata:
+      annotations:
+        jiceng.io/patched: "yes"`}}
+	createRegion(t, rg)
+	g.Eventually(func(g Gomega) {
+		g.Expect(deployment(g, name, "portal").Spec.Template.Annotations).To(HaveKeyWithValue("jiceng.io/patched", "yes"))
+		g.Expect(deployment(g, name+"-hutou", "services").Spec.Template.Annotations).NotTo(HaveKey("jiceng.io/patched"))
+	}, timeout, interval).Should(Succeed())
+	markAvailable(g, name)
+	waitReady(t, name)
+
+	updateRegion(t, name, func(rg *platformv1.Region) {
+		rg.Spec.Platform.Patches[0].Patch = strings.Replace(rg.Spec.Platform.Patches[0].Patch, "name: portal", "name: weather", 1)
+	})
+	g.Eventually(func(g Gomega) {
+		c := condition(getRegion(g, name), controllers.ConditionPlatformReady)
+		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(c.Message).To(ContainSubstring("spec.platform.patches[0] matches no object"))
+	}, timeout, interval).Should(Succeed())
+}

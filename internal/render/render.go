@@ -104,6 +104,17 @@ func Render(rg *platformv1.Region) ([]*unstructured.Unstructured, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A patch applies wherever it matches; one that matches in no render of the Region
+	// is a mistake to name.
+	for i, up := range rg.Spec.Platform.Patches {
+		matched := false
+		for _, t := range targets {
+			matched = matched || patchMatches(up, t.Modules)
+		}
+		if !matched {
+			return nil, errorf("spec.platform.patches[%d] matches no object of this Region's platform: its target (or, without one, the kind and name in the patch) names none of the modules' Deployments, Services and ConfigMaps", i)
+		}
+	}
 	spec, err := json.Marshal(rg.Spec.Platform)
 	if err != nil {
 		return nil, err
@@ -384,6 +395,11 @@ func kustomization(rg *platformv1.Region, t Target) ([]byte, error) {
 		}
 	}
 	for _, up := range p.Patches {
+		if !patchMatches(up, t.Modules) {
+			// It matches in another namespace's render (the hub's modules, say), or in
+			// none: Render says so for the latter.
+			continue
+		}
 		patch := kustypes.Patch{Patch: up.Patch}
 		if up.Target != nil {
 			patch.Target = &kustypes.Selector{
@@ -420,4 +436,37 @@ func yamlToAny(data []byte) any {
 	var v any
 	_ = yaml.Unmarshal(data, &v)
 	return v
+}
+
+// patchMatches says whether a patch may apply to an object the modules declare: by its
+// target's kind and name where it has them (a label or annotation selector is left to
+// kustomize), else, for a strategic-merge patch, by the kind and name it carries.
+func patchMatches(p platformv1.PlatformPatch, modules []string) bool {
+	kind, name := "", ""
+	if p.Target != nil {
+		if p.Target.LabelSelector != "" || p.Target.AnnotationSelector != "" {
+			return true
+		}
+		kind, name = p.Target.Kind, p.Target.Name
+	} else {
+		var head struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal([]byte(p.Patch), &head); err != nil || head.Kind == "" {
+			// Not a strategic-merge patch kustomize can place: let kustomize say why.
+			return true
+		}
+		kind, name = head.Kind, head.Metadata.Name
+	}
+	for _, m := range modules {
+		for _, d := range declaredByModule[m] {
+			if (kind == "" || kind == d.kind) && (name == "" || name == d.name) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -250,3 +250,46 @@ func TestRenderOfAnotherRegionEqualsRenderingItsOwn(t *testing.T) {
 		}
 	}
 }
+
+// A patch applies wherever it matches: an untargeted strategic-merge patch of the hub's
+// portal leaves the townships' renders alone; one that matches in no render is an error
+// naming it.
+func TestPatchAppliesWhereItMatches(t *testing.T) {
+	p := defaults()
+	p.Modules = []string{"portal", "services"}
+	p.Patches = []platformv1.PlatformPatch{{Patch: `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: portal
+spec:
+  template:
+    metadata:
+      annotations:
+        jiceng.io/patched: "yes"`}}
+	objs, err := Render(region(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched := 0
+	for _, o := range objs {
+		if o.GetKind() != "Deployment" {
+			continue
+		}
+		ann, _, _ := unstructured.NestedStringMap(o.Object, "spec", "template", "metadata", "annotations")
+		if ann["jiceng.io/patched"] == "yes" {
+			if o.GetName() != "portal" {
+				t.Errorf("%s/%s patched", o.GetNamespace(), o.GetName())
+			}
+			patched++
+		}
+	}
+	if patched != 1 {
+		t.Errorf("the hub's portal patched %d times", patched)
+	}
+	p.Patches[0].Patch = strings.Replace(p.Patches[0].Patch, "name: portal", "name: weather", 1)
+	_, err = Render(region(p))
+	if err == nil || !strings.Contains(err.Error(), "spec.platform.patches[0] matches no object") {
+		t.Errorf("a patch matching nothing: %v", err)
+	}
+}
