@@ -71,10 +71,16 @@ func TestReplacedBindingIsTakenBack(t *testing.T) {
 	createRegion(t, sampleRegion(name))
 	waitReady(t, name)
 	ns := name + "-hutou"
-	g.Expect(k8s.Delete(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: naming.RoleBindingAdmins}})).To(Succeed())
-	g.Expect(k8s.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: naming.RoleBindingAdmins},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
-		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "mallory"}}})).To(Succeed())
+	// Deleted and made again at once; the operator, quick to put its own back, may come
+	// in between, so the replacement is tried until it lands.
+	g.Eventually(func() error {
+		if err := k8s.Delete(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: naming.RoleBindingAdmins}}); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+		return k8s.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: naming.RoleBindingAdmins},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
+			Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "mallory"}}})
+	}, timeout, interval).Should(Succeed())
 	g.Eventually(func(g Gomega) {
 		rb := &rbacv1.RoleBinding{}
 		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: naming.RoleBindingAdmins}, rb)).To(Succeed())

@@ -54,6 +54,9 @@ type scope struct {
 	layerErrs map[string][]error
 	// townshipErrs holds the errors that concern one township.
 	townshipErrs map[string][]error
+	// regionErrs holds, by layer, the errors that concern no one township but the
+	// Region as a whole (its database server unreachable, say).
+	regionErrs map[string][]error
 	// namespaceOK says whether a township's namespace (or "" for the hub) is in place,
 	// so later phases skip what cannot be made.
 	namespaceOK map[string]bool
@@ -97,6 +100,7 @@ func newScope(region *platformv1.Region) *scope {
 		region:       region,
 		layerErrs:    map[string][]error{},
 		townshipErrs: map[string][]error{},
+		regionErrs:   map[string][]error{},
 		namespaceOK:  map[string]bool{},
 		nsTownship:   map[string]string{},
 		townshipDB:   map[string]townshipDB{},
@@ -111,6 +115,8 @@ func (s *scope) fail(layer, township string, err error) {
 	s.layerErrs[layer] = append(s.layerErrs[layer], err)
 	if township != "" {
 		s.townshipErrs[township] = append(s.townshipErrs[township], err)
+	} else {
+		s.regionErrs[layer] = append(s.regionErrs[layer], err)
 	}
 }
 

@@ -46,6 +46,7 @@ func anyConflict(errs []error) bool {
 type summary struct {
 	layerErrs    map[string][]error
 	townshipErrs map[string][]error
+	regionErrs   map[string][]error
 	retained     []platformv1.RetainedObject
 	suspended    bool
 	database     *platformv1.DatabaseStatus
@@ -56,7 +57,7 @@ type summary struct {
 }
 
 func (s *scope) summary() summary {
-	return summary{layerErrs: s.layerErrs, townshipErrs: s.townshipErrs, retained: s.retained,
+	return summary{layerErrs: s.layerErrs, townshipErrs: s.townshipErrs, regionErrs: s.regionErrs, retained: s.retained,
 		database: s.dbStatus, townshipDB: s.townshipDB, platform: s.platform, waiting: s.waiting, held: s.held}
 }
 
@@ -96,21 +97,37 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 	out.Retained = sum.retained
 	out.Database = sum.database
 	out.Platform = sum.platform
+	// What keeps every township from being in place: a layer failing for the Region as
+	// a whole (the database server unreachable, say), or the platform still rolling out.
+	var notInPlace []string
+	if region.Spec.Database != nil && len(sum.regionErrs[ConditionDatabaseReady]) > 0 {
+		notInPlace = append(notInPlace, "the database layer is failing")
+	}
+	if region.Spec.Platform != nil && (len(sum.regionErrs[ConditionPlatformReady]) > 0 || sum.waiting[ConditionPlatformReady] != "") {
+		notInPlace = append(notInPlace, "the platform is not in place")
+	}
 	for _, t := range region.Spec.Townships {
 		errs := sum.townshipErrs[t.Name]
 		row := platformv1.TownshipStatus{
 			Name:      t.Name,
 			Namespace: naming.TownshipNamespace(region.Name, t.Name),
 			Branches:  int32(len(t.Branches)),
-			Ready:     len(errs) == 0,
+			// Everything made for the township is in place: its own objects, and
+			// the layers it depends on.
+			Ready: len(errs) == 0 && len(notInPlace) == 0,
 		}
 		if db, ok := sum.townshipDB[t.Name]; ok {
 			row.Schema, row.Role = db.schema, db.role
 		}
-		if len(errs) > 0 {
+		switch {
+		case len(errs) > 0:
 			row.Message = joinMessages(errs)
-		} else if w := desired.BranchWarnings(t); len(w) > 0 {
-			row.Message = truncate(strings.Join(w, "; "))
+		case len(notInPlace) > 0:
+			row.Message = strings.Join(notInPlace, "; ") + " (see the Region's conditions)"
+		default:
+			if w := desired.BranchWarnings(t); len(w) > 0 {
+				row.Message = truncate(strings.Join(w, "; "))
+			}
 		}
 		out.Townships = append(out.Townships, row)
 	}

@@ -140,3 +140,40 @@ func TestTownshipAdminsWithoutRegionIsAWarning(t *testing.T) {
 		t.Errorf("no warning expected: %q", c.Message)
 	}
 }
+
+// A township row is ready only when everything made for it is in place: not while the
+// Region's database layer fails or its platform is still rolling out.
+func TestTownshipRowsAreReadyOnlyWhenEverythingIsInPlace(t *testing.T) {
+	rg := testRegion()
+	rg.Spec.Database = &platformv1.Database{ServerRef: "pg"}
+	refused := errors.New("connecting: refused")
+	down := summary{layerErrs: map[string][]error{ConditionDatabaseReady: {refused}}, regionErrs: map[string][]error{ConditionDatabaseReady: {refused}}}
+	if rows := computeStatus(rg, down, metav1.Now()).Townships; len(rows) != 2 {
+		t.Fatalf("%d rows for two townships", len(rows))
+	}
+	for _, row := range computeStatus(rg, down, metav1.Now()).Townships {
+		if row.Ready || !strings.Contains(row.Message, "the database layer is failing") {
+			t.Errorf("row %s while the database is down: ready %v, %q", row.Name, row.Ready, row.Message)
+		}
+	}
+	for _, row := range computeStatus(rg, summary{}, metav1.Now()).Townships {
+		if !row.Ready {
+			t.Errorf("row %s not ready with everything in place: %q", row.Name, row.Message)
+		}
+	}
+	// A failure of one township's own credential is that township's alone.
+	secret := errors.New("applying Secret anxi-hutou/database: immutable")
+	own := summary{layerErrs: map[string][]error{ConditionDatabaseReady: {secret}}, townshipErrs: map[string][]error{"hutou": {secret}}}
+	for _, row := range computeStatus(rg, own, metav1.Now()).Townships {
+		if row.Ready != (row.Name == "fengcheng") {
+			t.Errorf("row %s: ready %v with only hutou's credential failing", row.Name, row.Ready)
+		}
+	}
+	rg.Spec.Platform = &platformv1.Platform{}
+	rolling := summary{waiting: map[string]string{ConditionPlatformReady: "1 of 2 Deployments available"}}
+	for _, row := range computeStatus(rg, rolling, metav1.Now()).Townships {
+		if row.Ready {
+			t.Errorf("row %s ready while the platform rolls out", row.Name)
+		}
+	}
+}
