@@ -410,6 +410,9 @@ func TestServerDownAndBackConverges(t *testing.T) {
 		c := condition(rg, controllers.ConditionDatabaseReady)
 		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
 		g.Expect(c.Message).To(ContainSubstring("connect"))
+		for _, row := range rg.Status.Townships {
+			g.Expect(row.Ready).To(BeFalse(), "%s is not in place while its database is out of reach", row.Name)
+		}
 	}, timeout, interval).Should(Succeed())
 	// The Kubernetes layers went on without the database.
 	getNamespace(g, names[0]+"-guanqiao")
@@ -418,6 +421,9 @@ func TestServerDownAndBackConverges(t *testing.T) {
 	for _, n := range names {
 		rg := waitReadyWithin(t, n, 3*time.Minute)
 		g.Expect(rg.Status.Townships).To(HaveLen(3))
+		for _, row := range rg.Status.Townships {
+			g.Expect(row.Ready).To(BeTrue(), row.Name)
+		}
 		l := credential(g, n+"-guanqiao", "database")
 		connectAs(g, l).Close(ctx)
 	}
