@@ -66,7 +66,7 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 		return
 	}
 	token := r.rotationRequested(rg)
-	srv := desired.Server{Host: cfg.Host, Port: cfg.Port, SSLMode: cfg.SSLMode}
+	srv := desired.Server{Host: cfg.Host, Port: cfg.Port, SSLMode: cfg.SSLMode, CACert: cfg.CACert}
 
 	// Secrets first: a password is only ever set on a role once a Secret holds it, so
 	// no failure in between can lose it. A credential that cannot be written is that

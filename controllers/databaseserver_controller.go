@@ -109,10 +109,49 @@ func serverConfig(ctx context.Context, reader client.Reader, ds *platformv1.Data
 	if user == "" || pass == "" {
 		return pgsql.ServerConfig{}, fmt.Errorf("spec.adminSecretRef of DatabaseServer %s: the Secret %s/%s needs the keys %s and %s", ds.Name, ref.Namespace, ref.Name, userKey, passKey)
 	}
-	return pgsql.ServerConfig{
+	cfg := pgsql.ServerConfig{
 		Host: ds.Spec.Host, Port: int(defaultedInt(ds.Spec.Port, 5432)), User: user, Password: pass,
 		SSLMode: defaulted(ds.Spec.SSLMode, "require"), MaxConns: int(defaultedInt(ds.Spec.MaxConnections, 4)),
-	}, nil
+	}
+	if ref := ds.Spec.CASecretRef; ref != nil {
+		data, err := readSecretKeys(ctx, reader, ds.Name, "spec.caSecretRef", *ref, secretNamespace, "ca.crt")
+		if err != nil {
+			return pgsql.ServerConfig{}, err
+		}
+		cfg.CACert = data[0]
+	}
+	if ref := ds.Spec.ClientCertSecretRef; ref != nil {
+		data, err := readSecretKeys(ctx, reader, ds.Name, "spec.clientCertSecretRef", *ref, secretNamespace, corev1.TLSCertKey, corev1.TLSPrivateKeyKey)
+		if err != nil {
+			return pgsql.ServerConfig{}, err
+		}
+		cfg.ClientCert, cfg.ClientKey = data[0], data[1]
+	}
+	if err := pgsql.CheckTLS(cfg); err != nil {
+		return pgsql.ServerConfig{}, fmt.Errorf("DatabaseServer %s: %w", ds.Name, err)
+	}
+	return cfg, nil
+}
+
+// readSecretKeys reads keys of a Secret a DatabaseServer names in field, which must be
+// in the operator's own namespace.
+func readSecretKeys(ctx context.Context, reader client.Reader, server, field string, ref platformv1.SecretReference, secretNamespace string, keys ...string) ([]string, error) {
+	if ref.Namespace != secretNamespace {
+		return nil, fmt.Errorf("DatabaseServer %s: %s.namespace is %q; the operator reads Secrets only in its own namespace %q",
+			server, field, ref.Namespace, secretNamespace)
+	}
+	secret := &corev1.Secret{}
+	if err := reader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, secret); err != nil {
+		return nil, fmt.Errorf("DatabaseServer %s: %s: reading the Secret %s/%s: %w", server, field, ref.Namespace, ref.Name, err)
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = string(secret.Data[k])
+		if out[i] == "" {
+			return nil, fmt.Errorf("DatabaseServer %s: %s: the Secret %s/%s has no key %s", server, field, ref.Namespace, ref.Name, k)
+		}
+	}
+	return out, nil
 }
 
 func defaulted(v, d string) string {

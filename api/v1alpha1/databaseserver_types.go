@@ -24,6 +24,18 @@ type SecretKeyReference struct {
 	PasswordKey string `json:"passwordKey,omitempty"`
 }
 
+// SecretReference names a Secret in the operator's own namespace.
+type SecretReference struct {
+	// Namespace of the Secret: the operator's own.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace"`
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
 // DatabaseServerSpec says how to reach a PostgreSQL server the operator may provision on.
 type DatabaseServerSpec struct {
 	// Host name or address of the server.
@@ -47,6 +59,20 @@ type DatabaseServerSpec struct {
 	// AdminSecretRef is the login the operator provisions with: a superuser, or a role
 	// with CREATEDB and CREATEROLE. The Secret must be in the operator's own namespace.
 	AdminSecretRef SecretKeyReference `json:"adminSecretRef"`
+	// CASecretRef names a Secret whose key ca.crt holds the PEM certificates of the
+	// authority that signed the server's certificate (as cert-manager writes it). The
+	// operator verifies the server with it (under require it then verifies the chain, as
+	// libpq does), and every credential Secret carries it as ca.crt, so the services
+	// verify the server too. Without it, verify-ca and verify-full use the system's
+	// roots. The Secret must be in the operator's own namespace.
+	// +optional
+	CASecretRef *SecretReference `json:"caSecretRef,omitempty"`
+	// ClientCertSecretRef names a kubernetes.io/tls Secret (keys tls.crt and tls.key)
+	// whose certificate the operator presents to the server with its administrator
+	// login, for servers that ask for one (pg_hba's clientcert). The Secret must be in
+	// the operator's own namespace.
+	// +optional
+	ClientCertSecretRef *SecretReference `json:"clientCertSecretRef,omitempty"`
 	// MaxConnections bounds the connections the operator itself holds to the server.
 	// +kubebuilder:default=4
 	// +kubebuilder:validation:Minimum=1

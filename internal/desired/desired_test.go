@@ -422,3 +422,30 @@ func TestRoleLeftWithoutItsSchemaIsRemoved(t *testing.T) {
 		}
 	}
 }
+
+// A credential Secret hands the services the server's CA, and its URI and sslrootcert
+// name where the platform's pods mount it; without a CA it names none.
+func TestCredentialSecretCarriesTheCA(t *testing.T) {
+	rg := sample(t)
+	c := desired.Credentials(rg)[2]
+	const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+	with := desired.CredentialSecret(rg.Name, c, desired.Server{Host: "pg.example", Port: 5432, SSLMode: "verify-full", CACert: ca}, "db", "pw", desired.SecretState{})
+	if got := string(with.Data["ca.crt"]); got != ca {
+		t.Errorf("ca.crt = %q, want the DatabaseServer's CA", got)
+	}
+	if got := string(with.Data["sslrootcert"]); got != naming.DatabaseCAFile {
+		t.Errorf("sslrootcert = %q, want %s", got, naming.DatabaseCAFile)
+	}
+	if uri := string(with.Data["uri"]); !strings.Contains(uri, "sslmode=verify-full") || !strings.Contains(uri, "sslrootcert=%2Fetc%2Fjiceng%2Fdatabase%2Fca.crt") {
+		t.Errorf("uri %q does not verify with the mounted CA", uri)
+	}
+	without := desired.CredentialSecret(rg.Name, c, desired.Server{Host: "pg.example", Port: 5432, SSLMode: "require"}, "db", "pw", desired.SecretState{})
+	for _, k := range []string{"ca.crt", "sslrootcert"} {
+		if _, ok := without.Data[k]; ok {
+			t.Errorf("without a CA the Secret still has %s", k)
+		}
+	}
+	if uri := string(without.Data["uri"]); strings.Contains(uri, "sslrootcert") {
+		t.Errorf("without a CA the uri %q names a root certificate", uri)
+	}
+}

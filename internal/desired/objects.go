@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"time"
@@ -266,6 +267,9 @@ type Server struct {
 	Host    string
 	Port    int
 	SSLMode string
+	// CACert is the PEM of the authority that signed the server's certificate, handed
+	// to the services as ca.crt; empty when the DatabaseServer names none.
+	CACert string
 }
 
 // Credential is one LOGIN role and the Secret that hands it out.
@@ -309,12 +313,16 @@ type SecretState struct {
 // CredentialSecret is the Secret that hands a role's credentials to the services.
 func CredentialSecret(region string, c Credential, srv Server, database, password string, state SecretState) *corev1ac.SecretApplyConfiguration {
 	port := strconv.Itoa(srv.Port)
+	query := url.Values{"sslmode": {srv.SSLMode}}
+	if srv.CACert != "" {
+		query.Set("sslrootcert", naming.DatabaseCAFile)
+	}
 	uri := url.URL{
 		Scheme:   "postgresql",
 		User:     url.UserPassword(c.Role, password),
-		Host:     srv.Host + ":" + port,
+		Host:     net.JoinHostPort(srv.Host, port),
 		Path:     "/" + database,
-		RawQuery: url.Values{"sslmode": {srv.SSLMode}}.Encode(),
+		RawQuery: query.Encode(),
 	}
 	annotations := map[string]string{}
 	if state.Rotation != "" {
@@ -328,19 +336,24 @@ func CredentialSecret(region string, c Credential, srv Server, database, passwor
 	if len(annotations) > 0 {
 		ac.WithAnnotations(annotations)
 	}
-	return ac.
-		WithType(corev1.SecretTypeOpaque).
-		WithData(map[string][]byte{
-			"host":     []byte(srv.Host),
-			"port":     []byte(port),
-			"dbname":   []byte(database),
-			"user":     []byte(c.Role),
-			"password": []byte(password),
-			"sslmode":  []byte(srv.SSLMode),
-			"uri":      []byte(uri.String()),
-			// What the server lets this login hold at once, for the service's pool.
-			"connectionLimit": []byte(strconv.Itoa(c.Limit)),
-		})
+	data := map[string][]byte{
+		"host":     []byte(srv.Host),
+		"port":     []byte(port),
+		"dbname":   []byte(database),
+		"user":     []byte(c.Role),
+		"password": []byte(password),
+		"sslmode":  []byte(srv.SSLMode),
+		"uri":      []byte(uri.String()),
+		// What the server lets this login hold at once, for the service's pool.
+		"connectionLimit": []byte(strconv.Itoa(c.Limit)),
+	}
+	if srv.CACert != "" {
+		// The server's CA, and where the platform's pods mount it (libpq's sslrootcert,
+		// PGSSLROOTCERT in their environment).
+		data["ca.crt"] = []byte(srv.CACert)
+		data["sslrootcert"] = []byte(naming.DatabaseCAFile)
+	}
+	return ac.WithType(corev1.SecretTypeOpaque).WithData(data)
 }
 
 // Database is what the Region asks of its database. placed says whether a township's

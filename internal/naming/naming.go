@@ -59,6 +59,9 @@ const (
 	DirectoryKey              = "directory.json"
 	SecretDatabase            = "database"
 	SecretSupervisor          = "database-supervisor"
+	// DatabaseCAFile is where the platform's pods find the server's CA from their
+	// credential Secret's ca.crt; the Secret's sslrootcert and URI name it.
+	DatabaseCAFile = "/etc/jiceng/database/ca.crt"
 )
 
 // Limits of Kubernetes names and PostgreSQL identifiers.

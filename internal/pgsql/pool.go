@@ -5,6 +5,8 @@ package pgsql
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +29,12 @@ type ServerConfig struct {
 	User     string
 	Password string
 	SSLMode  string
+	// CACert is the PEM of the authority the server's certificate is verified against;
+	// empty means the system's roots (and, under require, no verification).
+	CACert string
+	// ClientCert and ClientKey are the PEM of a certificate the operator presents to the
+	// server; both or neither.
+	ClientCert, ClientKey string
 	// MaxConns bounds the connections the operator holds to the server, all databases
 	// together.
 	MaxConns int
@@ -321,15 +329,69 @@ func hangUp(conn *pgx.Conn) {
 	_, _ = io.Copy(io.Discard, hc.Conn)
 }
 
+// TLSMode is the sslmode the operator connects with: require with a CA given verifies
+// the chain, as libpq does when it has a root certificate.
+func TLSMode(sslMode, caCert string) string {
+	if sslMode == "require" && caCert != "" {
+		return "verify-ca"
+	}
+	return sslMode
+}
+
+// CheckTLS says what is wrong with a server's TLS settings, naming the field, before
+// any connection is tried.
+func CheckTLS(cfg ServerConfig) error {
+	if cfg.CACert != "" {
+		if !x509.NewCertPool().AppendCertsFromPEM([]byte(cfg.CACert)) {
+			return errors.New("spec.caSecretRef: ca.crt holds no PEM certificate")
+		}
+	}
+	if cfg.ClientCert != "" || cfg.ClientKey != "" {
+		if _, err := tls.X509KeyPair([]byte(cfg.ClientCert), []byte(cfg.ClientKey)); err != nil {
+			return fmt.Errorf("spec.clientCertSecretRef: tls.crt and tls.key are not a certificate and its key: %w", err)
+		}
+	}
+	return nil
+}
+
 func connect(ctx context.Context, cfg ServerConfig, db string) (*pgx.Conn, error) {
+	if err := CheckTLS(cfg); err != nil {
+		return nil, err
+	}
 	// The administrator's password goes only through SCRAM: a server (or something in
-	// its place) that asks for it in clear text or as MD5 gets nothing.
-	connCfg, err := pgx.ParseConfig("sslmode=" + cfg.SSLMode + " require_auth=scram-sha-256")
+	// its place) that asks for it in clear text or as MD5 gets nothing. The host is
+	// parsed with the mode, so verify-full checks the certificate against it.
+	connCfg, err := pgx.ParseConfig("host=" + quoteValue(cfg.Host) + " port=" + strconv.Itoa(cfg.Port) +
+		" sslmode=" + quoteValue(TLSMode(cfg.SSLMode, cfg.CACert)) + " require_auth=scram-sha-256")
 	if err != nil {
 		return nil, fmt.Errorf("sslMode %q: %w", cfg.SSLMode, err)
 	}
-	connCfg.Host = cfg.Host
-	connCfg.Port = uint16(cfg.Port)
+	var roots *x509.CertPool
+	if cfg.CACert != "" {
+		roots = x509.NewCertPool()
+		roots.AppendCertsFromPEM([]byte(cfg.CACert))
+	}
+	var certs []tls.Certificate
+	if cfg.ClientCert != "" {
+		cert, _ := tls.X509KeyPair([]byte(cfg.ClientCert), []byte(cfg.ClientKey))
+		certs = []tls.Certificate{cert}
+	}
+	useTLS := func(tc *tls.Config) {
+		if tc == nil {
+			return
+		}
+		// pgx's verify-ca check reads RootCAs from this same config when it runs.
+		if roots != nil {
+			tc.RootCAs = roots
+		}
+		if certs != nil {
+			tc.Certificates = certs
+		}
+	}
+	useTLS(connCfg.TLSConfig)
+	for _, fb := range connCfg.Fallbacks {
+		useTLS(fb.TLSConfig)
+	}
 	connCfg.User = cfg.User
 	connCfg.Password = cfg.Password
 	connCfg.Database = db
@@ -338,9 +400,6 @@ func connect(ctx context.Context, cfg ServerConfig, db string) (*pgx.Conn, error
 	// Pinned at connection start, so no statement can run before it: a schema someone
 	// else can create in (a township's) is never searched for what the operator calls.
 	connCfg.RuntimeParams["search_path"] = "pg_catalog, pg_temp"
-	for _, fb := range connCfg.Fallbacks {
-		fb.Host, fb.Port = cfg.Host, uint16(cfg.Port)
-	}
 	conn, err := pgx.ConnectConfig(ctx, connCfg)
 	if err != nil {
 		Global.Failures.Add(1)
@@ -357,6 +416,11 @@ func connect(ctx context.Context, cfg ServerConfig, db string) (*pgx.Conn, error
 		return nil, fmt.Errorf("connecting to %s/%s: %s", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), db, msg)
 	}
 	return conn, nil
+}
+
+// quoteValue quotes a value of a keyword/value connection string.
+func quoteValue(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(v) + "'"
 }
 
 // Pools holds one Pool per DatabaseServer, by name.
