@@ -92,16 +92,16 @@ install: manifests ## Install the CRDs into the current kubeconfig's cluster.
 	$(KUBECTL) apply --server-side -f config/crd/bases
 
 .PHONY: uninstall
-uninstall: manifests ## Remove the CRDs (and with them every Region) from the cluster.
-	$(KUBECTL) delete --ignore-not-found -f config/crd/bases
+uninstall: ## Remove the CRDs; refuses while Regions exist unless FORCE=true (see README: Removing).
+	KUBECTL="$(KUBECTL)" FORCE="$(FORCE)" hack/uninstall.sh
 
 .PHONY: deploy
-deploy: manifests ## Install the operator (config/default) into the current kubeconfig's cluster.
+deploy: manifests ## Install the CRDs and the operator (config/default) into the current kubeconfig's cluster.
 	$(KUSTOMIZE) config/default | sed 's|image: controller:latest|image: $(IMG)|' | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
-undeploy: ## Remove the operator installed by deploy.
-	$(KUSTOMIZE) config/default | $(KUBECTL) delete --ignore-not-found -f -
+undeploy: ## Remove the operator and its admission policies; the CRDs and every Region stay (make uninstall removes the CRDs).
+	{ $(KUSTOMIZE) config/operator; echo ---; $(KUSTOMIZE) config/admission; } | $(KUBECTL) delete --ignore-not-found -f -
 
 $(CONTROLLER_GEN):
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)

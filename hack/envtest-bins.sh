@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the tools the tests and the demo run, from their Go modules at the versions
-# pinned in hack/tools/*/go.mod: kube-apiserver and etcd into bin/k8s/ (prints that
+# pinned in hack/tools/*/go.mod: kube-apiserver, etcd and kubectl into bin/k8s/ (prints that
 # directory, for KUBEBUILDER_ASSETS); with the argument "helm" bin/helm instead, with
 # "lint" bin/golangci-lint.
 # Nothing is downloaded but Go modules. A binary already built from the same go.mod and
@@ -32,4 +32,7 @@ if [[ ${1:-} == lint ]]; then
 fi
 build "$root/bin/k8s" etcd "$root/hack/tools/etcd" go.etcd.io/etcd/server/v3
 build "$root/bin/k8s" kube-apiserver "$root/hack/tools/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+# kubectl, of the same Kubernetes, for the tests that run the Makefile's install and
+# removal targets.
+build "$root/bin/k8s" kubectl "$root/hack/tools/kube-apiserver" k8s.io/kubernetes/cmd/kubectl
 echo "$root/bin/k8s"

@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -30,6 +31,9 @@ type Options struct {
 	// SyncPeriod is how often every Region is looked at with nothing changed; zero
 	// keeps controller-runtime's default.
 	SyncPeriod time.Duration
+	// Restartable lets one process start the operator more than once (tests that stop
+	// and start it): controller-runtime otherwise refuses a controller name it has seen.
+	Restartable bool
 }
 
 // Local are the options of an operator run in-process beside a local control plane:
@@ -37,7 +41,7 @@ type Options struct {
 func Local(maxConcurrentReconciles int) Options {
 	return Options{
 		Options:        controllers.Options{MaxConcurrentReconciles: maxConcurrentReconciles, SecretNamespace: controllers.DefaultSecretNamespace},
-		MetricsAddress: "0", ProbeAddress: "0",
+		MetricsAddress: "0", ProbeAddress: "0", Restartable: true,
 	}
 }
 
@@ -58,6 +62,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, *pgsql.Pools, error) {
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "region-operator.platform.jiceng.io",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		Controller:              config.Controller{SkipNameValidation: &o.Restartable},
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating the manager: %w", err)
