@@ -122,6 +122,17 @@ func TestConfigDefaultIsACompleteInstall(t *testing.T) {
 	}))
 	expectProtectPolicies(t, objs, "region-operator-")
 	expectBoundFinalizerPolicy(t, objs, "region-operator-finalizer")
+	clusterScoped := map[string]bool{"Namespace": true, "CustomResourceDefinition": true, "ClusterRole": true, "ClusterRoleBinding": true,
+		"MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true, "ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true}
+	for _, o := range objs {
+		// Tools that take a manifest literally (diff, GitOps) must not see a namespace
+		// on what has none.
+		if clusterScoped[o.GetKind()] {
+			g.Expect(o.GetNamespace()).To(BeEmpty(), "%s %s is cluster-scoped", o.GetKind(), o.GetName())
+		} else {
+			g.Expect(o.GetNamespace()).To(Equal("region-operator-system"), "%s %s", o.GetKind(), o.GetName())
+		}
+	}
 	for _, o := range objs {
 		if o.GetKind() == "Deployment" {
 			args, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
