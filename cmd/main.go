@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"go.uber.org/zap/zapcore"
 	"k8s.io/apimachinery/pkg/api/resource"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -38,7 +39,11 @@ func main() {
 	var clusterName string
 	flag.StringVar(&clusterName, "cluster-name", "", "the cluster's name in the markers of what the operator makes on database servers (default: the kube-system namespace's UID); clusters that share a server need distinct names")
 	flag.DurationVar(&syncPeriod, "sync-period", 10*time.Hour, "how often every Region is reconciled again even when nothing changed")
-	opts := zap.Options{}
+	stallAfter := controllers.DefaultStallAfter
+	flag.DurationVar(&stallAfter, "stall-after", stallAfter, "how long a cause only a person can fix (a missing DatabaseServer or Secret, a refused login, a certificate that does not verify) lasts before a Region or DatabaseServer says Stalled")
+	// Failures the status reports (a server down, a missing Secret) are logged as
+	// errors without a stack trace; --zap-stacktrace-level brings traces back.
+	opts := zap.Options{StacktraceLevel: zapcore.PanicLevel}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
@@ -52,7 +57,7 @@ func main() {
 	}
 
 	mgr, _, err := manager.New(ctrl.GetConfigOrDie(), manager.Options{
-		Options:                 controllers.Options{MaxConcurrentReconciles: maxConcurrent, SecretNamespace: secretNamespace, ClusterName: clusterName},
+		Options:                 controllers.Options{MaxConcurrentReconciles: maxConcurrent, SecretNamespace: secretNamespace, ClusterName: clusterName, StallAfter: stallAfter},
 		MetricsAddress:          metricsAddr,
 		ProbeAddress:            probeAddr,
 		PprofAddress:            pprofAddr,

@@ -262,6 +262,9 @@ func dbFingerprint(db *desired.RegionDB, passwords map[string]string) ([32]byte,
 func (r *RegionReconciler) pool(ctx context.Context, server string) (*pgsql.Pool, pgsql.ServerConfig, error) {
 	ds := &platformv1.DatabaseServer{}
 	if err := r.Get(ctx, client.ObjectKey{Name: server}, ds); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, pgsql.ServerConfig{}, withCause(ReasonServerNotFound, fmt.Errorf("spec.database.serverRef: DatabaseServer %s does not exist", server))
+		}
 		return nil, pgsql.ServerConfig{}, fmt.Errorf("spec.database.serverRef: DatabaseServer %s: %w", server, err)
 	}
 	cfg, err := serverConfig(ctx, r.APIReader, ds, r.SecretNamespace)

@@ -3,10 +3,12 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -15,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/internal/pgsql"
@@ -22,6 +25,10 @@ import (
 
 // serverCheckInterval is how often a reachable DatabaseServer is looked at again.
 const serverCheckInterval = 5 * time.Minute
+
+// fixRecheck is how often a DatabaseServer failing on a cause only a person can fix
+// (its Secret, its login, its certificate) is looked at again.
+const fixRecheck = 3 * time.Second
 
 // DatabaseServerReconciler checks that each DatabaseServer answers, and keeps the
 // operator's connection pool for it configured.
@@ -31,6 +38,9 @@ type DatabaseServerReconciler struct {
 	Pools     *pgsql.Pools
 	// SecretNamespace is the one namespace whose Secrets a DatabaseServer may name.
 	SecretNamespace string
+	Recorder        recorder.EventRecorder
+	// StallAfter is how long a cause only a person can fix lasts before Stalled.
+	StallAfter time.Duration
 }
 
 // +kubebuilder:rbac:groups=platform.jiceng.io,resources=databaseservers,verbs=get;list;watch
@@ -49,13 +59,17 @@ func (r *DatabaseServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	status := ds.Status.DeepCopy()
 	status.ObservedGeneration = ds.Generation
+	now := metav1.Now()
 	set := func(t string, s metav1.ConditionStatus, reason, msg string) {
-		meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: t, Status: s, Reason: reason, Message: msg, ObservedGeneration: ds.Generation})
+		// A new reason is a transition too, so a cause's age can be told.
+		if c := meta.FindStatusCondition(status.Conditions, t); c != nil && c.Reason != reason {
+			meta.RemoveStatusCondition(&status.Conditions, t)
+		}
+		meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: t, Status: s, Reason: reason, Message: msg, ObservedGeneration: ds.Generation, LastTransitionTime: now})
 	}
 	version, err := r.check(ctx, ds)
 	if err == nil {
 		status.ServerVersion = version
-		now := metav1.Now()
 		// LastReachedTime moves at most once per check interval, so a healthy server
 		// does not rewrite its status on every event.
 		if status.LastReachedTime == nil || now.Sub(status.LastReachedTime.Time) >= serverCheckInterval {
@@ -65,18 +79,46 @@ func (r *DatabaseServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		set(ConditionReconciling, metav1.ConditionFalse, ReasonReconciled, "")
 		set(ConditionStalled, metav1.ConditionFalse, ReasonReconciled, "")
 	} else {
-		set(ConditionReady, metav1.ConditionFalse, "Unreachable", err.Error())
-		set(ConditionReconciling, metav1.ConditionTrue, ReasonRetrying, err.Error())
-		set(ConditionStalled, metav1.ConditionFalse, ReasonRetrying, "")
+		reason := causeOf(err)
+		if reason == "" {
+			reason = ReasonUnreachable
+		}
+		set(ConditionReady, metav1.ConditionFalse, reason, err.Error())
+		stallAfter := r.StallAfter
+		if stallAfter <= 0 {
+			stallAfter = DefaultStallAfter
+		}
+		if c := meta.FindStatusCondition(status.Conditions, ConditionReady); needsAPerson(reason) && now.Sub(c.LastTransitionTime.Time) >= stallAfter {
+			set(ConditionReconciling, metav1.ConditionFalse, reason, "")
+			set(ConditionStalled, metav1.ConditionTrue, reason, fmt.Sprintf("failing for over %s on a cause only a person can fix (%s): %s", stallAfter, reason, err))
+		} else {
+			set(ConditionReconciling, metav1.ConditionTrue, ReasonRetrying, err.Error())
+			set(ConditionStalled, metav1.ConditionFalse, ReasonRetrying, "")
+		}
 	}
 	if !equality.Semantic.DeepEqual(*status, ds.Status) {
+		old := ds.Status.Conditions
 		patch := client.MergeFrom(ds.DeepCopy())
 		ds.Status = *status
 		if perr := r.Status().Patch(ctx, ds, patch); perr != nil {
 			return ctrl.Result{}, fmt.Errorf("writing status: %w", perr)
 		}
+		for _, e := range transitionEvents(old, status.Conditions, ConditionReady) {
+			eventType := corev1.EventTypeNormal
+			if e.warning {
+				eventType = corev1.EventTypeWarning
+			}
+			if r.Recorder != nil {
+				r.Recorder.Eventf(ds, nil, eventType, e.reason, "Check", "%s", e.message)
+			}
+		}
 	}
 	if err != nil {
+		if needsAPerson(causeOf(err)) {
+			// Nothing but a person fixes it (the status and an event say what): look
+			// again soon, so the fix shows at once, without the retries' growing waits.
+			return ctrl.Result{RequeueAfter: fixRecheck}, nil
+		}
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: serverCheckInterval}, nil
@@ -96,19 +138,12 @@ func (r *DatabaseServerReconciler) check(ctx context.Context, ds *platformv1.Dat
 // message.
 func serverConfig(ctx context.Context, reader client.Reader, ds *platformv1.DatabaseServer, secretNamespace string) (pgsql.ServerConfig, error) {
 	ref := ds.Spec.AdminSecretRef
-	if ref.Namespace != secretNamespace {
-		return pgsql.ServerConfig{}, fmt.Errorf("DatabaseServer %s: spec.adminSecretRef.namespace is %q; the operator reads Secrets only in its own namespace %q",
-			ds.Name, ref.Namespace, secretNamespace)
-	}
-	secret := &corev1.Secret{}
-	if err := reader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, secret); err != nil {
-		return pgsql.ServerConfig{}, fmt.Errorf("reading spec.adminSecretRef %s/%s: %w", ref.Namespace, ref.Name, err)
-	}
 	userKey, passKey := defaulted(ref.UsernameKey, "username"), defaulted(ref.PasswordKey, "password")
-	user, pass := string(secret.Data[userKey]), string(secret.Data[passKey])
-	if user == "" || pass == "" {
-		return pgsql.ServerConfig{}, fmt.Errorf("spec.adminSecretRef of DatabaseServer %s: the Secret %s/%s needs the keys %s and %s", ds.Name, ref.Namespace, ref.Name, userKey, passKey)
+	data, err := readSecretKeys(ctx, reader, ds.Name, "spec.adminSecretRef", platformv1.SecretReference{Namespace: ref.Namespace, Name: ref.Name}, secretNamespace, userKey, passKey)
+	if err != nil {
+		return pgsql.ServerConfig{}, err
 	}
+	user, pass := data[0], data[1]
 	cfg := pgsql.ServerConfig{
 		Host: ds.Spec.Host, Port: int(defaultedInt(ds.Spec.Port, 5432)), User: user, Password: pass,
 		SSLMode: defaulted(ds.Spec.SSLMode, "require"), MaxConns: int(defaultedInt(ds.Spec.MaxConnections, 4)),
@@ -128,28 +163,36 @@ func serverConfig(ctx context.Context, reader client.Reader, ds *platformv1.Data
 		cfg.ClientCert, cfg.ClientKey = data[0], data[1]
 	}
 	if err := pgsql.CheckTLS(cfg); err != nil {
-		return pgsql.ServerConfig{}, fmt.Errorf("DatabaseServer %s: %w", ds.Name, err)
+		return pgsql.ServerConfig{}, withCause(ReasonSecretInvalid, fmt.Errorf("DatabaseServer %s: %w", ds.Name, err))
 	}
 	return cfg, nil
 }
 
 // readSecretKeys reads keys of a Secret a DatabaseServer names in field, which must be
-// in the operator's own namespace.
+// in the operator's own namespace. Errors name the DatabaseServer and the field, and
+// carry the cause: SecretNotFound or SecretInvalid.
 func readSecretKeys(ctx context.Context, reader client.Reader, server, field string, ref platformv1.SecretReference, secretNamespace string, keys ...string) ([]string, error) {
 	if ref.Namespace != secretNamespace {
-		return nil, fmt.Errorf("DatabaseServer %s: %s.namespace is %q; the operator reads Secrets only in its own namespace %q",
-			server, field, ref.Namespace, secretNamespace)
+		return nil, withCause(ReasonSecretInvalid, fmt.Errorf("DatabaseServer %s: %s.namespace is %q; the operator reads Secrets only in its own namespace %q",
+			server, field, ref.Namespace, secretNamespace))
 	}
 	secret := &corev1.Secret{}
 	if err := reader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, withCause(ReasonSecretNotFound, fmt.Errorf("DatabaseServer %s: %s: reading the Secret %s/%s: it does not exist", server, field, ref.Namespace, ref.Name))
+		}
 		return nil, fmt.Errorf("DatabaseServer %s: %s: reading the Secret %s/%s: %w", server, field, ref.Namespace, ref.Name, err)
 	}
 	out := make([]string, len(keys))
+	var missing []string
 	for i, k := range keys {
 		out[i] = string(secret.Data[k])
 		if out[i] == "" {
-			return nil, fmt.Errorf("DatabaseServer %s: %s: the Secret %s/%s has no key %s", server, field, ref.Namespace, ref.Name, k)
+			missing = append(missing, k)
 		}
+	}
+	if len(missing) > 0 {
+		return nil, withCause(ReasonSecretInvalid, fmt.Errorf("DatabaseServer %s: %s: the Secret %s/%s has no key %s", server, field, ref.Namespace, ref.Name, strings.Join(missing, " nor ")))
 	}
 	return out, nil
 }

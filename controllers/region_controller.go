@@ -64,7 +64,9 @@ type RegionReconciler struct {
 	// ClusterName identifies the cluster in the markers of what the operator makes on
 	// database servers; when empty, the kube-system namespace's UID does.
 	ClusterName string
-	clusterMu   sync.Mutex
+	// StallAfter is how long a cause only a person can fix lasts before Stalled.
+	StallAfter time.Duration
+	clusterMu  sync.Mutex
 
 	// rotated remembers, by Region UID, the last rotation token carried out.
 	rotated sync.Map
@@ -228,16 +230,26 @@ func (r *RegionReconciler) reportNew(s *scope) {
 // writeStatus writes the status once, and only when it changed, so a reconcile that
 // finds nothing to do writes nothing.
 func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.Region, sum summary) error {
+	sum.stallAfter = r.StallAfter
 	status := computeStatus(region, sum, metav1.Now())
 	ready := meta.IsStatusConditionTrue(status.Conditions, ConditionReady)
 	recordRegion(region.Name, &regionFigures{ready: ready, townships: int(status.TownshipCount), branches: int(status.BranchCount), retained: len(status.Retained)})
 	if equality.Semantic.DeepEqual(status, region.Status) {
 		return nil
 	}
+	old := region.Status.Conditions
 	patch := client.MergeFrom(region.DeepCopy())
 	region.Status = status
 	if err := r.Status().Patch(ctx, region, patch); err != nil {
 		return fmt.Errorf("writing status: %w", err)
+	}
+	// Told once the status says it: a failed write tells it on the next reconcile.
+	for _, e := range transitionEvents(old, status.Conditions, layers...) {
+		eventType := corev1.EventTypeNormal
+		if e.warning {
+			eventType = corev1.EventTypeWarning
+		}
+		r.event(region, eventType, e.reason, "Reconcile", "%s", e.message)
 	}
 	return nil
 }
@@ -516,6 +528,9 @@ type Options struct {
 	SecretNamespace string
 	// ClusterName names the cluster in database markers; empty means kube-system's UID.
 	ClusterName string
+	// StallAfter is how long a cause only a person can fix lasts before a Region or
+	// DatabaseServer says Stalled; zero means DefaultStallAfter.
+	StallAfter time.Duration
 }
 
 // Setup registers the operator's reconcilers with a manager. They share one set of
@@ -531,11 +546,13 @@ func Setup(mgr ctrl.Manager, opts Options) (*pgsql.Pools, error) {
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 		SecretNamespace:         opts.SecretNamespace,
 		ClusterName:             opts.ClusterName,
+		StallAfter:              opts.StallAfter,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
 	if err := (&DatabaseServerReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Pools: pools, SecretNamespace: opts.SecretNamespace,
+		Recorder: mgr.GetEventRecorder(naming.FieldManager), StallAfter: opts.StallAfter,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package controllers
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -54,6 +55,9 @@ type summary struct {
 	platform     *platformv1.PlatformStatus
 	waiting      map[string]string
 	held         []string
+	// stallAfter is how long a cause only a person can fix may last before the Region
+	// says Stalled; zero means DefaultStallAfter.
+	stallAfter time.Duration
 }
 
 func (s *scope) summary() summary {
@@ -74,6 +78,11 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 		status := metav1.ConditionFalse
 		if ok {
 			status = metav1.ConditionTrue
+		}
+		// A condition's transition time says since when it has said what it says: a
+		// new reason is a transition too, so a cause's age can be told.
+		if c := meta.FindStatusCondition(out.Conditions, t); c != nil && c.Reason != reason {
+			meta.RemoveStatusCondition(&out.Conditions, t)
 		}
 		meta.SetStatusCondition(&out.Conditions, metav1.Condition{
 			Type: t, Status: status, Reason: reason, Message: msg,
@@ -132,9 +141,16 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 		out.Townships = append(out.Townships, row)
 	}
 
+	stallAfter := sum.stallAfter
+	if stallAfter <= 0 {
+		stallAfter = DefaultStallAfter
+	}
 	var failing, waiting []string
 	var all []error
 	conflict := false
+	// cause is the first failing layer's reason; stalled says it needs a person and
+	// has lasted stallAfter.
+	cause, stalled, stalledLayer := "", false, ""
 	for _, l := range layers {
 		errs := sum.layerErrs[l]
 		all = append(all, errs...)
@@ -154,8 +170,21 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 			set(l, false, ReasonConflict, joinMessages(errs))
 		default:
 			failing = append(failing, l)
-			set(l, false, ReasonFailed, joinMessages(errs))
+			reason := firstCause(errs)
+			if reason == "" {
+				reason = ReasonFailed
+			}
+			set(l, false, reason, joinMessages(errs))
+			if cause == "" {
+				cause = reason
+			}
+			if c := meta.FindStatusCondition(out.Conditions, l); !stalled && needsAPerson(reason) && now.Sub(c.LastTransitionTime.Time) >= stallAfter {
+				stalled, stalledLayer, cause = true, l, reason
+			}
 		}
+	}
+	if cause == "" {
+		cause = ReasonFailed
 	}
 
 	out.PendingDestruction = sum.held
@@ -182,19 +211,37 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 		set(ConditionReconciling, true, ReasonProgressing, truncate(strings.Join(msg, "; ")))
 		set(ConditionStalled, false, ReasonProgressing, "")
 	case len(failing) == 0:
-		set(ConditionReady, true, ReasonReconciled, fmt.Sprintf("%d townships and %d branches in place", out.TownshipCount, out.BranchCount))
+		set(ConditionReady, true, ReasonReconciled, fmt.Sprintf("%s and %s in place", plural(int(out.TownshipCount), "township"), plural(int(out.BranchCount), "branch")))
 		set(ConditionReconciling, false, ReasonReconciled, "")
 		set(ConditionStalled, false, ReasonReconciled, "")
 	case conflict:
 		set(ConditionReady, false, ReasonConflict, fmt.Sprintf("%s not ready: %s", strings.Join(failing, ", "), joinMessages(all)))
 		set(ConditionReconciling, false, ReasonConflict, "")
 		set(ConditionStalled, true, ReasonConflict, "objects the Region would make belong to someone else; remove or relabel them: "+joinMessages(conflicts(all)))
+	case stalled:
+		// Retrying goes on (a fix is seen at once), but only a person can make it.
+		msg := fmt.Sprintf("%s has failed for over %s on a cause only a person can fix (%s): %s",
+			stalledLayer, stallAfter, cause, joinMessages(sum.layerErrs[stalledLayer]))
+		set(ConditionReady, false, cause, fmt.Sprintf("%s not ready: %s", strings.Join(failing, ", "), joinMessages(all)))
+		set(ConditionReconciling, false, cause, "")
+		set(ConditionStalled, true, cause, truncate(msg))
 	default:
-		set(ConditionReady, false, ReasonFailed, fmt.Sprintf("%s not ready: %s", strings.Join(failing, ", "), joinMessages(all)))
+		set(ConditionReady, false, cause, fmt.Sprintf("%s not ready: %s", strings.Join(failing, ", "), joinMessages(all)))
 		set(ConditionReconciling, true, ReasonRetrying, joinMessages(all))
 		set(ConditionStalled, false, ReasonRetrying, "")
 	}
 	return out
+}
+
+// plural says n things, with an s when n is not 1.
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	if strings.HasSuffix(thing, "ch") {
+		return fmt.Sprintf("%d %ses", n, thing)
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // layerWarning is what a layer in good order still warns of.

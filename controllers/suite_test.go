@@ -50,8 +50,9 @@ const (
 )
 
 const (
-	timeout  = 30 * time.Second
-	interval = 100 * time.Millisecond
+	stallAfter = 8 * time.Second
+	timeout    = 30 * time.Second
+	interval   = 100 * time.Millisecond
 )
 
 func TestMain(m *testing.M) {
@@ -87,7 +88,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	ctrl.SetLogger(testLogger())
-	op, err := manager.Start(cfg, manager.Local(4))
+	opts := manager.Local(4)
+	// Causes only a person can fix turn into Stalled after this, here as in production
+	// (DefaultStallAfter), only sooner.
+	opts.StallAfter = stallAfter
+	op, err := manager.Start(cfg, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -403,10 +403,10 @@ type RegionStatus struct {
 	Townships []TownshipStatus `json:"townships,omitempty"`
 	// TownshipCount is the number of townships in the spec.
 	// +optional
-	TownshipCount int32 `json:"townshipCount,omitempty"`
+	TownshipCount int32 `json:"townshipCount"`
 	// BranchCount is the number of branches in the spec.
 	// +optional
-	BranchCount int32 `json:"branchCount,omitempty"`
+	BranchCount int32 `json:"branchCount"`
 	// Database is the state of the Region's database, when it has one.
 	// +optional
 	Database *DatabaseStatus `json:"database,omitempty"`

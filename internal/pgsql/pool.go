@@ -356,7 +356,7 @@ func CheckTLS(cfg ServerConfig) error {
 
 func connect(ctx context.Context, cfg ServerConfig, db string) (*pgx.Conn, error) {
 	if err := CheckTLS(cfg); err != nil {
-		return nil, err
+		return nil, &ConnectError{Kind: FailedSettings, msg: err.Error()}
 	}
 	// The administrator's password goes only through SCRAM: a server (or something in
 	// its place) that asks for it in clear text or as MD5 gets nothing. The host is
@@ -413,9 +413,47 @@ func connect(ctx context.Context, cfg ServerConfig, db string) (*pgx.Conn, error
 		if cfg.User != "" {
 			msg = strings.ReplaceAll(msg, cfg.User, "<the Secret's user>")
 		}
-		return nil, fmt.Errorf("connecting to %s/%s: %s", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), db, msg)
+		return nil, &ConnectError{Kind: failureKind(err), msg: fmt.Sprintf("connecting to %s/%s: %s", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), db, msg)}
 	}
 	return conn, nil
+}
+
+// FailureKind is why a connection failed.
+type FailureKind int
+
+// The kinds of connection failure.
+const (
+	// FailedReaching: no answer, or the session broke off.
+	FailedReaching FailureKind = iota
+	// FailedAuthentication: the server refused the login (SQLSTATE class 28).
+	FailedAuthentication
+	// FailedCertificate: the server's certificate did not verify.
+	FailedCertificate
+	// FailedSettings: the TLS settings themselves are unusable.
+	FailedSettings
+)
+
+// ConnectError is a failed connection, its message free of the Secret's user name.
+type ConnectError struct {
+	Kind FailureKind
+	msg  string
+}
+
+func (e *ConnectError) Error() string { return e.msg }
+
+func failureKind(err error) FailureKind {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "28") {
+		return FailedAuthentication
+	}
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) || errors.As(err, &verify) {
+		return FailedCertificate
+	}
+	return FailedReaching
 }
 
 // quoteValue quotes a value of a keyword/value connection string.

@@ -2,6 +2,7 @@ package pgsql
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -56,34 +57,35 @@ func TestOperatorVerifiesTheServersCertificate(t *testing.T) {
 		change func(*ServerConfig)
 		// fails is a part of the error, "" when the connection must work.
 		fails string
+		kind  FailureKind
 	}{
-		{"verify-full with the right CA", func(c *ServerConfig) { c.SSLMode, c.CACert = "verify-full", string(ca.CertPEM) }, ""},
-		{"verify-full with another CA", func(c *ServerConfig) { c.SSLMode, c.CACert = "verify-full", string(other.CertPEM) }, "x509: certificate signed by unknown authority"},
+		{"verify-full with the right CA", func(c *ServerConfig) { c.SSLMode, c.CACert = "verify-full", string(ca.CertPEM) }, "", 0},
+		{"verify-full with another CA", func(c *ServerConfig) { c.SSLMode, c.CACert = "verify-full", string(other.CertPEM) }, "x509: certificate signed by unknown authority", FailedCertificate},
 		{"verify-full with a name the certificate does not have", func(c *ServerConfig) {
 			c.SSLMode, c.CACert, c.Host = "verify-full", string(ca.CertPEM), "127.0.0.1"
-		}, "x509: cannot validate certificate for 127.0.0.1"},
-		{"verify-full with the system's roots", func(c *ServerConfig) { c.SSLMode = "verify-full" }, "certificate signed by unknown authority"},
+		}, "x509: cannot validate certificate for 127.0.0.1", FailedCertificate},
+		{"verify-full with the system's roots", func(c *ServerConfig) { c.SSLMode = "verify-full" }, "certificate signed by unknown authority", FailedCertificate},
 		{"verify-ca with the right CA ignores the name", func(c *ServerConfig) {
 			c.SSLMode, c.CACert, c.Host = "verify-ca", string(ca.CertPEM), "127.0.0.1"
-		}, ""},
-		{"require with another CA verifies the chain", func(c *ServerConfig) { c.SSLMode, c.CACert = "require", string(other.CertPEM) }, "unknown authority"},
-		{"require without a CA encrypts only", func(c *ServerConfig) { c.SSLMode = "require" }, ""},
+		}, "", 0},
+		{"require with another CA verifies the chain", func(c *ServerConfig) { c.SSLMode, c.CACert = "require", string(other.CertPEM) }, "unknown authority", FailedCertificate},
+		{"require without a CA encrypts only", func(c *ServerConfig) { c.SSLMode = "require" }, "", 0},
 		{"a client certificate from the server's CA", func(c *ServerConfig) {
 			c.SSLMode, c.CACert, c.User, c.Password = "verify-full", string(ca.CertPEM), "certadmin", "cert-pw"
 			c.ClientCert, c.ClientKey = string(clientCert), string(clientKey)
-		}, ""},
+		}, "", 0},
 		{"no client certificate where the server asks for one", func(c *ServerConfig) {
 			c.SSLMode, c.CACert, c.User, c.Password = "verify-full", string(ca.CertPEM), "certadmin", "cert-pw"
-		}, "requires a valid client certificate"},
+		}, "requires a valid client certificate", FailedAuthentication},
 		{"a client certificate from another CA", func(c *ServerConfig) {
 			c.SSLMode, c.CACert, c.User, c.Password = "verify-full", string(ca.CertPEM), "certadmin", "cert-pw"
 			c.ClientCert, c.ClientKey = string(strangerCert), string(strangerKey)
-		}, "requires a valid client certificate"},
-		{"a CA that is not PEM", func(c *ServerConfig) { c.SSLMode, c.CACert = "verify-full", "not a certificate" }, "spec.caSecretRef: ca.crt holds no PEM certificate"},
+		}, "requires a valid client certificate", FailedAuthentication},
+		{"a CA that is not PEM", func(c *ServerConfig) { c.SSLMode, c.CACert = "verify-full", "not a certificate" }, "spec.caSecretRef: ca.crt holds no PEM certificate", FailedSettings},
 		{"a client key that does not match", func(c *ServerConfig) {
 			c.SSLMode, c.CACert = "verify-full", string(ca.CertPEM)
 			c.ClientCert, c.ClientKey = string(clientCert), string(strangerKey)
-		}, "spec.clientCertSecretRef"},
+		}, "spec.clientCertSecretRef", FailedSettings},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,6 +106,10 @@ func TestOperatorVerifiesTheServersCertificate(t *testing.T) {
 			if err == nil {
 				hangUp(conn)
 				t.Fatalf("connected; want a failure naming %q", tc.fails)
+			}
+			var ce *ConnectError
+			if !errors.As(err, &ce) || ce.Kind != tc.kind {
+				t.Errorf("error %q is not a connection failure of kind %d", err, tc.kind)
 			}
 			if !strings.Contains(err.Error(), tc.fails) {
 				t.Errorf("error %q does not say %q", err, tc.fails)
