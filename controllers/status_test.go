@@ -177,3 +177,63 @@ func TestTownshipRowsAreReadyOnlyWhenEverythingIsInPlace(t *testing.T) {
 		}
 	}
 }
+
+// A cause only a person can fix turns into Stalled once it has lasted the bound, and
+// not before; a server that is down never does, however long; a new cause starts the
+// clock again.
+func TestStalledOnlyAfterTheBoundAndOnlyForAPerson(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) metav1.Time { return metav1.NewTime(t0.Add(d)) }
+	failing := func(err error) summary {
+		return summary{layerErrs: map[string][]error{ConditionDatabaseReady: {err}}, regionErrs: map[string][]error{ConditionDatabaseReady: {err}}, stallAfter: time.Minute}
+	}
+	missing := failing(withCause(ReasonServerNotFound, errors.New("spec.database.serverRef: DatabaseServer pg does not exist")))
+	rg := testRegion()
+	rg.Spec.Database = &platformv1.Database{ServerRef: "pg"}
+	rg.Status = computeStatus(rg, missing, at(0))
+	if c := status(t, rg.Status, ConditionDatabaseReady); c.Reason != ReasonServerNotFound {
+		t.Errorf("DatabaseReady reason %q, want ServerNotFound", c.Reason)
+	}
+	if c := status(t, rg.Status, ConditionReady); c.Reason != ReasonServerNotFound {
+		t.Errorf("Ready reason %q, want the cause", c.Reason)
+	}
+	rg.Status = computeStatus(rg, missing, at(59*time.Second))
+	if status(t, rg.Status, ConditionStalled).Status != metav1.ConditionFalse || status(t, rg.Status, ConditionReconciling).Status != metav1.ConditionTrue {
+		t.Error("Stalled before the bound")
+	}
+	rg.Status = computeStatus(rg, missing, at(61*time.Second))
+	if c := status(t, rg.Status, ConditionStalled); c.Status != metav1.ConditionTrue || c.Reason != ReasonServerNotFound {
+		t.Errorf("Stalled after the bound = %+v", c)
+	}
+	if status(t, rg.Status, ConditionReconciling).Status != metav1.ConditionFalse {
+		t.Error("Reconciling while Stalled")
+	}
+
+	// Another cause: the clock starts again.
+	auth := failing(withCause(ReasonAuthenticationFailed, errors.New("password authentication failed")))
+	rg.Status = computeStatus(rg, auth, at(62*time.Second))
+	if status(t, rg.Status, ConditionStalled).Status != metav1.ConditionFalse {
+		t.Error("a new cause was Stalled at once")
+	}
+
+	down := testRegion()
+	down.Spec.Database = rg.Spec.Database
+	unreachable := failing(withCause(ReasonUnreachable, errors.New("connection refused")))
+	down.Status = computeStatus(down, unreachable, at(0))
+	down.Status = computeStatus(down, unreachable, at(time.Hour))
+	if status(t, down.Status, ConditionStalled).Status != metav1.ConditionFalse {
+		t.Error("a server that is down was called Stalled: retrying fixes it")
+	}
+
+	events := transitionEvents(nil, rg.Status.Conditions, layers...)
+	if len(events) != 1 || !events[0].warning || events[0].reason != ReasonAuthenticationFailed {
+		t.Errorf("events %+v, want one Warning AuthenticationFailed", events)
+	}
+	if again := transitionEvents(rg.Status.Conditions, rg.Status.Conditions, layers...); len(again) != 0 {
+		t.Errorf("the same cause told again: %+v", again)
+	}
+	fixed := computeStatus(rg, summary{}, at(2*time.Minute))
+	if ev := transitionEvents(rg.Status.Conditions, fixed.Conditions, layers...); len(ev) != 1 || ev[0].warning || ev[0].reason != ReasonRecovered {
+		t.Errorf("recovery events %+v", ev)
+	}
+}
