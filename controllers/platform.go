@@ -3,8 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -91,15 +89,11 @@ func (c *renderCache) forget(uid types.UID) {
 // availability.
 func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 	rg := s.region
-	var old []string
-	if rg.Status.Platform != nil {
-		old = rg.Status.Platform.Inventory
-	}
 	if rg.Spec.Platform == nil {
 		// Spec change: spec.platform was removed; everything it made goes.
-		if err := r.prune(ctx, s, old, nil); err != nil {
+		if err := r.prune(ctx, s, nil); err != nil {
 			s.fail(ConditionPlatformReady, "", err)
-			s.platform = &platformv1.PlatformStatus{Inventory: old}
+			s.platform = rg.Status.Platform
 		}
 		return
 	}
@@ -162,8 +156,8 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 		each(len(objs), func(i int) {
 			obj := objs[i]
 			township := obj.GetLabels()[naming.LabelTownship]
-			// Every object of the render is the spec's, applied or not: it stays in
-			// the inventory, so nothing the spec names is ever pruned.
+			// Every object of the render is the spec's, applied or not: it is kept
+			// from pruning, so nothing the spec names is ever pruned.
 			outcomes[i].key = render.Key(obj)
 			if !s.namespaceOK[township] {
 				s.mu.Lock()
@@ -194,25 +188,21 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 			r.renders.put(rg, e)
 		}
 	}
-	status := &platformv1.PlatformStatus{}
+	status := &platformv1.PlatformStatus{Objects: int32(len(outcomes))}
+	current := make([]string, 0, len(outcomes))
 	for _, o := range outcomes {
-		status.Inventory = append(status.Inventory, o.key)
+		current = append(current, o.key)
 		if o.placed && o.deployment != nil {
 			s.deployments = append(s.deployments, *o.deployment)
 		}
 	}
-	sort.Strings(status.Inventory)
 	s.platform = status
 	if !complete {
-		// Prune only after a clean apply: keep the old inventory's entries too, to
-		// prune them once every object is in place.
-		status.Inventory = mergeSorted(status.Inventory, old)
+		// Prune only after a clean apply.
 		return
 	}
-	if err := r.prune(ctx, s, old, status.Inventory); err != nil {
+	if err := r.prune(ctx, s, current); err != nil {
 		s.fail(ConditionPlatformReady, "", err)
-		// Keep what could not be pruned in the inventory, to prune it next time.
-		status.Inventory = mergeSorted(status.Inventory, old)
 	}
 }
 
@@ -270,12 +260,12 @@ func deploymentAvailable(d *appsv1.Deployment) (bool, string) {
 	return true, ""
 }
 
-// prune deletes what was in the old inventory, or is in the cluster as one of the
-// Region's platform objects, and is not in the new inventory: the spec stopped naming
-// it (a module switched off, a township removed, spec.platform removed). The cluster is
-// asked too because the old inventory comes from a status whose last write may have
-// failed. Callers prune only after every object of the new inventory was applied.
-func (r *RegionReconciler) prune(ctx context.Context, s *scope, old, current []string) error {
+// prune deletes the Region's platform objects in the cluster (labelled with the
+// Region and a module) that the render no longer holds: the spec stopped naming them (a
+// module switched off, a township removed, spec.platform removed). Callers prune only
+// after every object of the render was applied; an object that cannot be seen, or no
+// longer carries the Region's labels, is not deleted.
+func (r *RegionReconciler) prune(ctx context.Context, s *scope, current []string) error {
 	region := s.region.Name
 	found, err := r.platformObjects(ctx, region)
 	if err != nil {
@@ -289,7 +279,7 @@ func (r *RegionReconciler) prune(ctx context.Context, s *scope, old, current []s
 			keep[render.KeyOf(ns, group, kind, name)] = true
 		}
 	}
-	for _, key := range mergeSorted(old, found) {
+	for _, key := range found {
 		ns, group, kind, name, ok := render.ParseKey(key)
 		if !ok || keep[render.KeyOf(ns, group, kind, name)] {
 			continue
@@ -315,12 +305,6 @@ func (r *RegionReconciler) prune(ctx context.Context, s *scope, old, current []s
 		return fmt.Errorf("pruning: %s", strings.Join(errs, "; "))
 	}
 	return nil
-}
-
-func mergeSorted(a, b []string) []string {
-	out := append(slices.Clone(a), b...)
-	sort.Strings(out)
-	return slices.Compact(out)
 }
 
 // typedObject makes an empty typed object of a kind, named, so that reads go through

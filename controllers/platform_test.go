@@ -22,6 +22,7 @@ import (
 	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/localenv"
 	"github.com/jiceng-io/region-operator/internal/naming"
+	"github.com/jiceng-io/region-operator/internal/render"
 )
 
 func platformRegion(name string) *platformv1.Region {
@@ -109,8 +110,9 @@ func TestPlatformIsRenderedAppliedAndFollowed(t *testing.T) {
 	g.Expect(condition(rg, controllers.ConditionPlatformReady).Status).To(Equal(metav1.ConditionTrue))
 	g.Expect(rg.Status.Platform.Deployments).To(BeEquivalentTo(6))
 	g.Expect(rg.Status.Platform.Available).To(BeEquivalentTo(6))
-	g.Expect(rg.Status.Platform.Inventory).To(HaveLen(18))
-	g.Expect(rg.Status.Platform.Inventory).To(ContainElement(name + "-hutou/apps/Deployment/services"))
+	g.Expect(rg.Status.Platform.Objects).To(BeEquivalentTo(18))
+	g.Expect(platformObjects(g, name)).To(HaveLen(18))
+	g.Expect(platformObjects(g, name)).To(ContainElement(name + "-hutou/Deployment/services"))
 
 	// A hand edit is put back.
 	d := deployment(g, name, "portal")
@@ -133,7 +135,7 @@ func TestPlatformIsRenderedAppliedAndFollowed(t *testing.T) {
 	waitReady(t, name)
 
 	// A reconcile with nothing changed writes nothing, the platform included.
-	keys := rg.Status.Platform.Inventory
+	keys := platformObjects(g, name)
 	versions := func(g Gomega) map[string]string {
 		out := map[string]string{}
 		for _, k := range keys {
@@ -153,6 +155,23 @@ func TestPlatformIsRenderedAppliedAndFollowed(t *testing.T) {
 	_, err := r.Reconcile(ctx, reconcileRequest(name))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(versions(g)).To(Equal(before))
+}
+
+// platformObjects lists the Region's platform objects in the cluster, as
+// <namespace>/<kind>/<name>.
+func platformObjects(g Gomega, region string) []string {
+	var out []string
+	sel := []client.ListOption{client.MatchingLabels{naming.LabelRegion: region}, client.HasLabels{render.LabelModule}}
+	for kind, list := range map[string]client.ObjectList{"Deployment": &appsv1.DeploymentList{}, "Service": &corev1.ServiceList{}, "ConfigMap": &corev1.ConfigMapList{}} {
+		g.Expect(k8s.List(context.Background(), list, sel...)).To(Succeed())
+		items, err := meta.ExtractList(list)
+		g.Expect(err).NotTo(HaveOccurred())
+		for _, it := range items {
+			o := it.(client.Object)
+			out = append(out, o.GetNamespace()+"/"+kind+"/"+o.GetName())
+		}
+	}
+	return out
 }
 
 func splitKey(k string) (ns, kind, name string) {
@@ -200,8 +219,9 @@ func TestPlatformChangesArePruned(t *testing.T) {
 
 	markAvailable(g, name)
 	rg := waitReady(t, name)
-	g.Expect(rg.Status.Platform.Inventory).NotTo(ContainElement(ContainSubstring("emergency")))
-	g.Expect(rg.Status.Platform.Inventory).NotTo(ContainElement(ContainSubstring("-hutou/")))
+	g.Expect(rg.Status.Platform.Objects).To(BeEquivalentTo(len(platformObjects(g, name))))
+	g.Expect(platformObjects(g, name)).NotTo(ContainElement(ContainSubstring("emergency")))
+	g.Expect(platformObjects(g, name)).NotTo(ContainElement(ContainSubstring("-hutou/")))
 
 	// Dropping spec.platform prunes all of it.
 	updateRegion(t, name, func(rg *platformv1.Region) { rg.Spec.Platform = nil })
@@ -243,7 +263,7 @@ func TestBadPlatformPatchAppliesNothing(t *testing.T) {
 	}, timeout, interval).Should(Succeed())
 	g.Expect(deployment(g, name, "portal").ResourceVersion).To(Equal(before), "nothing from the failed render is applied")
 	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: name, Name: "deliberation"}, &appsv1.Deployment{})).NotTo(Succeed())
-	g.Expect(got.Status.Platform.Inventory).To(ContainElement(name+"/apps/Deployment/portal"), "the inventory is kept")
+	g.Expect(platformObjects(g, name)).To(ContainElement(name+"/Deployment/portal"), "nothing is pruned for a render that failed")
 
 	// An unknown module is reported the same way.
 	updateRegion(t, name, func(rg *platformv1.Region) {

@@ -374,9 +374,12 @@ type RetainedObject struct {
 // PlatformStatus records the platform objects applied, so that what a change removes is
 // pruned.
 type PlatformStatus struct {
-	// Inventory lists every applied object as <namespace>/<kind>/<name>.
+	// Objects counts the objects of the platform's render (Deployments, Services,
+	// ConfigMaps in the Region's namespaces); each carries the labels
+	// platform.jiceng.io/region and platform.jiceng.io/module, so
+	// `kubectl get deploy,svc,cm -A -l platform.jiceng.io/region=<name>` lists them.
 	// +optional
-	Inventory []string `json:"inventory,omitempty"`
+	Objects int32 `json:"objects,omitempty"`
 	// Available counts the module Deployments that are available.
 	// +optional
 	Available int32 `json:"available,omitempty"`
