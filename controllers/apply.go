@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"time"
-	"unique"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/jiceng-io/region-operator/internal/childstore"
 	desiredpkg "github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
@@ -102,17 +102,17 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 		return err
 	}
 	sum := digest(desired)
-	if m, ok := r.store().memo(kind, objKey); ok && m.sum == sum && r.wroteVersion(kind, current) {
+	if m, ok := r.store().Applied(kind, objKey); ok && m.Digest == sum && r.wroteVersion(kind, current) {
 		return nil
 	}
 	// The watch may bring the object before the answer does: while the apply is in
 	// flight its creation is known to be the operator's own.
-	defer r.store().applying(kind, objKey)()
+	defer r.store().Applying(kind, objKey)()
 	answer := reflect.New(reflect.TypeOf(current).Elem()).Interface().(client.Object)
 	answer.SetNamespace(objKey.Namespace)
 	answer.SetName(objKey.Name)
 	if err := ApplyObject(ctx, r.Client, answer, desired, naming.LayerManager(desiredpkg.LayerOf(kind, objKey.Name))); err != nil {
-		r.store().remember(kind, objKey, appliedMemo{})
+		r.store().Remember(kind, objKey, childstore.Applied{})
 		return fmt.Errorf("applying %s %s: %w", kind, objKey, err)
 	}
 	if err := r.dropLegacyManager(ctx, answer); err != nil {
@@ -122,11 +122,11 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 	}
 	// Remember the version the apply made, and for a kind whose status moves on by
 	// itself, what tells a status change from drift.
-	m := appliedMemo{sum: sum, resourceVersion: answer.GetResourceVersion()}
+	m := childstore.Applied{Digest: sum, ResourceVersion: answer.GetResourceVersion()}
 	if statusMovesOn[kind] {
-		m.generation, m.meta = answer.GetGeneration(), metaOf(answer)
+		m.Generation, m.Meta = answer.GetGeneration(), childstore.MetaOf(answer)
 	}
-	r.store().remember(kind, objKey, m)
+	r.store().Remember(kind, objKey, m)
 	return nil
 }
 
@@ -162,16 +162,6 @@ func (r *RegionReconciler) dropLegacyManager(ctx context.Context, obj client.Obj
 		return err
 	}
 	return r.Patch(ctx, obj, client.RawPatch(types.JSONPatchType, patch))
-}
-
-// appliedMemo is what the operator last applied to an object and the version that made;
-// for the kinds in statusMovesOn, also that version's generation and labels and
-// annotations.
-type appliedMemo struct {
-	sum             [16]byte
-	resourceVersion string
-	generation      int64
-	meta            unique.Handle[string]
 }
 
 // digest is what the memo keeps of an applied configuration.
@@ -226,19 +216,19 @@ func (r *RegionReconciler) deleteOwnedReport(ctx context.Context, region, kind s
 // version, or, for a Deployment, a later one with the same generation, labels and
 // annotations, which differs only in status (a roll-out). Anything else is drift.
 func (r *RegionReconciler) wroteVersion(kind string, obj client.Object) bool {
-	m, ok := r.store().memo(kind, client.ObjectKeyFromObject(obj))
+	m, ok := r.store().Applied(kind, client.ObjectKeyFromObject(obj))
 	if !ok || obj.GetResourceVersion() == "" {
 		return false
 	}
-	if m.resourceVersion == obj.GetResourceVersion() {
+	if m.ResourceVersion == obj.GetResourceVersion() {
 		return true
 	}
-	return statusMovesOn[kind] && m.generation != 0 && m.generation == obj.GetGeneration() && m.meta == metaOf(obj)
+	return statusMovesOn[kind] && m.Generation != 0 && m.Generation == obj.GetGeneration() && m.Meta == childstore.MetaOf(obj)
 }
 
 // wrote says whether the operator has applied the object named by key.
 func (r *RegionReconciler) wrote(kind string, key client.ObjectKey) bool {
-	_, ok := r.store().memo(kind, key)
+	_, ok := r.store().Applied(kind, key)
 	return ok
 }
 

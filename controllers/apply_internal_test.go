@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/childstore"
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
@@ -36,7 +37,7 @@ func TestWroteVersionLooksPastStatus(t *testing.T) {
 		Namespace: "anxi-fengcheng", Name: "portal", ResourceVersion: "10", Generation: 1,
 		Labels: map[string]string{"platform.jiceng.io/region": "anxi"},
 	}}
-	r.store().remember("Deployment", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "portal"}, appliedMemo{resourceVersion: "10", generation: 1, meta: metaOf(written)})
+	r.store().Remember("Deployment", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "portal"}, childstore.Applied{ResourceVersion: "10", Generation: 1, Meta: childstore.MetaOf(written)})
 
 	if !r.wroteVersion("Deployment", written) {
 		t.Error("the very version written is not recognised")
@@ -62,7 +63,7 @@ func TestWroteVersionLooksPastStatus(t *testing.T) {
 
 	// A kind without a status of its own is trusted only at the very version written.
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "directory", ResourceVersion: "20"}}
-	r.store().remember("ConfigMap", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "directory"}, appliedMemo{resourceVersion: "20"})
+	r.store().Remember("ConfigMap", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "directory"}, childstore.Applied{ResourceVersion: "20"})
 	if !r.wroteVersion("ConfigMap", cm) {
 		t.Error("the very version written is not recognised")
 	}
@@ -74,18 +75,18 @@ func TestWroteVersionLooksPastStatus(t *testing.T) {
 
 // testChildren is a store whose watch has not started: the test feeds it as a Reflector
 // would and reads what it queued.
-func testChildren(t *testing.T, r *RegionReconciler) (*children, workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+func testChildren(t *testing.T, r *RegionReconciler) (*childstore.Store, workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 	t.Helper()
 	ch := r.store()
 	q := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
 	t.Cleanup(q.ShutDown)
-	ch.queue = q
+	ch.UseQueue(q)
 	return ch, q
 }
 
-func storeOf(t *testing.T, ch *children, obj client.Object) *childStore {
+func storeOf(t *testing.T, ch *childstore.Store, obj client.Object) *childstore.KindStore {
 	t.Helper()
-	s, err := ch.store(obj)
+	s, err := ch.For(obj)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,6 +165,80 @@ func TestChildrenKeepWhatTheOperatorReads(t *testing.T) {
 	}
 }
 
+// What a reader gets is its own: changing it changes nothing in the store.
+func TestStoreHandsOutCopies(t *testing.T) {
+	ch, _ := testChildren(t, &RegionReconciler{})
+	ctx := context.Background()
+	replicas := int32(2)
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "portal", ResourceVersion: "5",
+		Labels: map[string]string{"platform.jiceng.io/region": "anxi"}}}
+	d.Spec.Replicas = &replicas
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "db", ResourceVersion: "6",
+		Annotations: map[string]string{naming.AnnotationRotation: "r1"}},
+		Data: map[string][]byte{"user": []byte("u"), "password": []byte("p")}}
+	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: naming.NetworkPolicyDefaultDeny, ResourceVersion: "7"}}
+	np.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{}}}}
+	for _, o := range []client.Object{d, sec, np} {
+		_ = storeOf(t, ch, o).Add(o)
+	}
+	replicas = 9 // the watch's object is the watch's
+	scribble := func() {
+		got := &appsv1.Deployment{}
+		_ = ch.Get(ctx, client.ObjectKeyFromObject(d), got)
+		*got.Spec.Replicas = 7
+		got.Labels["platform.jiceng.io/region"] = "other"
+		gotSec := &corev1.Secret{}
+		_ = ch.Get(ctx, client.ObjectKeyFromObject(sec), gotSec)
+		gotSec.Data["password"][0] = 'X'
+		gotSec.Data["extra"] = []byte("x")
+		gotSec.Annotations[naming.AnnotationRotation] = "r2"
+		gotNP := &networkingv1.NetworkPolicy{}
+		_ = ch.Get(ctx, client.ObjectKeyFromObject(np), gotNP)
+		gotNP.Spec.Ingress[0].Ports = nil
+	}
+	scribble()
+	got := &appsv1.Deployment{}
+	_ = ch.Get(ctx, client.ObjectKeyFromObject(d), got)
+	if *got.Spec.Replicas != 2 || got.Labels["platform.jiceng.io/region"] != "anxi" {
+		t.Errorf("the store's Deployment changed with a reader's copy: replicas %d, labels %v", *got.Spec.Replicas, got.Labels)
+	}
+	gotSec := &corev1.Secret{}
+	_ = ch.Get(ctx, client.ObjectKeyFromObject(sec), gotSec)
+	if string(gotSec.Data["password"]) != "p" || len(gotSec.Data) != 2 || gotSec.Annotations[naming.AnnotationRotation] != "r1" {
+		t.Errorf("the store's Secret changed with a reader's copy: %v %v", gotSec.Data, gotSec.Annotations)
+	}
+	gotNP := &networkingv1.NetworkPolicy{}
+	_ = ch.Get(ctx, client.ObjectKeyFromObject(np), gotNP)
+	if len(gotNP.Spec.Ingress) != 1 || len(gotNP.Spec.Ingress[0].Ports) != 1 {
+		t.Errorf("the store's NetworkPolicy changed with a reader's copy: %+v", gotNP.Spec.Ingress)
+	}
+}
+
+// The reflector's transform leaves of an object only what the store keeps, so that a
+// list in flight holds no more: no managed fields, no data but the credential's, no
+// pod template.
+func TestTransformShrinksWhatArrives(t *testing.T) {
+	ch, _ := testChildren(t, &RegionReconciler{})
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "db", ResourceVersion: "6", UID: "u1",
+		Labels:        map[string]string{naming.LabelRegion: "anxi", naming.LabelManagedBy: naming.ManagedByValue, "other": "x"},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "m"}}},
+		Data: map[string][]byte{"user": []byte("u"), "password": []byte("p"), "ca.crt": make([]byte, 4096)}}
+	small, err := storeOf(t, ch, sec).Transformer()(sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := small.(*corev1.Secret)
+	if len(got.Data) != 2 || got.ManagedFields != nil || got.Labels["other"] != "" || got.Labels[naming.LabelRegion] != "anxi" || got.ResourceVersion != "6" {
+		t.Errorf("the transform left %+v", got)
+	}
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "portal", ResourceVersion: "5"}}
+	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "portal", Image: "portal:1"}}
+	smallD, _ := storeOf(t, ch, d).Transformer()(d)
+	if len(smallD.(*appsv1.Deployment).Spec.Template.Spec.Containers) != 0 {
+		t.Error("the transform left the pod template")
+	}
+}
+
 // A Region's objects are listed by the region label, and only those matching the rest of
 // the selector; a fresh list drops what it no longer holds.
 func TestChildrenListByRegion(t *testing.T) {
@@ -218,7 +293,7 @@ func TestOwnEchoIsDropped(t *testing.T) {
 	s := storeOf(t, ch, &appsv1.Deployment{})
 	labels := map[string]string{"platform.jiceng.io/region": "anxi"}
 	mine := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "portal", ResourceVersion: "10", Generation: 1, Labels: labels}}
-	r.store().remember("Deployment", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "portal"}, appliedMemo{resourceVersion: "10"})
+	r.store().Remember("Deployment", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "portal"}, childstore.Applied{ResourceVersion: "10"})
 
 	_ = s.Add(mine)
 	if got := queued(q); len(got) != 0 {
@@ -246,7 +321,7 @@ func TestOwnEchoIsDropped(t *testing.T) {
 	}
 
 	other := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "other", ResourceVersion: "3", Labels: labels}}
-	done := ch.applying("Deployment", client.ObjectKeyFromObject(other))
+	done := ch.Applying("Deployment", client.ObjectKeyFromObject(other))
 	_ = s.Add(other)
 	if got := queued(q); len(got) != 0 {
 		t.Errorf("the creation of an object being applied right now queued %v", got)
@@ -261,13 +336,13 @@ func TestOwnEchoIsDropped(t *testing.T) {
 
 // appliedDeployment puts a Deployment the operator applied into a store whose changes go
 // to the returned queue.
-func appliedDeployment(t *testing.T) (*RegionReconciler, *childStore, workqueue.TypedRateLimitingInterface[reconcile.Request], *appsv1.Deployment) {
+func appliedDeployment(t *testing.T) (*RegionReconciler, *childstore.KindStore, workqueue.TypedRateLimitingInterface[reconcile.Request], *appsv1.Deployment) {
 	r := &RegionReconciler{}
 	ch, q := testChildren(t, r)
 	s := storeOf(t, ch, &appsv1.Deployment{})
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "portal", ResourceVersion: "10", Generation: 1,
 		Labels: map[string]string{"platform.jiceng.io/region": "anxi"}}}
-	r.store().remember("Deployment", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "portal"}, appliedMemo{resourceVersion: "10"})
+	r.store().Remember("Deployment", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "portal"}, childstore.Applied{ResourceVersion: "10"})
 	_ = s.Add(d)
 	return r, s, q, d
 }
@@ -301,23 +376,23 @@ func TestRollOutAlreadyFollowedIsNotQueued(t *testing.T) {
 
 	// The Deployment rolls out; a reconcile reads it before the moment is over.
 	_ = s.Update(rolledOutCopy(d, "11"))
-	ends := r.store().reconcileStarts("anxi")
-	ends(r.store().rolloutsNow("anxi"))
+	ends := r.store().ReconcileStarts("anxi")
+	ends(r.store().StatusChanges("anxi"))
 	if got := queuedWithin(q, 3*rolloutBatch); len(got) != 0 {
 		t.Errorf("a roll-out a reconcile read queued %v", got)
 	}
 
 	// A reconcile runs while the Deployment rolls out, and reads it after that.
-	ends = r.store().reconcileStarts("anxi")
+	ends = r.store().ReconcileStarts("anxi")
 	_ = s.Update(rolledOutCopy(d, "12"))
-	ends(r.store().rolloutsNow("anxi"))
+	ends(r.store().StatusChanges("anxi"))
 	if got := queuedWithin(q, 3*rolloutBatch); len(got) != 0 {
 		t.Errorf("a roll-out the reconcile read queued %v", got)
 	}
 
 	// Another reads the Deployments before the next step comes.
-	ends = r.store().reconcileStarts("anxi")
-	seen := r.store().rolloutsNow("anxi")
+	ends = r.store().ReconcileStarts("anxi")
+	seen := r.store().StatusChanges("anxi")
 	_ = s.Update(rolledOutCopy(d, "13"))
 	time.Sleep(2 * rolloutBatch) // the step waits for the reconcile's end
 	if got := queued(q); len(got) != 0 {

@@ -213,7 +213,7 @@ func (r *RegionReconciler) followDeployments(ctx context.Context, s *scope) {
 	if s.platform == nil || len(s.deployments) == 0 {
 		return
 	}
-	s.rollouts = r.store().rolloutsNow(s.region.Name)
+	s.statusChangesSeen = r.store().StatusChanges(s.region.Name)
 	var pending []string
 	for _, key := range s.deployments {
 		d := &appsv1.Deployment{}

@@ -37,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/childstore"
 	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
 	"github.com/jiceng-io/region-operator/internal/pgsql"
@@ -78,7 +79,7 @@ type RegionReconciler struct {
 	fresh sync.Map
 	// children keeps what the reconciles read of the objects the operator made, and
 	// what it applied to them.
-	children  *children
+	children  *childstore.Store
 	storeOnce sync.Once
 	// servers remembers, by Region name, the DatabaseServer the Region uses, so that a
 	// change of a server reaches its Regions.
@@ -113,7 +114,7 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		if apierrors.IsNotFound(err) {
 			recordRegion(req.Name, nil)
 			r.servers.Delete(req.Name)
-			r.store().forgetRegion(req.Name)
+			r.store().ForgetRegion(req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -136,9 +137,9 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	s := newScope(region)
 	// Changes of status alone before now are seen by this reconcile; so are those
 	// before it reads the Deployments, if it does.
-	ends := r.store().reconcileStarts(region.Name)
-	s.rollouts = r.store().rolloutsNow(region.Name)
-	defer func() { ends(s.rollouts) }()
+	done := r.store().ReconcileStarts(region.Name)
+	s.statusChangesSeen = r.store().StatusChanges(region.Name)
+	defer func() { done(s.statusChangesSeen) }()
 	sum := summary{suspended: true}
 	if !region.Spec.Suspend {
 		r.reconcileNormal(ctx, s)
@@ -393,7 +394,7 @@ func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	r.children, err = newChildren(c, r.Scheme)
+	r.children, err = newStore(c, r.Scheme)
 	if err != nil {
 		return err
 	}
@@ -411,10 +412,10 @@ func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 // store is where the reconciler keeps what it knows of the objects it made. A
 // reconciler that runs outside a manager has one that no watch fills.
-func (r *RegionReconciler) store() *children {
+func (r *RegionReconciler) store() *childstore.Store {
 	r.storeOnce.Do(func() {
 		if r.children == nil {
-			r.children, _ = newChildren(nil, NewScheme())
+			r.children, _ = newStore(nil, NewScheme())
 		}
 	})
 	return r.children
@@ -423,7 +424,7 @@ func (r *RegionReconciler) store() *children {
 // reader reads the objects the operator made: from the store when its watches run,
 // else through the reconciler's client.
 func (r *RegionReconciler) reader() client.Reader {
-	if s := r.store(); s.running() {
+	if s := r.store(); s.Running() {
 		return s
 	}
 	return r.Client

@@ -76,9 +76,10 @@ type scope struct {
 	// platform is what the platform layer applied.
 	platform *platformv1.PlatformStatus
 	// deployments are the platform's Deployments, followed once every layer is done;
-	// rollouts is how many changes of status alone the store had told of then.
-	deployments []client.ObjectKey
-	rollouts    uint64
+	// statusChangesSeen is how many changes of status alone the store had told of
+	// then: those after are batched into the next reconcile.
+	deployments       []client.ObjectKey
+	statusChangesSeen uint64
 	// created are the namespaces this reconcile created.
 	created []string
 	// waiting holds, by layer, what a layer without errors still waits for.

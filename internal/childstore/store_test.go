@@ -1,0 +1,139 @@
+package childstore_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/jiceng-io/region-operator/internal/childstore"
+	"github.com/jiceng-io/region-operator/internal/localenv"
+)
+
+// pages records the list requests a client makes: their limits, and the largest
+// answer's size in bytes of data.
+type pages struct {
+	client.WithWatch
+	mu     sync.Mutex
+	limits []int64
+}
+
+func (p *pages) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	o := (&client.ListOptions{}).ApplyOptions(opts)
+	p.mu.Lock()
+	if o.Raw != nil {
+		p.limits = append(p.limits, o.Raw.Limit)
+	}
+	p.mu.Unlock()
+	return p.WithWatch.List(ctx, list, opts...)
+}
+
+// On a real API server: the store asks for lists in pages of its page size, holds every
+// labelled object and only them, keeps none of their data, and queues the Region of an
+// object someone changes.
+func TestStoreListsInShrunkPages(t *testing.T) {
+	// client-go streams initial lists where the server can (watch-list, where the
+	// store's Transformer shrinks what arrives); lists, and relists after a watch is
+	// lost, come in pages: those are tested here.
+	t.Setenv("KUBE_FEATURE_WatchListClient", "false")
+	env, err := localenv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = env.Stop() }()
+	ctx := context.Background()
+	c, err := client.NewWithWatch(env.Config, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "anxi"}}); err != nil {
+		t.Fatal(err)
+	}
+	const n, pageSize = 230, 50
+	big := strings.Repeat("x", 8<<10)
+	for i := range n {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: fmt.Sprintf("cm-%03d", i),
+			Labels: map[string]string{"managed": "yes", "region": "anxi"}}, Data: map[string]string{"big": big}}
+		if err := c.Create(ctx, cm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "not-ours"}}); err != nil {
+		t.Fatal(err)
+	}
+	counting := &pages{WithWatch: c}
+	s, err := childstore.New(counting, scheme.Scheme, []childstore.Kind{{Type: &corev1.ConfigMap{}, ByRegion: true, Labels: []string{"region"}}},
+		childstore.Options{Selector: labels.SelectorFromSet(labels.Set{"managed": "yes"}), RegionLabel: "region", Batch: time.Second, PageSize: pageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+	defer q.ShutDown()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := s.Start(runCtx, q); err != nil {
+		t.Fatal(err)
+	}
+	waitCtx, done := context.WithTimeout(ctx, 30*time.Second)
+	defer done()
+	if err := s.WaitForSync(waitCtx); err != nil {
+		t.Fatal(err)
+	}
+
+	counting.mu.Lock()
+	limits := append([]int64(nil), counting.limits...)
+	counting.mu.Unlock()
+	// Each asks for a page; the server may answer a list at resourceVersion 0 from its
+	// watch cache whole, in one page.
+	if len(limits) == 0 {
+		t.Error("no list request")
+	}
+	for _, l := range limits {
+		if l != pageSize {
+			t.Errorf("a list asked for %d objects, not a page of %d", l, pageSize)
+		}
+	}
+	var list corev1.ConfigMapList
+	if err := s.List(ctx, &list, client.MatchingLabels{"region": "anxi"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != n {
+		t.Fatalf("the store holds %d ConfigMaps, want the %d labelled ones", len(list.Items), n)
+	}
+	for _, cm := range list.Items {
+		if cm.Data != nil || cm.ManagedFields != nil {
+			t.Fatalf("the store kept %s's data or managed fields", cm.Name)
+		}
+	}
+
+	// Someone changes one: its Region is queued.
+	cm := &corev1.ConfigMap{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "anxi", Name: "cm-007"}, cm); err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["big"] = "changed"
+	if err := c.Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for q.Len() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if q.Len() == 0 {
+		t.Fatal("a change by someone else queued nothing")
+	}
+	req, _ := q.Get()
+	if req.Name != "anxi" {
+		t.Errorf("queued %v, want the Region anxi", req)
+	}
+}
