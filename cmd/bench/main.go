@@ -24,6 +24,13 @@ import (
 func main() {
 	o := parseFlags()
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	if o.storeProbe != "" {
+		if err := storeProbe(o.storeProbe, o.kubeconfig); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -store-probe:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if o.memoryLimit != "" {
 		if _, err := resource.ParseQuantity(o.memoryLimit); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: -memory-limit:", err)
@@ -40,6 +47,21 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bench: -data-dir:", err)
 			os.Exit(2)
 		}
+	}
+	if o.storeMemory {
+		res := &Result{Machine: machine(), Counties: o.counties, Townships: o.counties * o.townships, Branches: o.counties * o.townships * o.branches}
+		var err error
+		res.Stores, res.Objects, err = storeMemory(o)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -store-memory:", err)
+			os.Exit(1)
+		}
+		reportStores(os.Stdout, res)
+		if err := save(o.out, res); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	res, err := run(o)
 	if err != nil {

@@ -53,6 +53,17 @@ type Result struct {
 	SteadyChangedRVs   int                `json:"steadyChangedResourceVersions"`
 	SteadyDDL          int64              `json:"steadyDDLStatements"`
 	SteadyResyncForced bool               `json:"steadyResyncForced"`
+	// Stores is what -store-memory measured.
+	Stores []StoreMemory `json:"stores,omitempty"`
+}
+
+// reportStores prints what -store-memory measured.
+func reportStores(w io.Writer, r *Result) {
+	fmt.Fprintf(w, "%d counties, %d Kubernetes objects made by the operator, kept three ways (each synced in a process of its own, then GC):\n", r.Counties, r.Objects)
+	fmt.Fprintf(w, "%-16s %9s %10s %9s %10s  %s\n", "", "sync s", "heap MiB", "RSS MiB", "peak RSS", "")
+	for _, m := range r.Stores {
+		fmt.Fprintf(w, "%-16s %9.1f %10.1f %9.1f %10.1f  %s\n", m.Name, m.SyncSeconds, m.HeapMiB, m.RSSMiB, m.PeakRSSMiB, m.What)
+	}
 }
 
 func percentile(sorted []float64, p float64) float64 {
