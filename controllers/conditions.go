@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -75,6 +76,33 @@ const (
 // DefaultStallAfter is how long a layer fails on a cause only a person can fix before
 // the Region (or DatabaseServer) says Stalled.
 const DefaultStallAfter = 3 * time.Minute
+
+// setCondition sets a condition. Its transition time says since when it has said what
+// it says: a new reason is a transition too, so a cause's age can be told.
+func setCondition(conds *[]metav1.Condition, c metav1.Condition) {
+	if old := meta.FindStatusCondition(*conds, c.Type); old != nil && old.Reason != c.Reason {
+		meta.RemoveStatusCondition(conds, c.Type)
+	}
+	meta.SetStatusCondition(conds, c)
+}
+
+// stalls says whether the failing condition t, with its reason, has lasted stallAfter
+// (zero: DefaultStallAfter) on a cause only a person can fix.
+func stalls(conds []metav1.Condition, t string, now metav1.Time, stallAfter time.Duration) bool {
+	if stallAfter <= 0 {
+		stallAfter = DefaultStallAfter
+	}
+	c := meta.FindStatusCondition(conds, t)
+	return c != nil && c.Status == metav1.ConditionFalse && needsAPerson(c.Reason) && now.Sub(c.LastTransitionTime.Time) >= stallAfter
+}
+
+// eventType is the type of event a condition's change calls for.
+func (e conditionEvent) eventType() string {
+	if e.warning {
+		return corev1.EventTypeWarning
+	}
+	return corev1.EventTypeNormal
+}
 
 // needsAPerson says whether a cause is one that retrying cannot fix.
 func needsAPerson(reason string) bool {

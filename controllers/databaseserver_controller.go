@@ -61,11 +61,7 @@ func (r *DatabaseServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	status.ObservedGeneration = ds.Generation
 	now := metav1.Now()
 	set := func(t string, s metav1.ConditionStatus, reason, msg string) {
-		// A new reason is a transition too, so a cause's age can be told.
-		if c := meta.FindStatusCondition(status.Conditions, t); c != nil && c.Reason != reason {
-			meta.RemoveStatusCondition(&status.Conditions, t)
-		}
-		meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: t, Status: s, Reason: reason, Message: msg, ObservedGeneration: ds.Generation, LastTransitionTime: now})
+		setCondition(&status.Conditions, metav1.Condition{Type: t, Status: s, Reason: reason, Message: msg, ObservedGeneration: ds.Generation, LastTransitionTime: now})
 	}
 	version, err := r.check(ctx, ds)
 	if err == nil {
@@ -84,13 +80,10 @@ func (r *DatabaseServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			reason = ReasonUnreachable
 		}
 		set(ConditionReady, metav1.ConditionFalse, reason, err.Error())
-		stallAfter := r.StallAfter
-		if stallAfter <= 0 {
-			stallAfter = DefaultStallAfter
-		}
-		if c := meta.FindStatusCondition(status.Conditions, ConditionReady); needsAPerson(reason) && now.Sub(c.LastTransitionTime.Time) >= stallAfter {
+		if stalls(status.Conditions, ConditionReady, now, r.StallAfter) {
 			set(ConditionReconciling, metav1.ConditionFalse, reason, "")
-			set(ConditionStalled, metav1.ConditionTrue, reason, fmt.Sprintf("failing for over %s on a cause only a person can fix (%s): %s", stallAfter, reason, err))
+			set(ConditionStalled, metav1.ConditionTrue, reason, fmt.Sprintf("failing on a cause only a person can fix (%s) since %s: %s",
+				reason, meta.FindStatusCondition(status.Conditions, ConditionReady).LastTransitionTime.UTC().Format(time.RFC3339), err))
 		} else {
 			set(ConditionReconciling, metav1.ConditionTrue, ReasonRetrying, err.Error())
 			set(ConditionStalled, metav1.ConditionFalse, ReasonRetrying, "")
@@ -104,12 +97,8 @@ func (r *DatabaseServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			return ctrl.Result{}, fmt.Errorf("writing status: %w", perr)
 		}
 		for _, e := range transitionEvents(old, status.Conditions, ConditionReady) {
-			eventType := corev1.EventTypeNormal
-			if e.warning {
-				eventType = corev1.EventTypeWarning
-			}
 			if r.Recorder != nil {
-				r.Recorder.Eventf(ds, nil, eventType, e.reason, "Check", "%s", e.message)
+				r.Recorder.Eventf(ds, nil, e.eventType(), e.reason, "Check", "%s", e.message)
 			}
 		}
 	}

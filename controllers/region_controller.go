@@ -246,11 +246,7 @@ func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.R
 	}
 	// Told once the status says it: a failed write tells it on the next reconcile.
 	for _, e := range transitionEvents(old, status.Conditions, layers...) {
-		eventType := corev1.EventTypeNormal
-		if e.warning {
-			eventType = corev1.EventTypeWarning
-		}
-		r.event(region, eventType, e.reason, "Reconcile", "%s", e.message)
+		r.event(region, e.eventType(), e.reason, "Reconcile", "%s", e.message)
 	}
 	return nil
 }

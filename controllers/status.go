@@ -79,12 +79,7 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 		if ok {
 			status = metav1.ConditionTrue
 		}
-		// A condition's transition time says since when it has said what it says: a
-		// new reason is a transition too, so a cause's age can be told.
-		if c := meta.FindStatusCondition(out.Conditions, t); c != nil && c.Reason != reason {
-			meta.RemoveStatusCondition(&out.Conditions, t)
-		}
-		meta.SetStatusCondition(&out.Conditions, metav1.Condition{
+		setCondition(&out.Conditions, metav1.Condition{
 			Type: t, Status: status, Reason: reason, Message: msg,
 			ObservedGeneration: region.Generation, LastTransitionTime: now,
 		})
@@ -141,10 +136,6 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 		out.Townships = append(out.Townships, row)
 	}
 
-	stallAfter := sum.stallAfter
-	if stallAfter <= 0 {
-		stallAfter = DefaultStallAfter
-	}
 	var failing, waiting []string
 	var all []error
 	conflict := false
@@ -178,7 +169,7 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 			if cause == "" {
 				cause = reason
 			}
-			if c := meta.FindStatusCondition(out.Conditions, l); !stalled && needsAPerson(reason) && now.Sub(c.LastTransitionTime.Time) >= stallAfter {
+			if !stalled && stalls(out.Conditions, l, now, sum.stallAfter) {
 				stalled, stalledLayer, cause = true, l, reason
 			}
 		}
@@ -220,8 +211,8 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 		set(ConditionStalled, true, ReasonConflict, "objects the Region would make belong to someone else; remove or relabel them: "+joinMessages(conflicts(all)))
 	case stalled:
 		// Retrying goes on (a fix is seen at once), but only a person can make it.
-		msg := fmt.Sprintf("%s has failed for over %s on a cause only a person can fix (%s): %s",
-			stalledLayer, stallAfter, cause, joinMessages(sum.layerErrs[stalledLayer]))
+		msg := fmt.Sprintf("%s has failed on a cause only a person can fix (%s) since %s: %s",
+			stalledLayer, cause, meta.FindStatusCondition(out.Conditions, stalledLayer).LastTransitionTime.UTC().Format(time.RFC3339), joinMessages(sum.layerErrs[stalledLayer]))
 		set(ConditionReady, false, cause, fmt.Sprintf("%s not ready: %s", strings.Join(failing, ", "), joinMessages(all)))
 		set(ConditionReconciling, false, cause, "")
 		set(ConditionStalled, true, cause, truncate(msg))
