@@ -369,9 +369,25 @@ func TestWrongAdminPasswordIsReported(t *testing.T) {
 		c := condition(rg, controllers.ConditionDatabaseReady)
 		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
 		g.Expect(c.Message).To(ContainSubstring("password authentication failed"))
+		g.Expect(c.Reason).To(Equal(controllers.ReasonAuthenticationFailed))
 		g.Expect(condition(rg, controllers.ConditionNamespacesReady).Status).To(Equal(metav1.ConditionTrue))
-		g.Expect(condition(rg, controllers.ConditionReconciling).Status).To(Equal(metav1.ConditionTrue))
+		expectRetryingUntilTheBound(g, rg, c)
 	}, timeout, interval).Should(Succeed())
+}
+
+// expectRetryingUntilTheBound: a Region failing on cause's condition is Reconciling
+// until the stall bound has passed since the cause began, and Stalled with that cause
+// after it.
+func expectRetryingUntilTheBound(g Gomega, rg *platformv1.Region, cause metav1.Condition) {
+	if time.Since(cause.LastTransitionTime.Time) < stallAfter-time.Second {
+		g.Expect(condition(rg, controllers.ConditionReconciling).Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(condition(rg, controllers.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
+		return
+	}
+	if time.Since(cause.LastTransitionTime.Time) > stallAfter+time.Second {
+		g.Expect(condition(rg, controllers.ConditionReconciling).Status).To(Equal(metav1.ConditionFalse))
+		g.Expect(condition(rg, controllers.ConditionStalled).Reason).To(Equal(cause.Reason))
+	}
 }
 
 func TestGoodServerReportsItsVersion(t *testing.T) {

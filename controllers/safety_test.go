@@ -8,6 +8,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -327,4 +328,37 @@ func TestObjectWithLabelsRemovedIsTakenBack(t *testing.T) {
 		g.Expect(condition(rg, controllers.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
 		g.Expect(condition(rg, controllers.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
 	}, timeout, interval).Should(Succeed())
+}
+
+// The platform's prune, reached while a township's namespace is being deleted by hand:
+// the render cannot be applied in full, so the module the spec switched off in the same
+// change stays; once the namespace is made again and everything is applied, it goes.
+func TestPlatformPrunesNothingWhileATownshipIsMissing(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("prunewait")
+	createRegion(t, platformRegion(name))
+	g.Eventually(func(g Gomega) {
+		deployment(g, name, "emergency")
+		deployment(g, name+"-hutou", "services")
+	}, timeout, interval).Should(Succeed())
+	markAvailable(g, name)
+	waitReady(t, name)
+
+	g.Expect(k8s.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name + "-hutou"}})).To(Succeed())
+	updateRegion(t, name, func(rg *platformv1.Region) {
+		rg.Spec.Platform.Modules = []string{"portal", "services", "deliberation", "supervision"}
+	})
+	g.Eventually(func(g Gomega) {
+		rg := getRegion(g, name)
+		g.Expect(rg.Status.ObservedGeneration).To(Equal(rg.Generation))
+		g.Expect(row(rg, "hutou").Ready).To(BeFalse())
+	}, timeout, interval).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		deployment(g, name, "emergency")
+	}, 3*time.Second, 300*time.Millisecond).Should(Succeed(), "nothing is pruned while the render is not applied in full")
+
+	finalizeNamespace(g, name+"-hutou")
+	gone(g, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "emergency"}})
+	deployment(g, name+"-hutou", "services")
 }

@@ -98,8 +98,7 @@ func TestMissingServerIsToldOnceStallsAndRecovers(t *testing.T) {
 		g.Expect(c.Message).To(Equal("spec.database.serverRef: DatabaseServer " + server + " does not exist"))
 		g.Expect(strings.Count(c.Message, server)).To(Equal(1))
 		g.Expect(condition(rg, controllers.ConditionReady).Reason).To(Equal(controllers.ReasonServerNotFound))
-		g.Expect(condition(rg, controllers.ConditionReconciling).Status).To(Equal(metav1.ConditionTrue))
-		g.Expect(condition(rg, controllers.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
+		expectRetryingUntilTheBound(g, rg, c)
 	}, timeout, interval).Should(Succeed())
 
 	g.Eventually(func(g Gomega) {
