@@ -1,7 +1,9 @@
 package controllers
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -105,6 +107,11 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 	if m, ok := r.store().Applied(kind, objKey); ok && m.Digest == sum && r.wroteVersion(kind, current) {
 		return nil
 	}
+	// The object carries the digest of what was applied, so that an operator started
+	// again knows it as applied without writing it.
+	if desired, err = withAnnotation(desired, naming.AnnotationApplied, hex.EncodeToString(sum[:])); err != nil {
+		return err
+	}
 	// The watch may bring the object before the answer does: while the apply is in
 	// flight its creation is known to be the operator's own.
 	defer r.store().Applying(kind, objKey)()
@@ -128,6 +135,28 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 	}
 	r.store().Remember(kind, objKey, m)
 	return nil
+}
+
+// withAnnotation sets an annotation in an apply configuration in JSON.
+func withAnnotation(data []byte, key, value string) ([]byte, error) {
+	var obj map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // numbers pass as they were written
+	if err := dec.Decode(&obj); err != nil {
+		return nil, err
+	}
+	md, _ := obj["metadata"].(map[string]any)
+	if md == nil {
+		md = map[string]any{}
+		obj["metadata"] = md
+	}
+	ann, _ := md["annotations"].(map[string]any)
+	if ann == nil {
+		ann = map[string]any{}
+		md["annotations"] = ann
+	}
+	ann[key] = value
+	return json.Marshal(obj)
 }
 
 // ApplyObject applies data, an apply configuration in JSON, to the object obj names (an

@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"context"
+	"encoding/hex"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -220,16 +222,24 @@ func TestStoreHandsOutCopies(t *testing.T) {
 func TestTransformShrinksWhatArrives(t *testing.T) {
 	ch, _ := testChildren(t, &RegionReconciler{})
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "db", ResourceVersion: "6", UID: "u1",
-		Labels:        map[string]string{naming.LabelRegion: "anxi", naming.LabelManagedBy: naming.ManagedByValue, "other": "x"},
-		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "m"}}},
+		Labels: map[string]string{naming.LabelRegion: "anxi", naming.LabelManagedBy: naming.ManagedByValue, "other": "x"},
+		ManagedFields: []metav1.ManagedFieldsEntry{
+			{Manager: "region-operator-database", Operation: metav1.ManagedFieldsOperationApply, FieldsV1: &metav1.FieldsV1{Raw: make([]byte, 2048)}},
+			{Manager: "kubectl-edit", Operation: metav1.ManagedFieldsOperationUpdate, FieldsV1: &metav1.FieldsV1{Raw: make([]byte, 512)}},
+		}},
 		Data: map[string][]byte{"user": []byte("u"), "password": []byte("p"), "ca.crt": make([]byte, 4096)}}
 	small, err := storeOf(t, ch, sec).Transformer()(sec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := small.(*corev1.Secret)
-	if len(got.Data) != 2 || got.ManagedFields != nil || got.Labels["other"] != "" || got.Labels[naming.LabelRegion] != "anxi" || got.ResourceVersion != "6" {
+	if len(got.Data) != 2 || got.Labels["other"] != "" || got.Labels[naming.LabelRegion] != "anxi" || got.ResourceVersion != "6" {
 		t.Errorf("the transform left %+v", got)
+	}
+	// Of the managed fields, only who else wrote it (that tells, after a restart,
+	// whether the object is still as applied), without the fields.
+	if want := []metav1.ManagedFieldsEntry{{Manager: "kubectl-edit", Operation: metav1.ManagedFieldsOperationUpdate}}; !reflect.DeepEqual(got.ManagedFields, want) {
+		t.Errorf("the transform left the managed fields %+v, want %+v", got.ManagedFields, want)
 	}
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "portal", ResourceVersion: "5"}}
 	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "portal", Image: "portal:1"}}
@@ -471,5 +481,46 @@ func TestOwnership(t *testing.T) {
 		if ok != tc.ours || owner != tc.owner {
 			t.Errorf("%s: ours %v owner %q, want %v %q", tc.name, ok, owner, tc.ours, tc.owner)
 		}
+	}
+}
+
+// An operator started again knows an object as applied from the object itself: the
+// digest it carries, and nobody else's field manager on it but a status writer's.
+// Anyone else's write, and the object is applied again.
+func TestObjectSaysItWasApplied(t *testing.T) {
+	ch, _ := testChildren(t, &RegionReconciler{})
+	sum := digest([]byte(`{"kind":"ConfigMap"}`))
+	cm := func(name string, managers ...metav1.ManagedFieldsEntry) *corev1.ConfigMap {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: name, ResourceVersion: "42",
+			Labels:        map[string]string{naming.LabelRegion: "anxi"},
+			Annotations:   map[string]string{naming.AnnotationApplied: hex.EncodeToString(sum[:])},
+			ManagedFields: managers}}
+	}
+	own := metav1.ManagedFieldsEntry{Manager: "region-operator-platform", Operation: metav1.ManagedFieldsOperationApply}
+	status := metav1.ManagedFieldsEntry{Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status"}
+	edit := metav1.ManagedFieldsEntry{Manager: "kubectl-edit", Operation: metav1.ManagedFieldsOperationUpdate}
+	for _, c := range []struct {
+		obj     *corev1.ConfigMap
+		applied bool
+	}{
+		{cm("as-applied", own), true},
+		{cm("rolled-out", own, status), true},
+		{cm("edited", own, edit), false},
+	} {
+		small, err := storeOf(t, ch, c.obj).Transformer()(c.obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = storeOf(t, ch, c.obj).Add(small)
+		m, ok := ch.Applied("ConfigMap", client.ObjectKeyFromObject(c.obj))
+		if ok != c.applied || (ok && (m.Digest != sum || m.ResourceVersion != "42")) {
+			t.Errorf("%s: remembered %v %+v, want %v", c.obj.Name, ok, m, c.applied)
+		}
+	}
+	bare := cm("no-digest", own)
+	bare.Annotations = nil
+	_ = storeOf(t, ch, bare).Add(bare)
+	if _, ok := ch.Applied("ConfigMap", client.ObjectKeyFromObject(bare)); ok {
+		t.Error("an object without the digest was taken as applied")
 	}
 }

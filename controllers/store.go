@@ -128,9 +128,11 @@ func storeKinds() []childstore.Kind {
 // labelled as the operator's.
 func newStore(c client.WithWatch, scheme *runtime.Scheme) (*childstore.Store, error) {
 	return childstore.New(c, scheme, storeKinds(), childstore.Options{
-		Selector:    ChildSelector(),
-		RegionLabel: naming.LabelRegion,
-		Batch:       rolloutBatch,
+		Selector:          ChildSelector(),
+		RegionLabel:       naming.LabelRegion,
+		Batch:             rolloutBatch,
+		AppliedAnnotation: naming.AnnotationApplied,
+		OwnManager:        naming.IsOperatorManager,
 	})
 }
 

@@ -19,6 +19,7 @@ package childstore
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -70,6 +71,13 @@ type Options struct {
 	// PageSize is the size of the pages the watches list in (initial lists and
 	// relists); zero means 500.
 	PageSize int64
+	// AppliedAnnotation names the annotation in which the operator writes, on each
+	// object it applies, the hex digest of what it applied; OwnManager says which field
+	// managers are the operator's. An object the store first meets (after a restart)
+	// whose annotation is set, and on which no other manager owns anything but status,
+	// is remembered as applied with that digest, at its current version.
+	AppliedAnnotation string
+	OwnManager        func(manager string) bool
 }
 
 // Applied is what the operator last applied to an object: a digest of the applied
@@ -381,8 +389,54 @@ func (ks *KindStore) Transformer() toolscache.TransformFunc {
 			}
 		}
 		small.SetUID(o.GetUID())
+		if a := ks.owner.opts.AppliedAnnotation; a != "" {
+			// What tells, after a restart, an object still as applied: the digest and
+			// the other managers' entries (without their fields).
+			if v, ok := o.GetAnnotations()[a]; ok {
+				ann := small.GetAnnotations()
+				if ann == nil {
+					ann = map[string]string{}
+				}
+				ann[a] = v
+				small.SetAnnotations(ann)
+			}
+			var others []metav1.ManagedFieldsEntry
+			for _, f := range o.GetManagedFields() {
+				if !ks.ownEntry(f) {
+					others = append(others, metav1.ManagedFieldsEntry{Manager: f.Manager, Operation: f.Operation, Subresource: f.Subresource})
+				}
+			}
+			small.SetManagedFields(others)
+		}
 		return small, nil
 	}
+}
+
+// ownEntry says whether a managed-fields entry is the operator's, or a status
+// subresource's (a roll-out's).
+func (ks *KindStore) ownEntry(f metav1.ManagedFieldsEntry) bool {
+	own := ks.owner.opts.OwnManager
+	return f.Subresource == "status" || (own != nil && own(f.Manager))
+}
+
+// appliedBy is what an object says of the operator's last apply, when nobody else has
+// changed it since: the digest of the applied configuration.
+func (ks *KindStore) appliedBy(o client.Object) ([16]byte, bool) {
+	var sum [16]byte
+	a := ks.owner.opts.AppliedAnnotation
+	v, ok := o.GetAnnotations()[a]
+	if a == "" || !ok || hex.DecodedLen(len(v)) != len(sum) {
+		return sum, false
+	}
+	if _, err := hex.Decode(sum[:], []byte(v)); err != nil {
+		return sum, false
+	}
+	for _, f := range o.GetManagedFields() {
+		if !ks.ownEntry(f) {
+			return sum, false
+		}
+	}
+	return sum, true
 }
 
 // shrinkList replaces a list's items with what the store keeps of them.
@@ -561,6 +615,10 @@ func (ks *KindStore) observe(obj any) {
 	} else if m, ok := ks.pending[k]; ok {
 		rec.applied = m
 		delete(ks.pending, k)
+	} else if sum, ok := ks.appliedBy(o); ok {
+		// First met (the store starts again): the object says what was applied and
+		// that nobody else changed it since.
+		rec.applied = Applied{Digest: sum, ResourceVersion: rec.resourceVersion, Generation: rec.generation, Meta: MetaOf(o)}
 	}
 	echo, applying := rec.applied.ResourceVersion == rec.resourceVersion, ks.inFlight[k] > 0
 	if echo {

@@ -23,6 +23,10 @@ const (
 	// AnnotationPasswordSet on a credential Secret is the digest of the password last
 	// set on its role: a Secret whose password differs has its role set again.
 	AnnotationPasswordSet = "platform.jiceng.io/password-set"
+	// AnnotationApplied on every object the operator applies is the digest of the
+	// configuration it applied: an operator that starts again recognises an object
+	// still as it was applied (nobody else's field manager on it) without writing it.
+	AnnotationApplied = "platform.jiceng.io/applied"
 	// AnnotationConfirmDestruction on a Region releases destruction that waits for a
 	// person's word: its value lists the townships (comma-separated), or the Region's
 	// name for the whole Region.

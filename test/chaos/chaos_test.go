@@ -117,13 +117,13 @@ type process struct {
 
 // start runs the operator against the API server at apiServer ("" for the control
 // plane itself), its log appended to logPath.
-func start(t *testing.T, apiServer, logPath string) *process {
+func start(t *testing.T, apiServer, logPath string, args ...string) *process {
 	t.Helper()
-	return startWith(t, kubeconfig, apiServer, logPath)
+	return startWith(t, kubeconfig, apiServer, logPath, args...)
 }
 
 // startWith runs the operator with a kubeconfig.
-func startWith(t *testing.T, kubeconfig []byte, apiServer, logPath string) *process {
+func startWith(t *testing.T, kubeconfig []byte, apiServer, logPath string, args ...string) *process {
 	t.Helper()
 	cfg, err := clientcmd.Load(kubeconfig)
 	if err != nil {
@@ -142,7 +142,7 @@ func startWith(t *testing.T, kubeconfig []byte, apiServer, logPath string) *proc
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(operator, "--metrics-bind-address=0", "--health-probe-bind-address=0")
+	cmd := exec.Command(operator, append([]string{"--metrics-bind-address=0", "--health-probe-bind-address=0"}, args...)...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+path, "POD_NAMESPACE="+controllers.DefaultSecretNamespace)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
