@@ -3,8 +3,8 @@ package controllers
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,8 +225,8 @@ func TestTransformShrinksWhatArrives(t *testing.T) {
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "db", ResourceVersion: "6", UID: "u1",
 		Labels: map[string]string{naming.LabelRegion: "anxi", naming.LabelManagedBy: naming.ManagedByValue, "other": "x"},
 		ManagedFields: []metav1.ManagedFieldsEntry{
-			{Manager: "region-operator-database", Operation: metav1.ManagedFieldsOperationApply, FieldsV1: &metav1.FieldsV1{Raw: make([]byte, 2048)}},
-			{Manager: "kubectl-edit", Operation: metav1.ManagedFieldsOperationUpdate, FieldsV1: &metav1.FieldsV1{Raw: make([]byte, 512)}},
+			{Manager: "region-operator-database", Operation: metav1.ManagedFieldsOperationApply, FieldsV1: metav1.NewFieldsV1(strings.Repeat("x", 2048))},
+			{Manager: "kubectl-edit", Operation: metav1.ManagedFieldsOperationUpdate, FieldsV1: metav1.NewFieldsV1(strings.Repeat("x", 512))},
 		}},
 		Data: map[string][]byte{"user": []byte("u"), "password": []byte("p"), "ca.crt": make([]byte, 4096)}}
 	small, err := storeOf(t, ch, sec).Transformer()(sec)

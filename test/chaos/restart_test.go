@@ -75,7 +75,7 @@ func TestRestartWritesNothing(t *testing.T) {
 		// Every Region reconciled at least once by the new process.
 		g.Eventually(func(g Gomega) {
 			done := counters(g, addr, "controller_runtime_reconcile_total", "result", `controller="region"`)
-			g.Expect(done["success"]+done["requeue_after"]).To(BeNumerically(">=", len(names)))
+			g.Expect(done["success"] + done["requeue_after"]).To(BeNumerically(">=", len(names)))
 		}, time.Minute, 250*time.Millisecond).Should(Succeed())
 		time.Sleep(2 * time.Second) // what the reconciles' last steps would send
 		writes := counters(g, addr, "rest_client_requests_total", "method")
