@@ -65,33 +65,14 @@ func operator(o options, res *Result) error {
 	if err := os.WriteFile(kcPath, kubeconfig, 0o600); err != nil {
 		return err
 	}
-	metricsAddr, err := freeAddr()
+	args := []string{"--kubeconfig=" + kcPath, "--max-concurrent-reconciles=" + strconv.Itoa(o.reconcilers), "--sync-period=" + o.resync.String(), "--zap-log-level=error"}
+	op, err := startOperator(bin, args, o.memoryLimit, filepath.Join(dir, "operator.log"))
 	if err != nil {
 		return err
 	}
-	probeAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	pprofAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(bin, "--kubeconfig="+kcPath, "--metrics-bind-address="+metricsAddr, "--health-probe-bind-address="+probeAddr,
-		"--pprof-bind-address="+pprofAddr,
-		"--max-concurrent-reconciles="+strconv.Itoa(o.reconcilers), "--sync-period="+o.resync.String(), "--zap-log-level=error")
-	logFile, err := os.Create(filepath.Join(dir, "operator.log"))
-	if err != nil {
-		return err
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if o.memoryLimit != "" {
-		cmd.Env = append(os.Environ(), "MEMORY_LIMIT="+o.memoryLimit)
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	defer func() { op.stop() }()
+	metricsAddr, pprofAddr := op.metrics, op.pprof
+	cmd := op.cmd
 
 	// Stand in for kube-controller-manager's deployment controller, which a bare
 	// control plane lacks: report every Deployment rolled out as soon as it is seen.
@@ -102,11 +83,6 @@ func operator(o options, res *Result) error {
 	go sample(ctx, "http://"+metricsAddr+"/metrics", &peakHeap)
 	go watchConnections(ctx, pg, &peakConns)
 
-	// The operator's start-up is not part of what is measured.
-	if err := waitReady(ctx, "http://"+probeAddr+"/readyz", time.Minute); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "operator.log"))
-		return fmt.Errorf("%w; the operator's log ends:\n%s", err, tail(string(log), 20))
-	}
 	stopProfiling := func() {}
 	if o.profile {
 		// CPU profiles of the operator and the API server, 30 s at a time, until every
@@ -241,7 +217,115 @@ func operator(o options, res *Result) error {
 	res.PeakHeapMiB = float64(peakHeap.Load()) / (1 << 20)
 	res.PeakRSSMiB = peakRSS(cmd.Process.Pid)
 	res.PeakConnections = peakConns.Load()
+	if o.restart {
+		// The operator killed and started again over a Ready province: what it writes,
+		// how soon it has looked at every Region, and its memory meanwhile.
+		op.kill()
+		logf("operator: killed; starting it again")
+		again, err := startOperator(bin, args, o.memoryLimit, filepath.Join(dir, "operator-again.log"))
+		if err != nil {
+			return err
+		}
+		op = again
+		started := time.Now()
+		url := "http://" + again.metrics + "/metrics"
+		var m map[string]float64
+		for {
+			if m, err = scrape(url); err == nil && reconciled(m) >= len(regions) {
+				break
+			}
+			if time.Since(started) > o.timeout {
+				return fmt.Errorf("after the restart, %d of %d Regions reconciled in %s", reconciled(m), len(regions), o.timeout)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		res.Restart = &RestartResult{ResyncSeconds: time.Since(started).Seconds()}
+		time.Sleep(5 * time.Second) // the last reconciles' writes, if any
+		if m, err = scrape(url); err != nil {
+			return err
+		}
+		res.Restart.Requests = map[string]int64{}
+		for k, v := range m {
+			if strings.HasPrefix(k, "rest_client_requests_total{") {
+				verb := labelValue(k, "method")
+				res.Restart.Requests[verb] += int64(v)
+				if verb != "GET" && verb != "LIST" && verb != "WATCH" {
+					res.Restart.Writes += int64(v)
+				}
+			}
+		}
+		res.Restart.DDL = int64(m[`region_operator_sql_statements_by_kind_total{kind="ddl"}`])
+		res.Restart.PeakRSSBytes = int64(peakRSS(again.cmd.Process.Pid) * (1 << 20))
+		logf("operator: after the restart every Region reconciled in %.1fs; %d writes, %d DDL, peak RSS %.0f MiB",
+			res.Restart.ResyncSeconds, res.Restart.Writes, res.Restart.DDL, float64(res.Restart.PeakRSSBytes)/(1<<20))
+	}
 	return nil
+}
+
+// reconciled is how many Region reconciles a process's metrics count, whatever their
+// result: one per Region at least once every Region was looked at.
+func reconciled(m map[string]float64) int {
+	n := 0.0
+	for k, v := range m {
+		if strings.HasPrefix(k, "controller_runtime_reconcile_total{") && labelValue(k, "controller") == "region" {
+			n += v
+		}
+	}
+	return int(n)
+}
+
+// operatorProcess is the operator running as a process of its own.
+type operatorProcess struct {
+	cmd                   *exec.Cmd
+	metrics, probe, pprof string
+	log                   *os.File
+}
+
+// startOperator starts the operator's binary with args, its endpoints on free ports,
+// and waits until it is ready.
+func startOperator(bin string, args []string, memoryLimit, logPath string) (*operatorProcess, error) {
+	p := &operatorProcess{}
+	for _, addr := range []*string{&p.metrics, &p.probe, &p.pprof} {
+		a, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		*addr = a
+	}
+	p.cmd = exec.Command(bin, append([]string{"--metrics-bind-address=" + p.metrics, "--health-probe-bind-address=" + p.probe,
+		"--pprof-bind-address=" + p.pprof}, args...)...)
+	var err error
+	if p.log, err = os.Create(logPath); err != nil {
+		return nil, err
+	}
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	if memoryLimit != "" {
+		p.cmd.Env = append(os.Environ(), "MEMORY_LIMIT="+memoryLimit)
+	}
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	// The operator's start-up is not part of what is measured.
+	if err := waitReady(context.Background(), "http://"+p.probe+"/readyz", time.Minute); err != nil {
+		p.stop()
+		log, _ := os.ReadFile(logPath)
+		return nil, fmt.Errorf("%w; the operator's log ends:\n%s", err, tail(string(log), 20))
+	}
+	return p, nil
+}
+
+// kill ends the operator with SIGKILL, as a node's loss or an OOM kill would.
+func (p *operatorProcess) kill() {
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+	_ = p.log.Close()
+}
+
+// stop ends the operator if it still runs.
+func (p *operatorProcess) stop() {
+	if p.cmd.ProcessState == nil {
+		p.kill()
+	}
 }
 
 func rollOut(ctx context.Context, c client.WithWatch) {

@@ -53,8 +53,23 @@ type Result struct {
 	SteadyChangedRVs   int                `json:"steadyChangedResourceVersions"`
 	SteadyDDL          int64              `json:"steadyDDLStatements"`
 	SteadyResyncForced bool               `json:"steadyResyncForced"`
+	// Restart is what -restart measured.
+	Restart *RestartResult `json:"restart,omitempty"`
 	// Stores is what -store-memory measured.
 	Stores []StoreMemory `json:"stores,omitempty"`
+}
+
+// RestartResult is what the operator did after it was killed and started again over a
+// Ready province.
+type RestartResult struct {
+	// Writes counts its POST, PUT, PATCH and DELETE requests; Requests all, by verb.
+	Writes   int64            `json:"writes"`
+	Requests map[string]int64 `json:"requests"`
+	DDL      int64            `json:"ddl"`
+	// PeakRSSBytes is its peak resident memory, initial lists included.
+	PeakRSSBytes int64 `json:"peakRSSBytes"`
+	// ResyncSeconds is the time from its start until every Region was reconciled once.
+	ResyncSeconds float64 `json:"resyncSeconds"`
 }
 
 // reportStores prints what -store-memory measured.
@@ -111,6 +126,11 @@ func report(w io.Writer, r *Result) {
 	row("PostgreSQL sessions opened: floor / operator", fmt.Sprintf("%d / %d", r.FloorSessions, r.Sessions))
 	row(fmt.Sprintf("steady %.0f s (resync forced: %v): changed resourceVersions", r.SteadySeconds, r.SteadyResyncForced), strconv.Itoa(r.SteadyChangedRVs))
 	row("steady: DDL statements", strconv.FormatInt(r.SteadyDDL, 10))
+	if rs := r.Restart; rs != nil {
+		row("restart: every Region reconciled after", fmt.Sprintf("%.1f s", rs.ResyncSeconds))
+		row("restart: writes (POST, PUT, PATCH, DELETE) / DDL", fmt.Sprintf("%d / %d  (requests %v)", rs.Writes, rs.DDL, rs.Requests))
+		row("restart: peak RSS, initial lists included", fmt.Sprintf("%.0f MiB  (%s)", float64(rs.PeakRSSBytes)/(1<<20), limit))
+	}
 	fmt.Fprintln(w)
 }
 
