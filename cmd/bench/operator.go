@@ -203,13 +203,11 @@ func operator(o options, res *Result) error {
 	res.SteadyDDL = int64(m1[`region_operator_sql_statements_by_kind_total{kind="ddl"}`] - m0[`region_operator_sql_statements_by_kind_total{kind="ddl"}`])
 	res.APIRequests = map[string]int64{}
 	for k, v := range m0 {
-		switch {
-		case strings.HasPrefix(k, "rest_client_requests_total{"):
+		if strings.HasPrefix(k, "rest_client_requests_total{") {
 			res.APIRequests[labelValue(k, "method")] += int64(v)
-		case strings.HasPrefix(k, "controller_runtime_reconcile_total{") && labelValue(k, "controller") == "region":
-			res.Reconciles += int64(v) // whatever the result
 		}
 	}
+	res.Reconciles = int64(reconciled(m0))
 	res.SQLStatements = map[string]int64{}
 	for _, kind := range []string{"ddl", "dml", "query"} {
 		res.SQLStatements[kind] = int64(m0[`region_operator_sql_statements_by_kind_total{kind="`+kind+`"}`])
