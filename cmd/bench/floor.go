@@ -37,34 +37,16 @@ func floor(o options, res *Result) error {
 		return err
 	}
 	scheme := controllers.NewScheme()
-	var namespaces, rest []target
-	for _, obj := range objs {
-		t, err := targetOf(scheme, obj)
-		if err != nil {
-			return err
-		}
-		if _, ok := t.obj.(*corev1.Namespace); ok {
-			namespaces = append(namespaces, t)
-		} else {
-			rest = append(rest, t)
-		}
+	namespaces, rest, err := targets(scheme, objs)
+	if err != nil {
+		return err
 	}
 	res.Objects = len(objs)
 	c, err := client.New(fast(env.Config, o.workers), client.Options{Scheme: scheme})
 	if err != nil {
 		return err
 	}
-	// The same requests the operator sends: an apply of each configuration, answered
-	// in the client's encoding.
-	apply := func(list []target) error {
-		return parallel(len(list), o.workers, func(i int) error {
-			data, err := json.Marshal(list[i].ac)
-			if err != nil {
-				return err
-			}
-			return controllers.ApplyObject(ctx, c, list[i].obj, data, list[i].manager)
-		})
-	}
+	apply := func(list []target) error { return applyTargets(ctx, c, o.workers, list) }
 	pool := pgsql.NewPool(cfg)
 	defer pool.Close()
 	logf("floor: %d objects and the SQL of %d Regions, at full parallelism", res.Objects, len(regions))
@@ -120,6 +102,35 @@ type target struct {
 	obj client.Object
 	// manager is the field manager the operator applies the object under.
 	manager string
+}
+
+// targets are the province's objects as the floor creates them: the namespaces, and
+// then the rest.
+func targets(scheme *kruntime.Scheme, objs []kruntime.ApplyConfiguration) (namespaces, rest []target, err error) {
+	for _, obj := range objs {
+		t, err := targetOf(scheme, obj)
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, ok := t.obj.(*corev1.Namespace); ok {
+			namespaces = append(namespaces, t)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	return namespaces, rest, nil
+}
+
+// applyTargets sends the requests the operator sends, on workers: an apply of each
+// configuration, answered in the client's encoding.
+func applyTargets(ctx context.Context, c client.Client, workers int, list []target) error {
+	return parallel(len(list), workers, func(i int) error {
+		data, err := json.Marshal(list[i].ac)
+		if err != nil {
+			return err
+		}
+		return controllers.ApplyObject(ctx, c, list[i].obj, data, list[i].manager)
+	})
 }
 
 func targetOf(scheme *kruntime.Scheme, ac kruntime.ApplyConfiguration) (target, error) {

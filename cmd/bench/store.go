@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/workqueue"
@@ -59,32 +58,16 @@ func storeMemory(o options) ([]StoreMemory, int, error) {
 		return nil, 0, err
 	}
 	scheme := controllers.NewScheme()
-	var namespaces, rest []target
-	for _, obj := range objs {
-		t, err := targetOf(scheme, obj)
-		if err != nil {
-			return nil, 0, err
-		}
-		if _, ok := t.obj.(*corev1.Namespace); ok {
-			namespaces = append(namespaces, t)
-		} else {
-			rest = append(rest, t)
-		}
+	namespaces, rest, err := targets(scheme, objs)
+	if err != nil {
+		return nil, 0, err
 	}
 	c, err := client.New(fast(env.Config, o.workers), client.Options{Scheme: scheme})
 	if err != nil {
 		return nil, 0, err
 	}
 	ctx := context.Background()
-	apply := func(list []target) error {
-		return parallel(len(list), o.workers, func(i int) error {
-			data, err := json.Marshal(list[i].ac)
-			if err != nil {
-				return err
-			}
-			return controllers.ApplyObject(ctx, c, list[i].obj, data, list[i].manager)
-		})
-	}
+	apply := func(list []target) error { return applyTargets(ctx, c, o.workers, list) }
 	logf("store-memory: creating %d objects", len(objs))
 	start := time.Now()
 	if err := apply(namespaces); err != nil {
