@@ -123,7 +123,7 @@ func TestCodesAreImmutable(t *testing.T) {
 	rg.Spec.Townships[0].Code = "350524199"
 	err = k8s.Update(context.Background(), rg)
 	g.Expect(err).To(HaveOccurred())
-	g.Expect(err.Error()).To(ContainSubstring("spec.townships[].code is immutable"))
+	g.Expect(err.Error()).To(ContainSubstring("spec.townships[fengcheng].code is immutable"))
 
 	// Names and display names of an existing township may change freely.
 	rg = getRegion(g, name)

@@ -82,8 +82,23 @@ type Branch struct {
 // cel.bind), and b.?code reads a branch's code once; each field read costs the API
 // server a walk of the field's schema.
 
+// FormerTownship is what a township was before an adjustment of the division list: its
+// name and code then.
+// +structType=atomic
+type FormerTownship struct {
+	// Name the township had; a DNS label.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+	// Code the township had; 9 digits within the county's code.
+	// +kubebuilder:validation:Pattern=`^[0-9]{9}$`
+	// +kubebuilder:validation:MaxLength=9
+	Code string `json:"code"`
+}
+
 // Township is a township or subdistrict (乡镇/街道) of the county.
-// +kubebuilder:validation:XValidation:rule="self.code == oldSelf.code",message="spec.townships[].code is immutable: a code is a township's identity"
+// +kubebuilder:validation:XValidation:rule="self.code == oldSelf.code || (has(self.formerly) && self.formerly.exists(f, f.code == oldSelf.code))",messageExpression="'spec.townships[' + self.name + '].code is immutable: a code is the identity of a township; to recode it (撤乡设镇), name the old code in spec.townships[' + self.name + '].formerly'"
 // +kubebuilder:validation:XValidation:rule="[self.code].all(p, !has(self.branches) || self.branches.all(b, b.?code.orValue(p).startsWith(p)))",messageExpression="'spec.townships[' + self.name + '].branches[].code must extend the township code ' + self.code"
 type Township struct {
 	// Name identifies the township and names its namespace <region>-<name>; a DNS label.
@@ -116,6 +131,15 @@ type Township struct {
 	// +kubebuilder:validation:MaxItems=600
 	// +optional
 	Branches []Branch `json:"branches,omitempty"`
+	// Formerly says what the township was before an adjustment: one entry for a rename
+	// or a new code (撤乡设镇), several for a merge (乡镇合并). What those townships had
+	// in this Region is carried over: a renamed township keeps its schema, login role,
+	// password and data; a merged one's tables become this township's. Their namespaces
+	// are retained, labelled with this township as their successor.
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=8
+	// +optional
+	Formerly []FormerTownship `json:"formerly,omitempty"`
 }
 
 // Access names the groups, as the cluster's authenticator reports them, that get access.
@@ -268,16 +292,38 @@ type Platform struct {
 	Patches []PlatformPatch `json:"patches,omitempty"`
 }
 
+// ClassQuotas are the compute budgets of the townships of each class, as the township
+// code's digits 7–9 say: 001–099 a subdistrict (街道), 100–199 a town (镇), 200–399 a
+// township (乡), 400–599 a unit combining government and enterprise (政企合一).
+type ClassQuotas struct {
+	// +optional
+	Subdistrict *Quota `json:"subdistrict,omitempty"`
+	// +optional
+	Town *Quota `json:"town,omitempty"`
+	// +optional
+	Township *Quota `json:"township,omitempty"`
+	// +optional
+	Combined *Quota `json:"combined,omitempty"`
+}
+
 // Defaults apply to every township that does not override them.
 type Defaults struct {
 	// Quota is the default compute budget of a township namespace.
 	// +optional
 	Quota Quota `json:"quota,omitempty"`
+	// ClassQuotas override Quota, field by field, for the townships of a class; a
+	// township's own quota overrides both.
+	// +optional
+	ClassQuotas ClassQuotas `json:"classQuotas,omitempty"`
 }
 
 // RegionSpec describes a county (区县), its townships and their Party branches.
 // +kubebuilder:validation:XValidation:rule="!has(self.townships) || [self.code].all(p, self.townships.all(t, t.code.startsWith(p)))",message="spec.townships[].code must extend the county code spec.code (county code + 3 digits)"
 // +kubebuilder:validation:XValidation:rule="!has(self.townships) || self.townships.map(t, t.code).distinct().size() == self.townships.size()",message="spec.townships[].code must be unique: two townships share a code"
+// +kubebuilder:validation:XValidation:rule="!has(self.townships) || [self.code].all(p, self.townships.all(t, !has(t.formerly) || t.formerly.all(f, f.code.startsWith(p))))",message="spec.townships[].formerly[].code must extend the county code spec.code: a township of another county cannot be carried over"
+// +kubebuilder:validation:XValidation:rule="!has(self.townships) || [self.townships].all(ts, ts.all(t, !has(t.formerly) || t.formerly.all(f, !ts.exists(u, u.name != t.name && (u.name == f.name || u.code == f.code)))))",message="spec.townships[].formerly[] names a township that is still in spec.townships: remove it from the spec in the same change that names it as a former township"
+// +kubebuilder:validation:XValidation:rule="!has(self.townships) || [self.townships].all(ts, ts.all(t, !has(t.formerly) || t.formerly.all(f, ts.filter(u, has(u.formerly) && u.formerly.exists(g, g.name == f.name || g.code == f.code)).size() == 1 && t.formerly.filter(g, g.name == f.name || g.code == f.code).size() == 1)))",message="spec.townships[].formerly[]: the same former township (name or code) is claimed twice"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.townships) || !has(self.townships) || [self.townships].all(ts, oldSelf.townships.all(u, ts.all(t, t.code != u.code || t.name == u.name || (has(t.formerly) && t.formerly.exists(f, f.name == u.name)))))",message="spec.townships[].name: a township took the code of a township the Region had under another name; to rename it, name the old name and code in spec.townships[].formerly"
 type RegionSpec struct {
 	// DisplayName is the county's name as people write it, e.g. 安溪县.
 	// +kubebuilder:validation:MinLength=1
