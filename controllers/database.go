@@ -93,7 +93,7 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 			clean, placed[c.Township] = false, false
 			continue
 		}
-		cred, err := r.password(ctx, c, token)
+		cred, err := r.password(ctx, c, token, renamedFrom(rg, c))
 		if err != nil {
 			s.fail(ConditionDatabaseReady, c.Township, err)
 			clean, placed[c.Township] = false, false
@@ -191,6 +191,15 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 				s.fail(ConditionDatabaseReady, "", c)
 			}
 		}
+		for _, m := range plan.Merged {
+			// A merged township's login, disabled; its schema is its successor's.
+			s.retained = append(s.retained, platformv1.RetainedObject{Kind: "Role", Name: m.Role, Township: s.townshipOfSchema(m.Schema)})
+		}
+		if err == nil {
+			for _, c := range plan.Carried {
+				r.event(rg, corev1.EventTypeNormal, "Carried", "Adjust", "%s: its schema, role and data carried over (spec.townships[].formerly)", c)
+			}
+		}
 		for _, k := range plan.Retained {
 			township := s.townshipOfSchema(k.Schema)
 			s.retained = append(s.retained,
@@ -285,16 +294,50 @@ type credential struct {
 	drifted bool
 }
 
+// renamedFrom is the credential of the township a township of the spec was renamed
+// from (its one former township of another name), whose password its Secret takes
+// over; nil for none.
+func renamedFrom(rg *platformv1.Region, c desired.Credential) *desired.Credential {
+	if c.Township == "" {
+		return nil
+	}
+	for _, t := range rg.Spec.Townships {
+		if t.Name != c.Township {
+			continue
+		}
+		var from []platformv1.FormerTownship
+		for _, f := range t.Formerly {
+			if f.Name != t.Name {
+				from = append(from, f)
+			}
+		}
+		if len(from) != 1 {
+			return nil
+		}
+		return &desired.Credential{Role: naming.TownshipRole(rg.Name, from[0].Name), Namespace: naming.TownshipNamespace(rg.Name, from[0].Name),
+			Secret: c.Secret, Township: from[0].Name}
+	}
+	return nil
+}
+
 // password returns the password a role's Secret is to hold: a new one when there is no
 // Secret yet or the rotation token asks for one it has not had, else the Secret's own;
-// fresh when the role must be given it.
-func (r *RegionReconciler) password(ctx context.Context, c desired.Credential, token string) (credential, error) {
+// fresh when the role must be given it. A renamed township's first Secret takes the
+// password of the township it was (former), whose role is renamed to it.
+func (r *RegionReconciler) password(ctx context.Context, c desired.Credential, token string, former *desired.Credential) (credential, error) {
 	// The stored Secret is used only when it is the very version the operator wrote;
 	// otherwise read from the API server: a Secret written moments ago must not be read
 	// stale, or an old password would be written back over the role's.
 	key := client.ObjectKey{Namespace: c.Namespace, Name: c.Secret}
 	secret := &corev1.Secret{}
 	err := r.reader().Get(ctx, key, secret)
+	if apierrors.IsNotFound(err) && former != nil {
+		if carried, ok, ferr := r.formerPassword(ctx, *former, token); ferr != nil {
+			return credential{}, ferr
+		} else if ok {
+			return carried, nil
+		}
+	}
 	if apierrors.IsNotFound(err) && r.freshNamespace(c.Namespace) && !r.wrote("Secret", key) {
 		// A namespace the operator made moments ago holds no Secret it did not write.
 		return credential{password: pgsql.NewPassword(), state: desired.SecretState{Rotation: token}, fresh: true}, nil
@@ -319,6 +362,26 @@ func (r *RegionReconciler) password(ctx context.Context, c desired.Credential, t
 		return credential{password: password, state: state, fresh: true, drifted: state.PasswordSet != ""}, nil
 	}
 	return credential{password: password, state: state}, nil
+}
+
+// formerPassword is the password of a renamed township's former login, from the former
+// namespace's Secret (retained there), when it holds one for that login and no rotation
+// asks for a new one. It is set on the renamed role again (fresh): the role has it
+// already, unless the Secret was edited, and then the Secret's is the one handed out.
+func (r *RegionReconciler) formerPassword(ctx context.Context, former desired.Credential, token string) (credential, bool, error) {
+	secret := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: former.Namespace, Name: former.Secret}, secret)
+	if apierrors.IsNotFound(err) {
+		return credential{}, false, nil
+	}
+	if err != nil {
+		return credential{}, false, fmt.Errorf("reading Secret %s/%s of the former township %s: %w", former.Namespace, former.Secret, former.Township, err)
+	}
+	password := string(secret.Data["password"])
+	if password == "" || string(secret.Data["user"]) != former.Role || (token != "" && secret.Annotations[naming.AnnotationRotation] != token) {
+		return credential{}, false, nil
+	}
+	return credential{password: password, state: desired.SecretState{Rotation: secret.Annotations[naming.AnnotationRotation]}, fresh: true}, true, nil
 }
 
 // retireDatabase carries out the Region's deletion policy on its database.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,13 +30,29 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 		s.placed("")
 	}
 	inSpec := map[string]bool{}
+	// successor names, by former township, the township of the spec that took its
+	// place (spec.townships[].formerly).
+	successor := map[string]string{}
 	for _, t := range region.Spec.Townships {
 		inSpec[t.Name] = true
 		s.nsTownship[naming.TownshipNamespace(region.Name, t.Name)] = t.Name
+		for _, f := range t.Formerly {
+			if f.Name != t.Name {
+				successor[f.Name] = t.Name
+			}
+		}
 	}
 	each(len(region.Spec.Townships), func(i int) {
 		t := region.Spec.Townships[i]
-		if err := r.applyNamespace(ctx, s, t.Code, desired.TownshipNamespace(region.Name, t.Name, t.Code, region.UID)); err != nil {
+		// A township that kept its name and took a new code (撤乡设镇) has its
+		// namespace under the old code: formerly says it is the same township.
+		var formerCodes []string
+		for _, f := range t.Formerly {
+			if f.Name == t.Name {
+				formerCodes = append(formerCodes, f.Code)
+			}
+		}
+		if err := r.applyNamespace(ctx, s, t.Code, desired.TownshipNamespace(region.Name, t.Name, t.Code, region.UID), formerCodes...); err != nil {
 			s.fail(ConditionNamespacesReady, t.Name, err)
 			return
 		}
@@ -51,6 +68,17 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 		s.fail(ConditionNamespacesReady, "", err)
 		return
 	}
+	had := map[string]bool{}
+	for _, ns := range found {
+		had[ns.Labels[naming.LabelTownship]] = true
+	}
+	for _, t := range region.Spec.Townships {
+		for _, f := range t.Formerly {
+			if f.Name != t.Name && !had[f.Name] {
+				s.warn(t.Name, fmt.Sprintf("formerly names %s (code %s), which this Region never had: nothing was carried over from it", f.Name, f.Code))
+			}
+		}
+	}
 	var gone []*corev1.Namespace
 	for i := range found {
 		// One already terminating is on its way out; it is not counted again.
@@ -64,7 +92,10 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 	if region.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete {
 		var names []string
 		for _, ns := range gone {
-			names = append(names, ns.Labels[naming.LabelTownship])
+			// A former township's namespace is retained, whatever the policy.
+			if t := ns.Labels[naming.LabelTownship]; successor[t] == "" {
+				names = append(names, t)
+			}
 		}
 		if desired.NeedsConfirmation(region.Annotations[naming.AnnotationConfirmDestruction], names) {
 			s.hold(names...)
@@ -79,7 +110,7 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 			}
 			continue
 		}
-		if err := r.removeTownship(ctx, s, ns); err != nil {
+		if err := r.removeTownship(ctx, s, ns, successor[township]); err != nil {
 			s.fail(ConditionNamespacesReady, "", err)
 		}
 	}
@@ -88,7 +119,7 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 // applyNamespace applies a namespace after checking that it is the Region's and that an
 // existing one carries the same administrative code: a namespace retained from another
 // county that had the same name is never taken over.
-func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code string, ac *corev1ac.NamespaceApplyConfiguration) error {
+func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code string, ac *corev1ac.NamespaceApplyConfiguration, formerCodes ...string) error {
 	// Derived names can meet (Region c's township d and Region c-d's hub are both c-d):
 	// looking and making happen under one lock per name, so two Regions reconciled side
 	// by side cannot both find a namespace absent and both take it for theirs. The second
@@ -101,7 +132,7 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 		return err
 	}
 	if exists {
-		if have := current.Labels[naming.LabelCode]; have != "" && have != code {
+		if have := current.Labels[naming.LabelCode]; have != "" && have != code && !slices.Contains(formerCodes, have) {
 			return &conflictError{kind: "Namespace", name: current.Name,
 				detail: fmt.Sprintf("was made for code %s, not %s", have, code)}
 		}
@@ -162,15 +193,17 @@ func ownsNamespace(region *platformv1.Region, ns *corev1.Namespace) bool {
 
 // removeTownship carries out the deletion policy for a township that left the spec.
 // Retain keeps the namespace and everything in it, marks it retained and takes the
-// township admins' access away; Delete deletes the namespace.
-func (r *RegionReconciler) removeTownship(ctx context.Context, s *scope, ns *corev1.Namespace) error {
+// township admins' access away; Delete deletes the namespace. A township that another
+// names as formerly its own (successor) is retained whatever the policy: namespaces
+// cannot be renamed, and its Secret and objects are what the successor came from.
+func (r *RegionReconciler) removeTownship(ctx context.Context, s *scope, ns *corev1.Namespace, successor string) error {
 	township := ns.Labels[naming.LabelTownship]
-	if s.region.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete {
+	if s.region.Spec.DeletionPolicy == platformv1.DeletionPolicyDelete && successor == "" {
 		// Spec change: the township left spec.townships under deletionPolicy Delete
 		// (confirmed when more than three go at once).
 		return r.deleteNamespace(ctx, s.region, ns.Name, "township "+township+" removed from spec")
 	}
-	if err := r.retainNamespace(ctx, s.region, ns); err != nil {
+	if err := r.retainNamespace(ctx, s.region, ns, successor); err != nil {
 		return err
 	}
 	s.keepRetained(ns.Name, township)
@@ -200,7 +233,7 @@ func (r *RegionReconciler) deleteNamespace(ctx context.Context, rg *platformv1.R
 
 // retainNamespace marks a namespace retained and removes the township admins' binding
 // in it. Region admins and supervisors keep their access so the data stays reachable.
-func (r *RegionReconciler) retainNamespace(ctx context.Context, rg *platformv1.Region, ns *corev1.Namespace) error {
+func (r *RegionReconciler) retainNamespace(ctx context.Context, rg *platformv1.Region, ns *corev1.Namespace, successor string) error {
 	region := rg.Name
 	if ns.DeletionTimestamp != nil {
 		return nil
@@ -215,11 +248,11 @@ func (r *RegionReconciler) retainNamespace(ctx context.Context, rg *platformv1.R
 	if ns.Labels[naming.LabelRetained] != "true" {
 		r.event(rg, corev1.EventTypeNormal, "Retained", "Retain", "namespace %s and its data are kept (deletionPolicy Retain)", ns.Name)
 	}
-	if err := r.Apply(ctx, desired.RetainedNamespace(ns, ac, time.Now()), client.FieldOwner(naming.LayerManager(naming.LayerNamespaces)), client.ForceOwnership); err != nil {
+	if err := r.Apply(ctx, desired.RetainedNamespace(ns, ac, successor, time.Now()), client.FieldOwner(naming.LayerManager(naming.LayerNamespaces)), client.ForceOwnership); err != nil {
 		return fmt.Errorf("marking Namespace %s retained: %w", ns.Name, err)
 	}
-	// Spec change: the township (or the Region) left the spec under Retain; its admins
-	// lose their binding, the data stays.
+	// Spec change: the township (or the Region) left the spec under Retain, or became
+	// another (formerly); its admins lose their binding, the data stays.
 	return r.deleteOwned(ctx, region, "RoleBinding", &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: naming.RoleBindingTownshipAdmins}})
 }
 

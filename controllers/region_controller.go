@@ -332,7 +332,7 @@ func (r *RegionReconciler) applyDeletionPolicy(ctx context.Context, region *plat
 			errs = append(errs, r.deleteNamespace(ctx, region, ns.Name, "Region deleted"))
 			continue
 		}
-		errs = append(errs, r.retainNamespace(ctx, region, ns))
+		errs = append(errs, r.retainNamespace(ctx, region, ns, ""))
 	}
 	return errors.Join(errs...)
 }

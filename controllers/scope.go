@@ -84,6 +84,18 @@ type scope struct {
 	created []string
 	// waiting holds, by layer, what a layer without errors still waits for.
 	waiting map[string]string
+	// warnings hold, by township, what deserves attention without failing anything.
+	warnings map[string][]string
+}
+
+// warn records a warning for a township's row.
+func (s *scope) warn(township, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.warnings == nil {
+		s.warnings = map[string][]string{}
+	}
+	s.warnings[township] = append(s.warnings[township], msg)
 }
 
 // wait records that a layer has done its part and waits for something to happen.

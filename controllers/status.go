@@ -55,6 +55,7 @@ type summary struct {
 	platform     *platformv1.PlatformStatus
 	waiting      map[string]string
 	held         []string
+	warnings     map[string][]string
 	// stallAfter is how long a cause only a person can fix may last before the Region
 	// says Stalled; zero means DefaultStallAfter.
 	stallAfter time.Duration
@@ -62,7 +63,7 @@ type summary struct {
 
 func (s *scope) summary() summary {
 	return summary{layerErrs: s.layerErrs, townshipErrs: s.townshipErrs, regionErrs: s.regionErrs, retained: s.retained,
-		database: s.dbStatus, townshipDB: s.townshipDB, platform: s.platform, waiting: s.waiting, held: s.held}
+		database: s.dbStatus, townshipDB: s.townshipDB, platform: s.platform, waiting: s.waiting, held: s.held, warnings: s.warnings}
 }
 
 // computeStatus derives a Region's status from its spec, its previous conditions and
@@ -129,7 +130,8 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 		case len(notInPlace) > 0:
 			row.Message = strings.Join(notInPlace, "; ") + " (see the Region's conditions)"
 		default:
-			if w := desired.BranchWarnings(t); len(w) > 0 {
+			w := append(desired.ClassWarnings(t), desired.BranchWarnings(t)...)
+			if w = append(w, sum.warnings[t.Name]...); len(w) > 0 {
 				row.Message = truncate(strings.Join(w, "; "))
 			}
 		}

@@ -80,6 +80,32 @@ type TownshipDB struct {
 	// created or given a password only once a Secret holds that password. A township
 	// not placed is still the spec's: nothing of it is removed.
 	Placed bool
+	// Class is the class its code says (TownshipClass).
+	Class string
+	// Formerly are the townships it was before an adjustment (spec.townships[].formerly).
+	Formerly []Former
+}
+
+// Former is a township that a township of the spec was before an adjustment, with
+// the schema and role it had.
+type Former struct {
+	Name, Code, Schema, Role string
+}
+
+// renamedFrom is the one former township whose schema and role a township takes
+// over by renaming them: the only one of another name. With several of another name
+// it is a merge, and each keeps its schema.
+func (t *TownshipDB) renamedFrom() (Former, bool) {
+	var out []Former
+	for _, f := range t.Formerly {
+		if f.Name != t.Name {
+			out = append(out, f)
+		}
+	}
+	if len(out) != 1 {
+		return Former{}, false
+	}
+	return out[0], true
 }
 
 // BranchRow is one row of org.branch.
@@ -94,7 +120,12 @@ type BranchRow struct {
 
 // TownshipRow is one row of org.township.
 type TownshipRow struct {
-	Code, Name, DisplayName, Role string
+	Code, Name, DisplayName, Role, Class string
+}
+
+// HistoryRow is one row of org.township_history: a township that became another.
+type HistoryRow struct {
+	FormerName, FormerCode, Name, Code string
 }
 
 // RegionDB is everything a Region asks of its database.
@@ -127,6 +158,10 @@ type RegionDB struct {
 	Clean bool
 	// Confirmed is the value of the Region's confirm-destruction annotation.
 	Confirmed string
+
+	// merged are, by township, the schemas of the former townships merged into it
+	// that the catalog holds; set while a plan is made.
+	merged map[string][]string
 }
 
 // Marker is the comment that marks a role or database as made for one Region (by its
@@ -215,6 +250,8 @@ type DatabaseCatalog struct {
 	Relations []Relation
 	Townships []TownshipRow
 	Branches  []BranchRow
+	// History are the rows of org.township_history.
+	History []HistoryRow
 }
 
 // Relation is a table, view or the like in a schema of the Region's database.
@@ -263,6 +300,12 @@ type DatabasePlan struct {
 	Retained []RetainedDB
 	// Dropped are the schemas (townships) whose data the plan destroys.
 	Dropped []string
+	// Carried are the adjustments the plan carries out (spec.townships[].formerly),
+	// in words: "fengcheng renamed to fengcheng-zhen".
+	Carried []string
+	// Merged are the former townships merged into a township of the spec: their
+	// schemas are the successor's, their logins disabled.
+	Merged []RetainedDB
 	// Held are the schemas whose destruction waits for confirmation.
 	Held []string
 	// Withheld says why destruction was left out of the plan, when it was.
@@ -370,6 +413,8 @@ func (r *RegionDB) placed(role string) bool {
 func PlanDatabase(r *RegionDB, cat *Catalog) *DatabasePlan {
 	p := &DatabasePlan{}
 	pl := &planner{p: p}
+	planRenames(pl, r, cat)
+	r.merged = mergedSchemas(r, cat)
 	owned := planRoles(pl, r, cat)
 	if !owned[r.Owner] {
 		p.Blocked = true
@@ -383,6 +428,7 @@ func PlanDatabase(r *RegionDB, cat *Catalog) *DatabasePlan {
 		return p
 	}
 	planSchemas(pl, r, cat, owned)
+	planMerges(pl, r, cat, owned)
 	planOrgRows(pl, r, cat)
 	planRemovals(pl, r, cat)
 	return p
@@ -464,8 +510,9 @@ func planRoles(pl *planner, r *RegionDB, cat *Catalog) map[string]bool {
 }
 
 // SearchPath is the search_path a LOGIN role of the Region logs in with: its own schema
-// first, so that services name their tables unqualified, then org for the directory.
-// The supervisor's reaches the directory, the hub and every township.
+// first, so that services name their tables unqualified, then the schemas of the
+// townships merged into it, then org for the directory. The supervisor's reaches the
+// directory, the hub and every township.
 func (r *RegionDB) SearchPath(role string) []string {
 	switch role {
 	case r.County:
@@ -474,12 +521,14 @@ func (r *RegionDB) SearchPath(role string) []string {
 		out := []string{SchemaOrg, SchemaCounty}
 		for _, t := range r.Townships {
 			out = append(out, t.Schema)
+			out = append(out, r.merged[t.Name]...)
 		}
 		return out
 	}
 	for _, t := range r.Townships {
 		if t.Role == role {
-			return []string{t.Schema, SchemaOrg}
+			out := append([]string{t.Schema}, r.merged[t.Name]...)
+			return append(out, SchemaOrg)
 		}
 	}
 	return nil
@@ -571,17 +620,39 @@ func SchemaPrivilegeKey(role, schema, privilege string) string {
 // with the catalog key that says it is done.
 type orgStatement struct{ check, object, what, sql string }
 
+// historyTable makes org.township_history: which township became which, and when.
+// Every role of the Region reads it; the division list's adjustments are public.
+func historyTable() orgStatement {
+	return orgStatement{"table:township_history", "table org.township_history", "creating org.township_history", "CREATE TABLE " + qualified(SchemaOrg, "township_history") + ` (
+			former_name text NOT NULL,
+			former_code text NOT NULL,
+			name text NOT NULL,
+			code text NOT NULL,
+			changed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+			PRIMARY KEY (former_name, former_code, name, code))`}
+}
+
 // orgStatements make the org tables and their row-level security: a township's role
-// sees its own rows, the hub's and the supervisor's roles see all.
-func orgStatements(r *RegionDB) []orgStatement {
+// sees its own rows, the hub's and the supervisor's roles see all. org.township made
+// before it had a class column gets one.
+func orgStatements(r *RegionDB, org map[string]bool) []orgStatement {
 	township, branch := qualified(SchemaOrg, "township"), qualified(SchemaOrg, "branch")
 	everyone := ident(r.County) + ", " + ident(r.Supervisor)
+	class := orgStatement{"column:township:class", "table org.township", "adding the class column to org.township",
+		"ALTER TABLE " + township + " ADD COLUMN class text NOT NULL DEFAULT ''"}
+	if !org["table:township"] {
+		// Made with the column.
+		org[class.check] = true
+	}
 	return []orgStatement{
 		{"table:township", "table org.township", "creating org.township", "CREATE TABLE " + township + ` (
 			code text PRIMARY KEY,
 			name text NOT NULL,
 			display_name text NOT NULL,
-			role_name name NOT NULL)`},
+			role_name name NOT NULL,
+			class text NOT NULL DEFAULT '')`},
+		class,
+		historyTable(),
 		{"table:branch", "table org.branch", "creating org.branch", "CREATE TABLE " + branch + ` (
 			township_code text NOT NULL REFERENCES ` + township + ` (code) ON DELETE CASCADE,
 			name text NOT NULL,
@@ -635,6 +706,14 @@ func planSchemas(pl *planner, r *RegionDB, cat *Catalog, owned map[string]bool) 
 		use(r.Supervisor, t.Schema, t.Name, "USAGE")
 		readers = append(readers, t.Role)
 		defaults = append(defaults, ownerSchema{t.Role, t.Schema, t.Name})
+		// A merged township's schema is its successor's: its tables are, and so are
+		// the tables made there from now on.
+		for _, m := range r.merged[t.Name] {
+			townshipOfSchema[m] = t.Name
+			use(t.Role, m, t.Name, "USAGE", "CREATE")
+			use(r.Supervisor, m, t.Name, "USAGE")
+			defaults = append(defaults, ownerSchema{t.Role, m, t.Name})
+		}
 	}
 
 	pl.begin()
@@ -642,6 +721,9 @@ func planSchemas(pl *planner, r *RegionDB, cat *Catalog, owned map[string]bool) 
 	start := len(pl.p.Statements)
 	add := func(st Statement) { st.Database = db; pl.add(st) }
 	add(Statement{Kind: KindSession, Object: "role " + r.Owner, What: "acting as " + r.Owner, SQL: "SET LOCAL ROLE " + ident(r.Owner)})
+	if d.Org == nil {
+		d.Org = map[string]bool{}
+	}
 	if d.PublicSchemaOpen {
 		add(Statement{Kind: KindRevoke, Object: "schema public", What: "closing schema public", SQL: "REVOKE ALL ON SCHEMA public FROM PUBLIC"})
 	}
@@ -653,13 +735,14 @@ func planSchemas(pl *planner, r *RegionDB, cat *Catalog, owned map[string]bool) 
 	if !owned[r.County] || !owned[r.Supervisor] {
 		pl.p.Conflicts = append(pl.p.Conflicts, fmt.Errorf("the hub's roles %s and %s are not the Region's; the org tables wait for them", r.County, r.Supervisor))
 	} else {
-		for _, st := range orgStatements(r) {
+		for _, st := range orgStatements(r, d.Org) {
 			if !d.Org[st.check] {
 				kind := KindCreate
-				if strings.HasPrefix(st.check, "rls:") {
+				if strings.HasPrefix(st.check, "rls:") || strings.HasPrefix(st.check, "column:") {
 					kind = KindAlter
 				}
 				add(Statement{Kind: kind, Object: st.object, What: st.what, SQL: st.sql})
+				d.Org[st.check] = true
 			}
 		}
 	}
@@ -671,8 +754,11 @@ func planSchemas(pl *planner, r *RegionDB, cat *Catalog, owned map[string]bool) 
 		}
 	}
 	if owned[r.County] && owned[r.Supervisor] {
-		for _, table := range []string{"township", "branch"} {
+		for _, table := range []string{"township", "branch", "township_history"} {
 			for _, role := range readers {
+				if table == "township_history" && role != r.County && role != r.Supervisor {
+					continue // the hub's services and the supervisor read the history
+				}
 				if owned[role] && !d.OrgReaders[role+"/"+table] {
 					add(Statement{Kind: KindGrant, Object: "table org." + table, Township: r.townshipOf(role),
 						What: "granting SELECT on org." + table + " to " + role,
@@ -746,7 +832,7 @@ func planOrgRows(pl *planner, r *RegionDB, cat *Catalog) {
 	add(Statement{Kind: KindSession, Object: "role " + r.Owner, What: "acting as " + r.Owner, SQL: "SET LOCAL ROLE " + ident(r.Owner)})
 	want := map[string]TownshipRow{}
 	for _, t := range r.Townships {
-		want[t.Code] = TownshipRow{Code: t.Code, Name: t.Name, DisplayName: t.DisplayName, Role: t.Role}
+		want[t.Code] = TownshipRow{Code: t.Code, Name: t.Name, DisplayName: t.DisplayName, Role: t.Role, Class: t.Class}
 	}
 	current := map[string]TownshipRow{}
 	for _, t := range d.Townships {
@@ -764,8 +850,8 @@ func planOrgRows(pl *planner, r *RegionDB, cat *Catalog) {
 			continue
 		}
 		add(Statement{Kind: KindDML, Object: "row org.township " + t.Code, Township: t.Name, What: "writing township " + t.Name,
-			SQL:  `INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name`,
-			Args: []any{w.Code, w.Name, w.DisplayName, w.Role}})
+			SQL:  `INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class`,
+			Args: []any{w.Code, w.Name, w.DisplayName, w.Role, w.Class}})
 	}
 	wantBranches := map[branchKey]BranchRow{}
 	for _, b := range r.Branches {
@@ -815,6 +901,15 @@ func LeftTownships(r *RegionDB, cat *Catalog) []string {
 	}
 	for _, t := range r.Townships {
 		keep[t.Schema] = true
+		// A former township's schema is its successor's (spec.townships[].formerly).
+		for _, f := range t.Formerly {
+			keep[f.Schema] = true
+		}
+	}
+	// And stays so while the successor, or the township it became in turn, is in
+	// the spec, after formerly no longer names it.
+	for _, s := range successorsInSpec(r, cat.Database.History) {
+		keep[s] = true
 	}
 	hub := map[string]bool{r.Owner: true, r.County: true, r.Supervisor: true}
 	current := func(role string) bool {

@@ -111,7 +111,7 @@ func applied(r *desired.RegionDB) *desired.Catalog {
 	d.Exists, d.Comment = true, marker
 	d.Connect, d.SchemaPrivileges, d.OrgReaders, d.SupervisorDefaults = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	d.Org = map[string]bool{}
-	for _, k := range []string{"table:township", "table:branch", "rls:township", "rls:branch",
+	for _, k := range []string{"table:township", "table:branch", "table:township_history", "column:township:class", "rls:township", "rls:branch",
 		"policy:township:own_township", "policy:branch:own_branches", "policy:township:all_townships", "policy:branch:all_branches"} {
 		d.Org[k] = true
 	}
@@ -129,11 +129,12 @@ func applied(r *desired.RegionDB) *desired.Catalog {
 	}
 	login(r.County, "county")
 	login(r.Supervisor, "")
+	d.OrgReaders[r.County+"/township_history"], d.OrgReaders[r.Supervisor+"/township_history"] = true, true
 	d.SchemaPrivileges[desired.SchemaPrivilegeKey(r.Supervisor, "county", "USAGE")] = true
 	for _, t := range r.Townships {
 		login(t.Role, t.Schema)
 		d.Schemas = append(d.Schemas, t.Schema)
-		d.Townships = append(d.Townships, desired.TownshipRow{Code: t.Code, Name: t.Name, DisplayName: t.DisplayName, Role: t.Role})
+		d.Townships = append(d.Townships, desired.TownshipRow{Code: t.Code, Name: t.Name, DisplayName: t.DisplayName, Role: t.Role, Class: t.Class})
 	}
 	d.Branches = slices.Clone(r.Branches)
 	return cat

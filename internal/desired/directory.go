@@ -19,11 +19,16 @@ type Directory struct {
 
 // DirectoryTownship is one township in the directory.
 type DirectoryTownship struct {
-	Name        string            `json:"name"`
-	DisplayName string            `json:"displayName"`
-	Code        string            `json:"code"`
-	Namespace   string            `json:"namespace"`
-	Branches    []DirectoryBranch `json:"branches"`
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+	Code        string `json:"code"`
+	// Class is the class its code says: subdistrict, town, township or combined.
+	Class     string            `json:"class,omitempty"`
+	Namespace string            `json:"namespace"`
+	Branches  []DirectoryBranch `json:"branches"`
+	// Formerly are the townships it was before an adjustment, so that records kept
+	// under an old code can be found.
+	Formerly []platformv1.FormerTownship `json:"formerly,omitempty"`
 }
 
 // DirectoryBranch is one Party branch in the directory.
@@ -90,8 +95,10 @@ func BuildDirectory(region *platformv1.Region) Directory {
 			Name:        t.Name,
 			DisplayName: t.DisplayName,
 			Code:        t.Code,
+			Class:       TownshipClass(t.Code),
 			Namespace:   naming.TownshipNamespace(region.Name, t.Name),
 			Branches:    make([]DirectoryBranch, 0, len(t.Branches)),
+			Formerly:    t.Formerly,
 		}
 		for _, b := range t.Branches {
 			kind := b.Kind

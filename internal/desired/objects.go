@@ -52,9 +52,13 @@ func CountyNamespace(region, code string, uid types.UID) *corev1ac.NamespaceAppl
 	return namespace(naming.HubNamespace(region), naming.RegionLabels(region), naming.LevelCounty, code, uid)
 }
 
-// TownshipNamespace is one township's namespace.
+// TownshipNamespace is one township's namespace, labelled with the class its code says.
 func TownshipNamespace(region, township, code string, uid types.UID) *corev1ac.NamespaceApplyConfiguration {
-	return namespace(naming.TownshipNamespace(region, township), naming.TownshipLabels(region, township), naming.LevelTownship, code, uid)
+	labels := naming.TownshipLabels(region, township)
+	if class := TownshipClass(code); class != "" {
+		labels[naming.LabelClass] = class
+	}
+	return namespace(naming.TownshipNamespace(region, township), labels, naming.LevelTownship, code, uid)
 }
 
 // namespace is a Region's namespace: its ownership labels, the UID of the Region that
@@ -70,14 +74,19 @@ func namespace(name string, labels map[string]string, level, code string, uid ty
 }
 
 // RetainedNamespace is a namespace kept after its township (or its Region) went away:
-// its labels stay, marked as retained since the first time it was seen so.
-func RetainedNamespace(current *corev1.Namespace, ac *corev1ac.NamespaceApplyConfiguration, now time.Time) *corev1ac.NamespaceApplyConfiguration {
+// its labels stay, marked as retained since the first time it was seen so, and with
+// the township that took its place when a township of the spec names it as formerly
+// its own ("" for none).
+func RetainedNamespace(current *corev1.Namespace, ac *corev1ac.NamespaceApplyConfiguration, successor string, now time.Time) *corev1ac.NamespaceApplyConfiguration {
 	since := current.Annotations[naming.AnnotationSince]
 	if since == "" {
 		since = now.UTC().Format(time.RFC3339)
 	}
-	return ac.WithLabels(map[string]string{naming.LabelRetained: "true"}).
-		WithAnnotations(map[string]string{naming.AnnotationSince: since})
+	labels := map[string]string{naming.LabelRetained: "true"}
+	if successor != "" {
+		labels[naming.LabelSuccessor] = successor
+	}
+	return ac.WithLabels(labels).WithAnnotations(map[string]string{naming.AnnotationSince: since})
 }
 
 // The built-in ClusterRoles the Region's RoleBindings grant.
@@ -241,9 +250,9 @@ func QuotaHard(q platformv1.Quota) corev1.ResourceList {
 }
 
 // Quota is a township's ResourceQuota, or nil when it has no quota at all, from
-// defaults or override.
+// defaults, its class's defaults or its override.
 func Quota(rg *platformv1.Region, t *platformv1.Township) *corev1ac.ResourceQuotaApplyConfiguration {
-	hard := QuotaHard(EffectiveQuota(rg.Spec.Defaults.Quota, t.Quota))
+	hard := QuotaHard(TownshipQuota(rg.Spec.Defaults, t))
 	if len(hard) == 0 {
 		return nil
 	}
@@ -380,10 +389,16 @@ func Database(rg *platformv1.Region, cluster string, placed func(township string
 		db.Policy = PolicyRetain
 	}
 	for _, t := range rg.Spec.Townships {
-		db.Townships = append(db.Townships, TownshipDB{
+		tdb := TownshipDB{
 			Name: t.Name, Schema: naming.TownshipSchema(t.Name), Role: naming.TownshipRole(rg.Name, t.Name),
 			Code: t.Code, DisplayName: t.DisplayName, Placed: placed(t.Name), ConnectionLimit: connectionLimit(rg, &t),
-		})
+			Class: TownshipClass(t.Code),
+		}
+		for _, f := range t.Formerly {
+			tdb.Formerly = append(tdb.Formerly, Former{Name: f.Name, Code: f.Code,
+				Schema: naming.TownshipSchema(f.Name), Role: naming.TownshipRole(rg.Name, f.Name)})
+		}
+		db.Townships = append(db.Townships, tdb)
 		for _, b := range t.Branches {
 			kind := b.Kind
 			if kind == "" {

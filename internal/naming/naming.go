@@ -13,6 +13,12 @@ const (
 	LabelLevel      = "platform.jiceng.io/level"
 	LabelCode       = "platform.jiceng.io/code"
 	LabelRetained   = "platform.jiceng.io/retained"
+	// LabelClass on a township namespace is the class its code says: subdistrict,
+	// town, township or combined.
+	LabelClass = "platform.jiceng.io/class"
+	// LabelSuccessor on a retained township namespace names the township that took
+	// the retained one's place (spec.townships[].formerly).
+	LabelSuccessor = "platform.jiceng.io/successor"
 	AnnotationSince = "platform.jiceng.io/retained-since"
 	// AnnotationRotateCredentials on a Region asks for new database passwords whenever
 	// its value changes.

@@ -90,10 +90,17 @@ func Snapshot(ctx context.Context, pool *Pool, r *desired.RegionDB) (*desired.Ca
 	return cat, err
 }
 
+// townshipRoles are the roles of the spec's townships and of the townships they were
+// before an adjustment.
 func townshipRoles(r *desired.RegionDB) []string {
-	out := make([]string, len(r.Townships))
-	for i, t := range r.Townships {
-		out[i] = t.Role
+	out := make([]string, 0, len(r.Townships))
+	for _, t := range r.Townships {
+		out = append(out, t.Role)
+		for _, f := range t.Formerly {
+			if f.Role != t.Role {
+				out = append(out, f.Role)
+			}
+		}
 	}
 	return out
 }
@@ -126,7 +133,10 @@ func readDatabase(ctx context.Context, c *Conn, r *desired.RegionDB, cat *desire
 			WHERE n.nspname = 'org' AND c.relrowsecurity
 		UNION ALL SELECT 'policy:' || c.relname || ':' || p.polname FROM pg_catalog.pg_policy p
 			JOIN pg_catalog.pg_class c ON c.oid = p.polrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-			WHERE n.nspname = 'org'`)
+			WHERE n.nspname = 'org'
+		UNION ALL SELECT 'column:' || c.relname || ':' || a.attname FROM pg_catalog.pg_attribute a
+			JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = 'org' AND c.relname = 'township' AND a.attname = 'class' AND NOT a.attisdropped`)
 	if err != nil {
 		return err
 	}
@@ -161,6 +171,9 @@ func readDatabase(ctx context.Context, c *Conn, r *desired.RegionDB, cat *desire
 		schemas := []string{desired.SchemaCounty}
 		for _, t := range r.Townships {
 			schemas = append(schemas, t.Schema)
+			for _, f := range t.Formerly {
+				schemas = append(schemas, f.Schema)
+			}
 		}
 		Global.Queries.Add(1)
 		rows, err := c.Query(ctx, `SELECT n.nspname::text, c.relname::text, c.relkind::text, pg_catalog.has_table_privilege($1, c.oid, 'SELECT'), c.relrowsecurity
@@ -186,7 +199,11 @@ func readDatabase(ctx context.Context, c *Conn, r *desired.RegionDB, cat *desire
 			return err
 		}
 		Global.Queries.Add(2)
-		rows, err := tx.Query(ctx, `SELECT code, name, display_name, role_name::text FROM org.township ORDER BY code`)
+		class := "''"
+		if d.Org["column:township:class"] {
+			class = "class"
+		}
+		rows, err := tx.Query(ctx, `SELECT code, name, display_name, role_name::text, `+class+` FROM org.township ORDER BY code`)
 		if err != nil {
 			return describe(err)
 		}
@@ -198,6 +215,17 @@ func readDatabase(ctx context.Context, c *Conn, r *desired.RegionDB, cat *desire
 			return describe(err)
 		}
 		if d.Branches, err = pgx.CollectRows(rows, pgx.RowToStructByPos[desired.BranchRow]); err != nil {
+			return describe(err)
+		}
+		if !d.Org["table:township_history"] {
+			return nil
+		}
+		Global.Queries.Add(1)
+		rows, err = tx.Query(ctx, `SELECT former_name, former_code, name, code FROM org.township_history ORDER BY changed_at, 1, 2`)
+		if err != nil {
+			return describe(err)
+		}
+		if d.History, err = pgx.CollectRows(rows, pgx.RowToStructByPos[desired.HistoryRow]); err != nil {
 			return describe(err)
 		}
 		return nil

@@ -281,7 +281,16 @@ CREATE TABLE "org"."township" (
 			code text PRIMARY KEY,
 			name text NOT NULL,
 			display_name text NOT NULL,
-			role_name name NOT NULL);
+			role_name name NOT NULL,
+			class text NOT NULL DEFAULT '');
+-- create table org.township_history [db region_anxi, tx 3]
+CREATE TABLE "org"."township_history" (
+			former_name text NOT NULL,
+			former_code text NOT NULL,
+			name text NOT NULL,
+			code text NOT NULL,
+			changed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+			PRIMARY KEY (former_name, former_code, name, code));
 -- create table org.branch [db region_anxi, tx 3]
 CREATE TABLE "org"."branch" (
 			township_code text NOT NULL REFERENCES "org"."township" (code) ON DELETE CASCADE,
@@ -609,58 +618,62 @@ GRANT SELECT ON "org"."branch" TO "region_anxi_xianghua";
 GRANT SELECT ON "org"."branch" TO "region_anxi_taozhou";
 -- grant table org.branch [db region_anxi, tx 3]
 GRANT SELECT ON "org"."branch" TO "region_anxi_futian";
+-- grant table org.township_history [db region_anxi, tx 3]
+GRANT SELECT ON "org"."township_history" TO "region_anxi_county";
+-- grant table org.township_history [db region_anxi, tx 3]
+GRANT SELECT ON "org"."township_history" TO "region_anxi_supervisor";
 -- session administrator [db region_anxi, tx 3]
 RESET ROLE;
 -- session role region_anxi [db region_anxi, tx 4]
 SET LOCAL ROLE "region_anxi";
 -- dml row org.township 350524100 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524100 fengcheng 凤城镇 region_anxi_fengcheng]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524100 fengcheng 凤城镇 region_anxi_fengcheng town]
 -- dml row org.township 350524101 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524101 penglai 蓬莱镇 region_anxi_penglai]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524101 penglai 蓬莱镇 region_anxi_penglai town]
 -- dml row org.township 350524102 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524102 hutou 湖头镇 region_anxi_hutou]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524102 hutou 湖头镇 region_anxi_hutou town]
 -- dml row org.township 350524103 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524103 guanqiao 官桥镇 region_anxi_guanqiao]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524103 guanqiao 官桥镇 region_anxi_guanqiao town]
 -- dml row org.township 350524104 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524104 jiandou 剑斗镇 region_anxi_jiandou]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524104 jiandou 剑斗镇 region_anxi_jiandou town]
 -- dml row org.township 350524105 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524105 chengxiang 城厢镇 region_anxi_chengxiang]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524105 chengxiang 城厢镇 region_anxi_chengxiang town]
 -- dml row org.township 350524106 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524106 jingu 金谷镇 region_anxi_jingu]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524106 jingu 金谷镇 region_anxi_jingu town]
 -- dml row org.township 350524107 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524107 longmen 龙门镇 region_anxi_longmen]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524107 longmen 龙门镇 region_anxi_longmen town]
 -- dml row org.township 350524108 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524108 huqiu 虎邱镇 region_anxi_huqiu]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524108 huqiu 虎邱镇 region_anxi_huqiu town]
 -- dml row org.township 350524109 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524109 lutian 芦田镇 region_anxi_lutian]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524109 lutian 芦田镇 region_anxi_lutian town]
 -- dml row org.township 350524110 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524110 gande 感德镇 region_anxi_gande]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524110 gande 感德镇 region_anxi_gande town]
 -- dml row org.township 350524111 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524111 kuidou 魁斗镇 region_anxi_kuidou]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524111 kuidou 魁斗镇 region_anxi_kuidou town]
 -- dml row org.township 350524112 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524112 xiping 西坪镇 region_anxi_xiping]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524112 xiping 西坪镇 region_anxi_xiping town]
 -- dml row org.township 350524113 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524113 cannei 参内镇 region_anxi_cannei]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524113 cannei 参内镇 region_anxi_cannei town]
 -- dml row org.township 350524114 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524114 changqing 长卿镇 region_anxi_changqing]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524114 changqing 长卿镇 region_anxi_changqing town]
 -- dml row org.township 350524201 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524201 bailai 白濑乡 region_anxi_bailai]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524201 bailai 白濑乡 region_anxi_bailai township]
 -- dml row org.township 350524202 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524202 hushang 湖上乡 region_anxi_hushang]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524202 hushang 湖上乡 region_anxi_hushang township]
 -- dml row org.township 350524203 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524203 shangqing 尚卿乡 region_anxi_shangqing]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524203 shangqing 尚卿乡 region_anxi_shangqing township]
 -- dml row org.township 350524204 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524204 daping 大坪乡 region_anxi_daping]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524204 daping 大坪乡 region_anxi_daping township]
 -- dml row org.township 350524205 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524205 longjuan 龙涓乡 region_anxi_longjuan]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524205 longjuan 龙涓乡 region_anxi_longjuan township]
 -- dml row org.township 350524207 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524207 lantian 蓝田乡 region_anxi_lantian]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524207 lantian 蓝田乡 region_anxi_lantian township]
 -- dml row org.township 350524208 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524208 xianghua 祥华乡 region_anxi_xianghua]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524208 xianghua 祥华乡 region_anxi_xianghua township]
 -- dml row org.township 350524209 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524209 taozhou 桃舟乡 region_anxi_taozhou]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524209 taozhou 桃舟乡 region_anxi_taozhou township]
 -- dml row org.township 350524210 [db region_anxi, tx 4]
-INSERT INTO org.township (code, name, display_name, role_name) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name; -- args [350524210 futian 福田乡 region_anxi_futian]
+INSERT INTO org.township (code, name, display_name, role_name, class) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name, role_name = EXCLUDED.role_name, class = EXCLUDED.class; -- args [350524210 futian 福田乡 region_anxi_futian township]
 -- dml row org.branch 350524100/jiguan [db region_anxi, tx 4]
 INSERT INTO org.branch (township_code, name, display_name, kind, code, members) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (township_code, name) DO UPDATE SET display_name = EXCLUDED.display_name, kind = EXCLUDED.kind, code = EXCLUDED.code, members = EXCLUDED.members; -- args [350524100 jiguan 凤城镇机关党支部 Organ <nil> 31]
 -- dml row org.branch 350524100/zhongxin-xiaoxue [db region_anxi, tx 4]
