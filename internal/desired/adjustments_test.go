@@ -266,7 +266,7 @@ func TestQuotaByClass(t *testing.T) {
 		ClassQuotas: platformv1.ClassQuotas{Subdistrict: &platformv1.Quota{CPU: q("16"), Memory: q("32Gi")}, Township: &platformv1.Quota{CPU: q("2")}},
 	}
 	for _, tc := range []struct {
-		t                  platformv1.Township
+		t                 platformv1.Township
 		cpu, memory, pods string
 	}{
 		{platformv1.Township{Code: "350782001"}, "16", "32Gi", "40"},

@@ -6,19 +6,19 @@ import "strings"
 
 // Labels and annotations the operator sets on what it makes.
 const (
-	LabelManagedBy  = "app.kubernetes.io/managed-by"
-	ManagedByValue  = "region-operator"
-	LabelRegion     = "platform.jiceng.io/region"
-	LabelTownship   = "platform.jiceng.io/township"
-	LabelLevel      = "platform.jiceng.io/level"
-	LabelCode       = "platform.jiceng.io/code"
-	LabelRetained   = "platform.jiceng.io/retained"
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedByValue = "region-operator"
+	LabelRegion    = "platform.jiceng.io/region"
+	LabelTownship  = "platform.jiceng.io/township"
+	LabelLevel     = "platform.jiceng.io/level"
+	LabelCode      = "platform.jiceng.io/code"
+	LabelRetained  = "platform.jiceng.io/retained"
 	// LabelClass on a township namespace is the class its code says: subdistrict,
 	// town, township or combined.
 	LabelClass = "platform.jiceng.io/class"
 	// LabelSuccessor on a retained township namespace names the township that took
 	// the retained one's place (spec.townships[].formerly).
-	LabelSuccessor = "platform.jiceng.io/successor"
+	LabelSuccessor  = "platform.jiceng.io/successor"
 	AnnotationSince = "platform.jiceng.io/retained-since"
 	// AnnotationRotateCredentials on a Region asks for new database passwords whenever
 	// its value changes.
