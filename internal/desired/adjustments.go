@@ -204,7 +204,7 @@ func planMerges(pl *planner, r *RegionDB, cat *Catalog, owned map[string]bool) {
 			if roleExists {
 				pl.p.Merged = append(pl.p.Merged, RetainedDB{Schema: f.Schema, Role: f.Role})
 			}
-			if done && !(roleExists && st.Login) {
+			if done && (!roleExists || !st.Login) {
 				continue
 			}
 			if !r.Clean {
