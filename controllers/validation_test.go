@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 )
@@ -190,4 +193,18 @@ func TestBranchIsAppliedAsAWhole(t *testing.T) {
 	g.Expect(rg.Spec.Townships[0].Branches).To(Equal([]platformv1.Branch{
 		{Name: "xinan", DisplayName: "西安村党总支", Kind: platformv1.BranchVillage},
 	}))
+}
+
+// Every sample the README points to is accepted by the API server as it is.
+func TestSamplesAreAccepted(t *testing.T) {
+	for _, file := range []string{"platform_v1alpha1_region.yaml", "platform_v1alpha1_region_wuyishan.yaml"} {
+		t.Run(file, func(t *testing.T) {
+			g := NewWithT(t)
+			data, err := os.ReadFile(filepath.Join("..", "config", "samples", file))
+			g.Expect(err).NotTo(HaveOccurred())
+			rg := &platformv1.Region{}
+			g.Expect(yaml.UnmarshalStrict(data, rg)).To(Succeed())
+			g.Expect(k8s.Create(context.Background(), rg, dryRunAll)).To(Succeed())
+		})
+	}
 }

@@ -2,11 +2,14 @@ package desired_test
 
 import (
 	"fmt"
+	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	"sigs.k8s.io/yaml"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/internal/desired"
@@ -278,5 +281,35 @@ func TestQuotaByClass(t *testing.T) {
 		if got.CPU.String() != tc.cpu || got.Memory.String() != tc.memory || got.Pods.String() != tc.pods {
 			t.Errorf("%s: cpu %s memory %s pods %s, want %s %s %s", tc.t.Code, got.CPU, got.Memory, got.Pods, tc.cpu, tc.memory, tc.pods)
 		}
+	}
+}
+
+// The second sample county's names and codes agree, and its subdistricts, towns and
+// townships each get their class's quota.
+func TestWuyishanSample(t *testing.T) {
+	data, err := os.ReadFile("../../config/samples/platform_v1alpha1_region_wuyishan.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg := &platformv1.Region{}
+	if err := yaml.UnmarshalStrict(data, rg); err != nil {
+		t.Fatal(err)
+	}
+	classes := map[string]int{}
+	cpu := map[string]string{}
+	for i := range rg.Spec.Townships {
+		tw := &rg.Spec.Townships[i]
+		if w := desired.ClassWarnings(*tw); len(w) > 0 {
+			t.Errorf("%s: %v", tw.Name, w)
+		}
+		class := desired.TownshipClass(tw.Code)
+		classes[class]++
+		cpu[class] = desired.TownshipQuota(rg.Spec.Defaults, tw).CPU.String()
+	}
+	if want := map[string]int{desired.ClassSubdistrict: 3, desired.ClassTown: 3, desired.ClassTownship: 4}; !maps.Equal(classes, want) {
+		t.Errorf("classes %v, want %v", classes, want)
+	}
+	if want := map[string]string{desired.ClassSubdistrict: "8", desired.ClassTown: "4", desired.ClassTownship: "2"}; !maps.Equal(cpu, want) {
+		t.Errorf("cpu by class %v, want %v", cpu, want)
 	}
 }
