@@ -59,8 +59,9 @@ chaos: manifests envtest ## The fault campaign at length: the operator SIGKILLed
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" CHAOS_KILLS=$(CHAOS_KILLS) go test ./test/chaos -count=1 -v -timeout $(TEST_TIMEOUT)
 
 .PHONY: demo
-demo: manifests envtest ## Start a local control plane, apply a sample county, print what it became.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./cmd/demo
+SAMPLE ?= config/samples/platform_v1alpha1_region.yaml
+demo: manifests envtest ## Start a local control plane, apply a sample county (SAMPLE=...), print what it became.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./cmd/demo -sample $(SAMPLE)
 
 ##@ Local cluster
 
