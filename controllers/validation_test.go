@@ -207,4 +207,17 @@ func TestSamplesAreAccepted(t *testing.T) {
 			g.Expect(k8s.Create(context.Background(), rg, dryRunAll)).To(Succeed())
 		})
 	}
+	t.Run("README", func(t *testing.T) {
+		g := NewWithT(t)
+		data, err := os.ReadFile(filepath.Join("..", "README.md"))
+		g.Expect(err).NotTo(HaveOccurred())
+		_, block, ok := strings.Cut(string(data), "## A Region\n\n```yaml\n")
+		g.Expect(ok).To(BeTrue())
+		block, _, _ = strings.Cut(block, "```")
+		region, _, _ := strings.Cut(block, "\n---\n")
+		rg := &platformv1.Region{}
+		g.Expect(yaml.UnmarshalStrict([]byte(region), rg)).To(Succeed())
+		g.Expect(rg.Spec.Townships).NotTo(BeEmpty())
+		g.Expect(k8s.Create(context.Background(), rg, dryRunAll)).To(Succeed())
+	})
 }
