@@ -274,6 +274,29 @@ func TestFormerTownshipNeverHadIsAWarning(t *testing.T) {
 	g.Expect(rg.Status.Townships[1].Message).To(ContainSubstring("formerly names longmen-xiang (code 350524299), which this Region never had: nothing was carried over from it"))
 }
 
+// A code a retained township had, taken by a new name two changes later (the API
+// server only compares with the spec just before), is a warning naming the way to
+// carry the data over; and formerly then carries it.
+func TestCodeOfARetainedTownshipIsAWarning(t *testing.T) {
+	g := NewWithT(t)
+	name := uniqueName("reuse")
+	createRegion(t, sampleRegion(name))
+	waitReady(t, name)
+	updateRegion(t, name, func(rg *platformv1.Region) { rg.Spec.Townships = rg.Spec.Townships[:1] })
+	waitReady(t, name)
+	updateRegion(t, name, func(rg *platformv1.Region) {
+		rg.Spec.Townships = append(rg.Spec.Townships, platformv1.Township{Name: "hutou-zhen", DisplayName: "湖头镇", Code: "350524102"})
+	})
+	rg := waitReady(t, name)
+	g.Expect(row(rg, "hutou-zhen").Message).To(Equal("its code 350524102 was township hutou's, whose namespace is retained: to carry hutou's data over, name it in spec.townships[hutou-zhen].formerly"))
+	updateRegion(t, name, func(rg *platformv1.Region) {
+		rg.Spec.Townships[1].Formerly = []platformv1.FormerTownship{{Name: "hutou", Code: "350524102"}}
+	})
+	rg = waitReady(t, name)
+	g.Expect(row(rg, "hutou-zhen").Message).To(BeEmpty())
+	g.Expect(getNamespace(g, name+"-hutou").Labels).To(HaveKeyWithValue(naming.LabelSuccessor, "hutou-zhen"))
+}
+
 // Codes mean what they mean: the class is on the namespace and picks the quota; where
 // names and codes disagree, the row says so.
 func TestCodeClasses(t *testing.T) {

@@ -69,13 +69,24 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 		return
 	}
 	had := map[string]bool{}
+	codeOf := map[string][]string{}
 	for _, ns := range found {
 		had[ns.Labels[naming.LabelTownship]] = true
+		codeOf[ns.Labels[naming.LabelCode]] = append(codeOf[ns.Labels[naming.LabelCode]], ns.Labels[naming.LabelTownship])
 	}
 	for _, t := range region.Spec.Townships {
+		named := map[string]bool{}
 		for _, f := range t.Formerly {
+			named[f.Name] = true
 			if f.Name != t.Name && !had[f.Name] {
 				s.warn(t.Name, fmt.Sprintf("formerly names %s (code %s), which this Region never had: nothing was carried over from it", f.Name, f.Code))
+			}
+		}
+		// The API server refuses a code under a new name only against the spec just
+		// before; a township removed earlier and retained is found here.
+		for _, other := range codeOf[t.Code] {
+			if other != t.Name && !named[other] && !inSpec[other] {
+				s.warn(t.Name, fmt.Sprintf("its code %s was township %s's, whose namespace is retained: to carry %s's data over, name it in spec.townships[%s].formerly", t.Code, other, other, t.Name))
 			}
 		}
 	}
@@ -248,7 +259,9 @@ func (r *RegionReconciler) retainNamespace(ctx context.Context, rg *platformv1.R
 	if ns.Labels[naming.LabelRetained] != "true" {
 		r.event(rg, corev1.EventTypeNormal, "Retained", "Retain", "namespace %s and its data are kept (deletionPolicy Retain)", ns.Name)
 	}
-	if err := r.Apply(ctx, desired.RetainedNamespace(ns, ac, successor, time.Now()), client.FieldOwner(naming.LayerManager(naming.LayerNamespaces)), client.ForceOwnership); err != nil {
+	// Written as every applied object is: a namespace already marked so is not
+	// written again, by this operator or by one started later.
+	if err := r.write(ctx, "Namespace", ns, desired.RetainedNamespace(ns, ac, successor, time.Now())); err != nil {
 		return fmt.Errorf("marking Namespace %s retained: %w", ns.Name, err)
 	}
 	// Spec change: the township (or the Region) left the spec under Retain, or became

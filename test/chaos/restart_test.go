@@ -64,6 +64,10 @@ func TestRestartWritesNothing(t *testing.T) {
 	for _, n := range names {
 		converge(g, n, 2*time.Minute)
 	}
+	// A township removed under Retain: its namespace is kept, marked retained, and is
+	// not written again either.
+	update(g, names[0], func(rg *platformv1.Region) { rg.Spec.Townships = rg.Spec.Townships[:2] })
+	converge(g, names[0], 2*time.Minute)
 	offset := logSize(g)
 	for round := range 2 {
 		p.kill()
