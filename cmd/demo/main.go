@@ -264,7 +264,14 @@ func printTree(ctx context.Context, w io.Writer, c client.Client, rg *platformv1
 		if !row.Ready {
 			state = "NOT READY"
 		}
-		fmt.Fprintf(w, "%s %s %s (code %s), namespace %s — %s\n", branch, t.DisplayName, t.Name, t.Code, row.Namespace, state)
+		code := t.Code
+		if class := desired.TownshipClass(t.Code); class != "" {
+			code += ", " + class
+		}
+		fmt.Fprintf(w, "%s %s %s (code %s), namespace %s — %s\n", branch, t.DisplayName, t.Name, code, row.Namespace, state)
+		if row.Message != "" {
+			fmt.Fprintf(w, "%s   note: %s\n", pipe, row.Message)
+		}
 		if row.Schema != "" {
 			fmt.Fprintf(w, "%s   database: schema %s, role %s (Secret %s/database)\n", pipe, row.Schema, row.Role, row.Namespace)
 		}
