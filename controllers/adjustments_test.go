@@ -375,3 +375,33 @@ func TestMergeWaitsWhileATownshipIsMissing(t *testing.T) {
 	_, err := pg.Connect(ctx, taozhou.user, taozhou.password, taozhou.db)
 	g.Expect(err).To(HaveOccurred(), "the merge is carried out once the namespace is back")
 }
+
+// Derived names meet: Region p's township a-b and Region p-a's township b share the
+// namespace p-a-b and the role region_p_a_b. A township of p that claims a-b as its
+// former self gets nothing of p-a's: not its password, not its role.
+func TestFormerlyReachesNoOtherRegion(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	p := uniqueName("leak")
+	q := withTownships(p+"-a", platformv1.DeletionPolicyRetain, platformv1.Township{Name: "b", DisplayName: "某镇", Code: "350525100"})
+	q.Spec.Code = "350525"
+	createRegion(t, q)
+	createRegion(t, withTownships(p, platformv1.DeletionPolicyRetain, platformv1.Township{Name: "fengcheng", DisplayName: "凤城镇", Code: "350524100"}))
+	waitReady(t, q.Name)
+	waitReady(t, p)
+	victim := credential(g, p+"-a-b", "database")
+
+	updateRegion(t, p, func(rg *platformv1.Region) {
+		rg.Spec.Townships = append(rg.Spec.Townships, platformv1.Township{Name: "x", DisplayName: "新镇", Code: "350524120",
+			Formerly: []platformv1.FormerTownship{{Name: "a-b", Code: "350524121"}}})
+	})
+	rg := waitReady(t, p)
+	g.Expect(row(rg, "x").Message).To(ContainSubstring("formerly names a-b (code 350524121), which this Region never had"))
+	x := credential(g, p+"-x", "database")
+	g.Expect(x.password).NotTo(Equal(victim.password))
+	conn := connectAs(g, victim)
+	conn.Close(ctx)
+	ns := getNamespace(g, p+"-a-b")
+	g.Expect(ns.Labels).NotTo(HaveKey(naming.LabelSuccessor))
+	g.Expect(ns.Labels).To(HaveKeyWithValue(naming.LabelRegion, q.Name))
+}

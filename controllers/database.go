@@ -93,7 +93,7 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 			clean, placed[c.Township] = false, false
 			continue
 		}
-		cred, err := r.password(ctx, c, token, renamedFrom(rg, c))
+		cred, err := r.password(ctx, rg, c, token, renamedFrom(rg, c))
 		if err != nil {
 			s.fail(ConditionDatabaseReady, c.Township, err)
 			clean, placed[c.Township] = false, false
@@ -113,6 +113,13 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 	var catErr error
 	if fresh {
 		cat, catErr = pgsql.Snapshot(dbctx, pool, names)
+	}
+	for i := range creds {
+		// A former township's password goes to the township only when its role is
+		// about to be renamed to the township's, as the catalog says now.
+		if p := &creds[i]; p.cred.carried && (catErr != nil || cat == nil || !desired.RenamePending(names, cat, p.c.Township)) {
+			p.cred = credential{password: pgsql.NewPassword(), state: desired.SecretState{Rotation: token}, fresh: true}
+		}
 	}
 	passwords := map[string]string{}
 	reset := map[string]bool{}
@@ -292,6 +299,8 @@ type credential struct {
 	fresh bool
 	// drifted says the Secret held a password other than the one last set on the role.
 	drifted bool
+	// carried says the password is a renamed township's former one.
+	carried bool
 }
 
 // renamedFrom is the credential of the township a township of the spec was renamed
@@ -324,15 +333,15 @@ func renamedFrom(rg *platformv1.Region, c desired.Credential) *desired.Credentia
 // Secret yet or the rotation token asks for one it has not had, else the Secret's own;
 // fresh when the role must be given it. A renamed township's first Secret takes the
 // password of the township it was (former), whose role is renamed to it.
-func (r *RegionReconciler) password(ctx context.Context, c desired.Credential, token string, former *desired.Credential) (credential, error) {
+func (r *RegionReconciler) password(ctx context.Context, rg *platformv1.Region, c desired.Credential, token string, former *desired.Credential) (credential, error) {
 	// The stored Secret is used only when it is the very version the operator wrote;
 	// otherwise read from the API server: a Secret written moments ago must not be read
 	// stale, or an old password would be written back over the role's.
 	key := client.ObjectKey{Namespace: c.Namespace, Name: c.Secret}
 	secret := &corev1.Secret{}
 	err := r.reader().Get(ctx, key, secret)
-	if apierrors.IsNotFound(err) && former != nil {
-		if carried, ok, ferr := r.formerPassword(ctx, *former, token); ferr != nil {
+	if apierrors.IsNotFound(err) && former != nil && apierrors.IsNotFound(r.APIReader.Get(ctx, key, &corev1.Secret{})) {
+		if carried, ok, ferr := r.formerPassword(ctx, rg, *former, token); ferr != nil {
 			return credential{}, ferr
 		} else if ok {
 			return carried, nil
@@ -368,7 +377,16 @@ func (r *RegionReconciler) password(ctx context.Context, c desired.Credential, t
 // namespace's Secret (retained there), when it holds one for that login and no rotation
 // asks for a new one. It is set on the renamed role again (fresh): the role has it
 // already, unless the Secret was edited, and then the Secret's is the one handed out.
-func (r *RegionReconciler) formerPassword(ctx context.Context, former desired.Credential, token string) (credential, bool, error) {
+func (r *RegionReconciler) formerPassword(ctx context.Context, rg *platformv1.Region, former desired.Credential, token string) (credential, bool, error) {
+	// Only from a namespace of this very Region, made for that township: derived names
+	// meet (Region foo's township a-b and Region foo-a's township b share foo-a-b).
+	ns := &corev1.Namespace{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Name: former.Namespace}, ns); err != nil {
+		return credential{}, false, client.IgnoreNotFound(err)
+	}
+	if !ownsNamespace(rg, ns) || ns.Labels[naming.LabelRegion] != rg.Name || ns.Labels[naming.LabelTownship] != former.Township {
+		return credential{}, false, nil
+	}
 	secret := &corev1.Secret{}
 	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: former.Namespace, Name: former.Secret}, secret)
 	if apierrors.IsNotFound(err) {
@@ -378,10 +396,11 @@ func (r *RegionReconciler) formerPassword(ctx context.Context, former desired.Cr
 		return credential{}, false, fmt.Errorf("reading Secret %s/%s of the former township %s: %w", former.Namespace, former.Secret, former.Township, err)
 	}
 	password := string(secret.Data["password"])
-	if password == "" || string(secret.Data["user"]) != former.Role || (token != "" && secret.Annotations[naming.AnnotationRotation] != token) {
+	if secret.Labels[naming.LabelRegion] != rg.Name || password == "" || string(secret.Data["user"]) != former.Role ||
+		(token != "" && secret.Annotations[naming.AnnotationRotation] != token) {
 		return credential{}, false, nil
 	}
-	return credential{password: password, state: desired.SecretState{Rotation: secret.Annotations[naming.AnnotationRotation]}, fresh: true}, true, nil
+	return credential{password: password, state: desired.SecretState{Rotation: secret.Annotations[naming.AnnotationRotation]}, fresh: true, carried: true}, true, nil
 }
 
 // retireDatabase carries out the Region's deletion policy on its database.

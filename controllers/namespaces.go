@@ -69,10 +69,11 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 		return
 	}
 	had := map[string]bool{}
-	codeOf := map[string][]string{}
-	for _, ns := range found {
+	codeOf := map[string][]*corev1.Namespace{}
+	for i := range found {
+		ns := &found[i]
 		had[ns.Labels[naming.LabelTownship]] = true
-		codeOf[ns.Labels[naming.LabelCode]] = append(codeOf[ns.Labels[naming.LabelCode]], ns.Labels[naming.LabelTownship])
+		codeOf[ns.Labels[naming.LabelCode]] = append(codeOf[ns.Labels[naming.LabelCode]], ns)
 	}
 	for _, t := range region.Spec.Townships {
 		named := map[string]bool{}
@@ -84,8 +85,9 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 		}
 		// The API server refuses a code under a new name only against the spec just
 		// before; a township removed earlier and retained is found here.
-		for _, other := range codeOf[t.Code] {
-			if other != t.Name && !named[other] && !inSpec[other] {
+		for _, ns := range codeOf[t.Code] {
+			other := ns.Labels[naming.LabelTownship]
+			if other != t.Name && !named[other] && !inSpec[other] && ns.Labels[naming.LabelSuccessor] != t.Name {
 				s.warn(t.Name, fmt.Sprintf("its code %s was township %s's, whose namespace is retained: to carry %s's data over, name it in spec.townships[%s].formerly", t.Code, other, other, t.Name))
 			}
 		}

@@ -86,10 +86,11 @@ type Branch struct {
 // name and code then.
 // +structType=atomic
 type FormerTownship struct {
-	// Name the township had; a DNS label.
+	// Name the township had; a DNS label, never one of the reserved names.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=40
 	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="!(self in ['county', 'org', 'public', 'supervisor', 'information-schema']) && !self.startsWith('pg-')",message="spec.townships[].formerly[].name is reserved: county, org, public, supervisor, information-schema and names starting with pg- were never a township's"
 	Name string `json:"name"`
 	// Code the township had; 9 digits within the county's code.
 	// +kubebuilder:validation:Pattern=`^[0-9]{9}$`
@@ -322,7 +323,7 @@ type Defaults struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.townships) || self.townships.map(t, t.code).distinct().size() == self.townships.size()",message="spec.townships[].code must be unique: two townships share a code"
 // +kubebuilder:validation:XValidation:rule="!has(self.townships) || [self.code].all(p, self.townships.all(t, !has(t.formerly) || t.formerly.all(f, f.code.startsWith(p))))",message="spec.townships[].formerly[].code must extend the county code spec.code: a township of another county cannot be carried over"
 // +kubebuilder:validation:XValidation:rule="!has(self.townships) || [self.townships].all(ts, ts.all(t, !has(t.formerly) || t.formerly.all(f, !ts.exists(u, u.name != t.name && (u.name == f.name || u.code == f.code)))))",message="spec.townships[].formerly[] names a township that is still in spec.townships: remove it from the spec in the same change that names it as a former township"
-// +kubebuilder:validation:XValidation:rule="!has(self.townships) || [self.townships].all(ts, ts.all(t, !has(t.formerly) || t.formerly.all(f, ts.filter(u, has(u.formerly) && u.formerly.exists(g, g.name == f.name || g.code == f.code)).size() == 1 && t.formerly.filter(g, g.name == f.name || g.code == f.code).size() == 1)))",message="spec.townships[].formerly[]: the same former township (name or code) is claimed twice"
+// +kubebuilder:validation:XValidation:rule="!has(self.townships) || [self.townships].all(ts, ts.all(t, !has(t.formerly) || t.formerly.all(f, ts.filter(u, has(u.formerly) && u.formerly.exists(g, g.code == f.code || (g.name == f.name && f.name != t.name))).size() == 1 && t.formerly.filter(g, g.code == f.code || (g.name == f.name && f.name != t.name)).size() == 1)))",message="spec.townships[].formerly[]: the same former township (name or code) is claimed twice"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.townships) || !has(self.townships) || [self.townships].all(ts, oldSelf.townships.all(u, ts.all(t, t.code != u.code || t.name == u.name || (has(t.formerly) && t.formerly.exists(f, f.name == u.name)))))",message="spec.townships[].name: a township took the code of a township the Region had under another name; to rename it, name the old name and code in spec.townships[].formerly"
 type RegionSpec struct {
 	// DisplayName is the county's name as people write it, e.g. 安溪县.

@@ -37,10 +37,11 @@ func TestRenameCarriesSchemaAndRole(t *testing.T) {
 	got := sqlOf(plan.Statements)
 	want := []string{
 		`ALTER ROLE "region_cty_t2" RENAME TO "region_cty_t2_zhen"`,
+		`ALTER ROLE "region_cty_t2_zhen" PASSWORD '<password>'`,
 		`SET LOCAL ROLE "region_cty"`,
 		`ALTER SCHEMA "t2" RENAME TO "t2_zhen"`,
 	}
-	if len(got) < 3 || !slices.Equal(got[:3], want) {
+	if len(got) < 4 || !slices.Equal(got[:4], want) {
 		t.Fatalf("the plan does not open with the rename:\n%s", render(plan.Statements))
 	}
 	for _, s := range plan.Statements {
@@ -49,7 +50,7 @@ func TestRenameCarriesSchemaAndRole(t *testing.T) {
 		}
 	}
 	if !slices.ContainsFunc(plan.Statements, func(s desired.Statement) bool {
-		return strings.HasPrefix(s.SQL, "INSERT INTO org.township_history") && slices.Equal(s.Args, []any{"t2", "350599102", "t2-zhen", "350599102"})
+		return strings.HasPrefix(s.SQL, "INSERT INTO org.township_history") && slices.Equal(s.Args, []any{"t2", "350599102", "t2-zhen", "350599102", "rename"}) && s.Tx == plan.Statements[0].Tx
 	}) {
 		t.Errorf("the rename is not recorded in org.township_history:\n%s", render(plan.Statements))
 	}
@@ -65,7 +66,7 @@ func TestRenameCarriesSchemaAndRole(t *testing.T) {
 
 	// Once done, the next plan is empty.
 	done := applied(desired.Database(after, "test-cluster", allPlaced))
-	done.Database.History = []desired.HistoryRow{{FormerName: "t2", FormerCode: "350599102", Name: "t2-zhen", Code: "350599102"}}
+	done.Database.History = []desired.HistoryRow{{FormerName: "t2", FormerCode: "350599102", Name: "t2-zhen", Code: "350599102", Kind: "rename"}}
 	if plan := desired.PlanDatabase(desired.Database(after, "test-cluster", allPlaced), done); len(plan.Statements) > 0 {
 		t.Errorf("a finished rename plans again:\n%s", render(plan.Statements))
 	}
@@ -103,13 +104,14 @@ func TestMergeKeepsEveryFormerSchema(t *testing.T) {
 	for _, want := range []string{
 		`CREATE ROLE "region_cty_t9" LOGIN PASSWORD '<password>'`,
 		`CREATE SCHEMA "t9"`,
-		`GRANT USAGE ON SCHEMA "t2" TO "region_cty_t9"`,
-		`GRANT CREATE ON SCHEMA "t3" TO "region_cty_t9"`,
 		`REASSIGN OWNED BY "region_cty_t2" TO "region_cty_t9"`,
 		`ALTER ROLE "region_cty_t2" NOLOGIN`,
+		`REVOKE ALL ON SCHEMA "t2" FROM "region_cty_t2"`,
+		`GRANT USAGE, CREATE ON SCHEMA "t2" TO "region_cty_t9"`,
 		`REASSIGN OWNED BY "region_cty_t3" TO "region_cty_t9"`,
 		`ALTER ROLE "region_cty_t3" NOLOGIN`,
-		`ALTER ROLE "region_cty_t9" SET search_path = "t9", "t2", "t3", "org"`,
+		`GRANT USAGE, CREATE ON SCHEMA "t3" TO "region_cty_t9"`,
+		`ALTER ROLE "region_cty_t9" SET search_path = "t9", "org", "t2", "t3"`,
 	} {
 		if !slices.Contains(got, want) {
 			t.Errorf("the merge lacks %s:\n%s", want, render(plan.Statements))
@@ -130,8 +132,8 @@ func TestMergeKeepsEveryFormerSchema(t *testing.T) {
 		done.Database.Schemas = append(done.Database.Schemas, f)
 	}
 	done.Database.History = []desired.HistoryRow{
-		{FormerName: "t2", FormerCode: "350599102", Name: "t9", Code: "350599109"},
-		{FormerName: "t3", FormerCode: "350599103", Name: "t9", Code: "350599109"},
+		{FormerName: "t2", FormerCode: "350599102", Name: "t9", Code: "350599109", Kind: "merge"},
+		{FormerName: "t3", FormerCode: "350599103", Name: "t9", Code: "350599109", Kind: "merge"},
 	}
 	if plan := desired.PlanDatabase(r, done); len(kinds(plan.Statements, desired.KindDrop)) > 0 || len(kinds(plan.Statements, desired.KindDisable)) > 0 {
 		t.Errorf("a finished merge still plans:\n%s", render(plan.Statements))
@@ -190,7 +192,7 @@ func TestRecodeMovesTheDirectoryRow(t *testing.T) {
 		}
 	}
 	want := []string{
-		"INSERT INTO org.township_history [t2 350599202 t2 350599120]",
+		"INSERT INTO org.township_history [t2 350599202 t2 350599120 recode]",
 		"DELETE FROM org.township [350599202]",
 		"INSERT INTO org.township [350599120 t2 镇2 region_cty_t2 town]",
 	}
@@ -311,5 +313,106 @@ func TestWuyishanSample(t *testing.T) {
 	}
 	if want := map[string]string{desired.ClassSubdistrict: "8", desired.ClassTown: "4", desired.ClassTownship: "2"}; !maps.Equal(cpu, want) {
 		t.Errorf("cpu by class %v, want %v", cpu, want)
+	}
+}
+
+// The hub's roles and schemas are never a former township's, whatever reaches the
+// planner: a township claiming to have been the supervisor or the county gets nothing.
+func TestReservedFormerNamesCarryNothing(t *testing.T) {
+	rg := county(2, platformv1.DeletionPolicyDelete)
+	cat := applied(desired.Database(rg, "test-cluster", allPlaced))
+	rg.Spec.Townships = append(rg.Spec.Townships, platformv1.Township{Name: "x", DisplayName: "某镇", Code: "350599150",
+		Formerly: []platformv1.FormerTownship{{Name: "supervisor", Code: "350599998"}, {Name: "county", Code: "350599999"}, {Name: "org", Code: "350599997"}}})
+	r := desired.Database(rg, "test-cluster", allPlaced)
+	if f := r.Townships[2].Formerly; len(f) > 0 {
+		t.Errorf("formerly kept %v", f)
+	}
+	for _, s := range desired.PlanDatabase(r, cat).Statements {
+		if strings.Contains(s.SQL, "RENAME") || strings.Contains(s.SQL, "REASSIGN") || s.Kind.Destructive() {
+			t.Errorf("a reserved former name plans %s", s.SQL)
+		}
+	}
+}
+
+// A township that was merged into another of the spec cannot come back under its old
+// name (its schema holds the successor's tables): a conflict, and nothing of it is
+// made or enabled. After a rename, the old name may be used again: a new township.
+func TestMergedNameCannotComeBack(t *testing.T) {
+	rg := county(3, platformv1.DeletionPolicyDelete)
+	rg.Spec.Townships[0].Formerly = []platformv1.FormerTownship{{Name: "t9", Code: "350599109"}}
+	r := desired.Database(rg, "test-cluster", allPlaced)
+	cat := applied(r)
+	cat.Roles["region_cty_t9"] = desired.Role{Comment: cat.Roles["region_cty_t1"].Comment}
+	cat.Database.Schemas = append(cat.Database.Schemas, "t9")
+	cat.Database.History = []desired.HistoryRow{{FormerName: "t9", FormerCode: "350599109", Name: "t1", Code: "350599101", Kind: "merge"}}
+
+	rg.Spec.Townships[0].Formerly = nil
+	rg.Spec.Townships = append(rg.Spec.Townships, platformv1.Township{Name: "t9", DisplayName: "镇9", Code: "350599109"})
+	plan := desired.PlanDatabase(desired.Database(rg, "test-cluster", allPlaced), cat)
+	if len(plan.Conflicts) != 1 || !strings.Contains(plan.Conflicts[0].Error(), "t9 was merged into t1") {
+		t.Errorf("conflicts %v", plan.Conflicts)
+	}
+	for _, s := range plan.Statements {
+		if strings.Contains(s.SQL, `"region_cty_t9"`) {
+			t.Errorf("the merged name back in the spec gets %s", s.SQL)
+		}
+	}
+
+	// Renamed, not merged: t9 is a new township of that name.
+	cat.Database.History[0].Kind = "rename"
+	delete(cat.Roles, "region_cty_t9")
+	cat.Database.Schemas = slices.DeleteFunc(cat.Database.Schemas, func(s string) bool { return s == "t9" })
+	plan = desired.PlanDatabase(desired.Database(rg, "test-cluster", allPlaced), cat)
+	if len(plan.Conflicts) > 0 || !slices.Contains(sqlOf(plan.Statements), `CREATE ROLE "region_cty_t9" LOGIN PASSWORD '<password>'`) {
+		t.Errorf("a renamed township's old name is not free again: %v\n%s", plan.Conflicts, render(plan.Statements))
+	}
+	// And it leaves the spec as any township does: the rename's history keeps nothing.
+	done := applied(desired.Database(rg, "test-cluster", allPlaced))
+	done.Database.History = cat.Database.History
+	rg.Spec.Townships = rg.Spec.Townships[:3]
+	plan = desired.PlanDatabase(desired.Database(rg, "test-cluster", allPlaced), done)
+	if !slices.Equal(plan.Dropped, []string{"t9"}) {
+		t.Errorf("dropped %v", plan.Dropped)
+	}
+}
+
+// A rename onto the name of a township removed earlier and retained would hand the
+// former township's data to that old login: a conflict, nothing renamed or merged.
+func TestRenameOntoARetainedTownshipIsAConflict(t *testing.T) {
+	rg := county(3, platformv1.DeletionPolicyRetain)
+	cat := applied(desired.Database(rg, "test-cluster", allPlaced))
+	old := cat.Roles["region_cty_t3"]
+	old.Login = false
+	cat.Roles["region_cty_t3"] = old
+	cat.Database.Townships = cat.Database.Townships[:2]
+	rg.Spec.Townships = rg.Spec.Townships[:2]
+	rg.Spec.Townships[1] = platformv1.Township{Name: "t3", DisplayName: "镇3", Code: "350599102", Formerly: []platformv1.FormerTownship{{Name: "t2", Code: "350599102"}}}
+	plan := desired.PlanDatabase(desired.Database(rg, "test-cluster", allPlaced), cat)
+	if len(plan.Conflicts) != 1 || !strings.Contains(plan.Conflicts[0].Error(), "removed earlier and retained") {
+		t.Errorf("conflicts %v", plan.Conflicts)
+	}
+	for _, s := range plan.Statements {
+		if strings.Contains(s.SQL, "RENAME") || strings.Contains(s.SQL, "REASSIGN") || strings.Contains(s.SQL, `"region_cty_t3" LOGIN`) {
+			t.Errorf("a rename onto a retained township plans %s", s.SQL)
+		}
+	}
+}
+
+// A merged township's login enabled again by hand is disabled again: the spec says
+// its data is the successor's.
+func TestMergedLoginStaysDisabled(t *testing.T) {
+	rg := county(2, platformv1.DeletionPolicyRetain)
+	rg.Spec.Townships[0].Formerly = []platformv1.FormerTownship{{Name: "t9", Code: "350599109"}}
+	r := desired.Database(rg, "test-cluster", allPlaced)
+	cat := applied(r)
+	cat.Roles["region_cty_t9"] = desired.Role{Login: true, Comment: cat.Roles["region_cty_t1"].Comment}
+	cat.Database.Schemas = append(cat.Database.Schemas, "t9")
+	cat.Database.History = []desired.HistoryRow{{FormerName: "t9", FormerCode: "350599109", Name: "t1", Code: "350599101", Kind: "merge"}}
+	if d := kinds(desired.PlanDatabase(r, cat).Statements, desired.KindDisable); !slices.Equal(d, []string{`ALTER ROLE "region_cty_t9" NOLOGIN`}) {
+		t.Errorf("disables %v", d)
+	}
+	r.Clean = false
+	if d := kinds(desired.PlanDatabase(r, cat).Statements, desired.KindDisable); len(d) > 0 {
+		t.Errorf("an unclean reconcile disables %v", d)
 	}
 }

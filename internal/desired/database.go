@@ -123,9 +123,10 @@ type TownshipRow struct {
 	Code, Name, DisplayName, Role, Class string
 }
 
-// HistoryRow is one row of org.township_history: a township that became another.
+// HistoryRow is one row of org.township_history: a township that became another, by
+// a recode, a rename or a merge.
 type HistoryRow struct {
-	FormerName, FormerCode, Name, Code string
+	FormerName, FormerCode, Name, Code, Kind string
 }
 
 // RegionDB is everything a Region asks of its database.
@@ -159,9 +160,14 @@ type RegionDB struct {
 	// Confirmed is the value of the Region's confirm-destruction annotation.
 	Confirmed string
 
-	// merged are, by township, the schemas of the former townships merged into it
-	// that the catalog holds; set while a plan is made.
-	merged map[string][]string
+	// Set while a plan is made: merged are, by township, the schemas of the former
+	// townships merged into it or being merged (its search_path); mergedDone the
+	// former townships merged already; blocked the townships an adjustment's
+	// conflict keeps from being made or enabled.
+	merged        map[string][]string
+	mergedDone    map[string][]Former
+	mergedPending map[string][]Former
+	blocked       map[string]error
 }
 
 // Marker is the comment that marks a role or database as made for one Region (by its
@@ -413,8 +419,24 @@ func (r *RegionDB) placed(role string) bool {
 func PlanDatabase(r *RegionDB, cat *Catalog) *DatabasePlan {
 	p := &DatabasePlan{}
 	pl := &planner{p: p}
+	r.blocked = nil
+	if carryable(r, cat) {
+		r.blocked = blockAdjustments(r, cat)
+	}
+	for _, t := range r.Townships {
+		if err := r.blocked[t.Name]; err != nil {
+			p.Conflicts = append(p.Conflicts, err)
+		}
+	}
 	planRenames(pl, r, cat)
-	r.merged = mergedSchemas(r, cat)
+	done, pending := merges(r, cat)
+	r.mergedDone, r.mergedPending, r.merged = done, pending, map[string][]string{}
+	for _, t := range r.Townships {
+		r.merged[t.Name] = schemasOf(done[t.Name])
+		if r.Clean && t.Placed {
+			r.merged[t.Name] = append(r.merged[t.Name], schemasOf(pending[t.Name])...)
+		}
+	}
 	owned := planRoles(pl, r, cat)
 	if !owned[r.Owner] {
 		p.Blocked = true
@@ -445,6 +467,9 @@ func planRoles(pl *planner, r *RegionDB, cat *Catalog) map[string]bool {
 		st, exists := cat.Roles[name]
 		login := name != r.Owner
 		township := r.townshipOf(name)
+		if township != "" && r.blocked[township] != nil {
+			continue // an adjustment's conflict: nothing of it changes
+		}
 		ours, legacy := r.Owns(st.Comment)
 		if exists && !ours {
 			pl.p.Conflicts = append(pl.p.Conflicts, &Conflict{Kind: "role", Name: name})
@@ -510,8 +535,8 @@ func planRoles(pl *planner, r *RegionDB, cat *Catalog) map[string]bool {
 }
 
 // SearchPath is the search_path a LOGIN role of the Region logs in with: its own schema
-// first, so that services name their tables unqualified, then the schemas of the
-// townships merged into it, then org for the directory. The supervisor's reaches the
+// first, so that services name their tables unqualified, then org for the directory,
+// then the schemas of the townships merged into it. The supervisor's reaches the
 // directory, the hub and every township.
 func (r *RegionDB) SearchPath(role string) []string {
 	switch role {
@@ -521,14 +546,17 @@ func (r *RegionDB) SearchPath(role string) []string {
 		out := []string{SchemaOrg, SchemaCounty}
 		for _, t := range r.Townships {
 			out = append(out, t.Schema)
+		}
+		for _, t := range r.Townships {
 			out = append(out, r.merged[t.Name]...)
 		}
 		return out
 	}
 	for _, t := range r.Townships {
 		if t.Role == role {
-			out := append([]string{t.Schema}, r.merged[t.Name]...)
-			return append(out, SchemaOrg)
+			// The merged schemas come after org: nothing made in them while they were
+			// another township's can stand in for the directory.
+			return append([]string{t.Schema, SchemaOrg}, r.merged[t.Name]...)
 		}
 	}
 	return nil
@@ -621,13 +649,14 @@ func SchemaPrivilegeKey(role, schema, privilege string) string {
 type orgStatement struct{ check, object, what, sql string }
 
 // historyTable makes org.township_history: which township became which, and when.
-// Every role of the Region reads it; the division list's adjustments are public.
+// The hub's services and the supervisor read it.
 func historyTable() orgStatement {
 	return orgStatement{"table:township_history", "table org.township_history", "creating org.township_history", "CREATE TABLE " + qualified(SchemaOrg, "township_history") + ` (
 			former_name text NOT NULL,
 			former_code text NOT NULL,
 			name text NOT NULL,
 			code text NOT NULL,
+			kind text NOT NULL,
 			changed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 			PRIMARY KEY (former_name, former_code, name, code))`}
 }
@@ -708,11 +737,11 @@ func planSchemas(pl *planner, r *RegionDB, cat *Catalog, owned map[string]bool) 
 		defaults = append(defaults, ownerSchema{t.Role, t.Schema, t.Name})
 		// A merged township's schema is its successor's: its tables are, and so are
 		// the tables made there from now on.
-		for _, m := range r.merged[t.Name] {
-			townshipOfSchema[m] = t.Name
-			use(t.Role, m, t.Name, "USAGE", "CREATE")
-			use(r.Supervisor, m, t.Name, "USAGE")
-			defaults = append(defaults, ownerSchema{t.Role, m, t.Name})
+		for _, f := range r.mergedDone[t.Name] {
+			townshipOfSchema[f.Schema] = t.Name
+			use(t.Role, f.Schema, t.Name, "USAGE", "CREATE")
+			use(r.Supervisor, f.Schema, t.Name, "USAGE")
+			defaults = append(defaults, ownerSchema{t.Role, f.Schema, t.Name})
 		}
 	}
 
@@ -789,6 +818,12 @@ func planSchemas(pl *planner, r *RegionDB, cat *Catalog, owned map[string]bool) 
 				add(Statement{Kind: KindRevoke, Object: "schema " + o.schema, Township: o.township,
 					What: "taking the supervisor's default read of " + o.schema + "'s future relations away",
 					SQL:  "ALTER DEFAULT PRIVILEGES FOR ROLE " + ident(o.role) + " IN SCHEMA " + ident(o.schema) + " REVOKE SELECT ON TABLES FROM " + ident(r.Supervisor)})
+			}
+		}
+		// A township about to be merged is read as its successor's already.
+		for _, t := range r.Townships {
+			for _, f := range r.mergedPending[t.Name] {
+				read[f.Schema] = t.Name
 			}
 		}
 		for _, rel := range d.Relations {

@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -395,8 +397,14 @@ func Database(rg *platformv1.Region, cluster string, placed func(township string
 			Class: TownshipClass(t.Code),
 		}
 		for _, f := range t.Formerly {
-			tdb.Formerly = append(tdb.Formerly, Former{Name: f.Name, Code: f.Code,
-				Schema: naming.TownshipSchema(f.Name), Role: naming.TownshipRole(rg.Name, f.Name)})
+			former := Former{Name: f.Name, Code: f.Code, Schema: naming.TownshipSchema(f.Name), Role: naming.TownshipRole(rg.Name, f.Name)}
+			// The API refuses the reserved names; a former township is never the hub
+			// or PostgreSQL's own, whatever reaches here.
+			if slices.Contains(reservedSchemas, former.Schema) || strings.HasPrefix(former.Schema, "pg_") ||
+				former.Role == db.Owner || former.Role == db.County || former.Role == db.Supervisor {
+				continue
+			}
+			tdb.Formerly = append(tdb.Formerly, former)
 		}
 		db.Townships = append(db.Townships, tdb)
 		for _, b := range t.Branches {

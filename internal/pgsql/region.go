@@ -221,7 +221,7 @@ func readDatabase(ctx context.Context, c *Conn, r *desired.RegionDB, cat *desire
 			return nil
 		}
 		Global.Queries.Add(1)
-		rows, err = tx.Query(ctx, `SELECT former_name, former_code, name, code FROM org.township_history ORDER BY changed_at, 1, 2`)
+		rows, err = tx.Query(ctx, `SELECT former_name, former_code, name, code, kind FROM org.township_history ORDER BY changed_at, 1, 2`)
 		if err != nil {
 			return describe(err)
 		}

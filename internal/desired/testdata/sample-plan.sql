@@ -289,6 +289,7 @@ CREATE TABLE "org"."township_history" (
 			former_code text NOT NULL,
 			name text NOT NULL,
 			code text NOT NULL,
+			kind text NOT NULL,
 			changed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 			PRIMARY KEY (former_name, former_code, name, code));
 -- create table org.branch [db region_anxi, tx 3]
