@@ -208,3 +208,11 @@ func (r *DatabaseServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(controller.Options{RateLimiter: retryLimiter[reconcile.Request]()}).
 		Complete(r)
 }
+
+// ServerConfig is how the operator reaches a DatabaseServer: its address and modes,
+// and the administrator's login and certificates read from the Secrets it names (in
+// secretNamespace only). kubectl region plan reads the catalog with it, with the
+// caller's own right to read those Secrets.
+func ServerConfig(ctx context.Context, reader client.Reader, ds *platformv1.DatabaseServer, secretNamespace string) (pgsql.ServerConfig, error) {
+	return serverConfig(ctx, reader, ds, secretNamespace)
+}
