@@ -19,7 +19,6 @@ import (
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
-
 func newRotateCommand(o *Options) *cobra.Command {
 	var token string
 	cmd := &cobra.Command{

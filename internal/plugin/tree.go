@@ -36,17 +36,17 @@ type Tree struct {
 
 // TreeTownship is one township of a Tree.
 type TreeTownship struct {
-	Name        string                       `json:"name"`
-	DisplayName string                       `json:"displayName"`
-	Code        string                       `json:"code"`
-	Class       string                       `json:"class,omitempty"`
-	Ready       bool                         `json:"ready"`
-	Namespace   string                       `json:"namespace"`
-	Schema      string                       `json:"schema,omitempty"`
-	Role        string                       `json:"role,omitempty"`
-	Message     string                       `json:"message,omitempty"`
-	Formerly    []platformv1.FormerTownship  `json:"formerly,omitempty"`
-	Branches    []desired.DirectoryBranch    `json:"branches"`
+	Name        string                      `json:"name"`
+	DisplayName string                      `json:"displayName"`
+	Code        string                      `json:"code"`
+	Class       string                      `json:"class,omitempty"`
+	Ready       bool                        `json:"ready"`
+	Namespace   string                      `json:"namespace"`
+	Schema      string                      `json:"schema,omitempty"`
+	Role        string                      `json:"role,omitempty"`
+	Message     string                      `json:"message,omitempty"`
+	Formerly    []platformv1.FormerTownship `json:"formerly,omitempty"`
+	Branches    []desired.DirectoryBranch   `json:"branches"`
 }
 
 // BuildTree is the tree of a Region, from its spec and status alone.
