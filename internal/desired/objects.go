@@ -527,6 +527,9 @@ func Objects(rg *platformv1.Region, opts Options) ([]Object, error) {
 		}
 		add(LayerDirectory, t.Name, cm)
 	}
+	if rg.Spec.Platform == nil {
+		return out, nil
+	}
 	objs, err := render.Render(rg)
 	if err != nil {
 		return nil, err

@@ -200,3 +200,6 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// Tool is the path of one of the server's programs (psql, pg_dump, ...).
+func (s *Server) Tool(name string) string { return filepath.Join(s.bin, name) }

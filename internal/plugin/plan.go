@@ -13,11 +13,11 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -158,7 +158,7 @@ func MakePlan(ctx context.Context, c client.Client, file *platformv1.Region, opt
 		case err != nil:
 			return nil, err
 		}
-		dry, err := dryRun(ctx, c, file)
+		dry, err := dryRun(ctx, c, file, live)
 		if err != nil {
 			return p, &dryRunError{err}
 		}
@@ -196,23 +196,31 @@ func MakePlan(ctx context.Context, c client.Client, file *platformv1.Region, opt
 	return p, nil
 }
 
-// dryRun is the Region as the API server would store the file: validated, defaulted,
-// with the live Region's other fields.
-func dryRun(ctx context.Context, c client.Client, file *platformv1.Region) (*platformv1.Region, error) {
+// dryRun is the Region as the API server would store the file in the live one's
+// place (or as a new one): validated and defaulted. The file's spec replaces the live
+// spec whole, as a pipeline that owns the Region applies it; the live Region's
+// annotations stay unless the file sets them, and so do its finalizers.
+func dryRun(ctx context.Context, c client.Client, file, live *platformv1.Region) (*platformv1.Region, error) {
 	obj := file.DeepCopy()
 	obj.APIVersion, obj.Kind = platformv1.GroupVersion.String(), "Region"
-	obj.ResourceVersion, obj.UID, obj.ManagedFields = "", "", nil
-	obj.Status = platformv1.RegionStatus{}
-	data, err := json.Marshal(obj)
-	if err != nil {
-		return nil, err
+	obj.UID, obj.ManagedFields, obj.Status = "", nil, platformv1.RegionStatus{}
+	if live == nil {
+		obj.ResourceVersion = ""
+		return obj, c.Create(ctx, obj, client.DryRunAll)
 	}
-	out := &platformv1.Region{}
-	out.Name = file.Name
-	if err := c.Patch(ctx, out, client.RawPatch(types.ApplyPatchType, data), client.DryRunAll, client.FieldOwner("kubectl-region-plan"), client.ForceOwnership); err != nil {
-		return nil, err
+	obj.ResourceVersion, obj.Finalizers = live.ResourceVersion, live.Finalizers
+	annotations := map[string]string{}
+	for k, v := range live.Annotations {
+		annotations[k] = v
 	}
-	return out, nil
+	for k, v := range file.Annotations {
+		annotations[k] = v
+	}
+	obj.Annotations = annotations
+	if len(obj.Labels) == 0 {
+		obj.Labels = live.Labels
+	}
+	return obj, c.Update(ctx, obj, client.DryRunAll)
 }
 
 // databaseServer is where the Region's database is, as its credential Secrets say,
@@ -278,12 +286,6 @@ func planDatabase(ctx context.Context, p *Plan, rg, live *platformv1.Region, cfg
 	return nil
 }
 
-// objectRef is how a plan names an object.
-type objectRef struct {
-	gvk             schema.GroupVersionKind
-	namespace, name string
-}
-
 // planObjects is the Kubernetes part: every object the Region becomes, compared with
 // the live one, and what leaves.
 func planObjects(ctx context.Context, p *Plan, c client.Client, rg, live *platformv1.Region, srv desired.Server) error {
@@ -299,52 +301,66 @@ func planObjects(ctx context.Context, p *Plan, c client.Client, rg, live *platfo
 		return err
 	}
 	want := map[string]bool{}
-	var changes []ObjectChange
-	for _, o := range objs {
+	found := make([]*ObjectChange, len(objs))
+	var g errgroup.Group
+	g.SetLimit(8)
+	for i, o := range objs {
 		u, err := toUnstructured(o.Config)
 		if err != nil {
 			return err
 		}
 		ch := ObjectChange{Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(), Township: o.Township}
 		want[ch.key()] = true
-		if c == nil {
-			ch.Action = ActionCreate
-			changes = append(changes, ch)
-			continue
-		}
-		current := &unstructured.Unstructured{}
-		current.SetGroupVersionKind(u.GroupVersionKind())
-		switch err := c.Get(ctx, client.ObjectKey{Namespace: ch.Namespace, Name: ch.Name}, current); {
-		case apierrors.IsNotFound(err):
-			ch.Action = ActionCreate
-			changes = append(changes, ch)
-			continue
-		case apierrors.IsForbidden(err):
-			ch.Action, ch.Note = ActionChange, "not compared: "+err.Error()
-			changes = append(changes, ch)
-			continue
-		case err != nil:
-			return err
-		}
-		if u.GetKind() == "Secret" {
-			// Compared with the live password in place, never shown; a rotation
-			// changes it.
-			u, ch.Fields = secretAsLive(u, current, rotation)
-		}
-		applied, err := dryRunApply(ctx, c, u, o.Layer)
-		if err != nil {
-			return fmt.Errorf("%s: %w", ch.key(), err)
-		}
-		ch.Fields = append(ch.Fields, diffPaths("", content(current), content(applied))...)
-		if len(ch.Fields) > 0 {
-			ch.Action = ActionChange
-			sort.Strings(ch.Fields)
-			ch.Fields = slices.Compact(ch.Fields)
-			changes = append(changes, ch)
+		g.Go(func() error {
+			if c == nil {
+				ch.Action = ActionCreate
+				found[i] = &ch
+				return nil
+			}
+			current := &unstructured.Unstructured{}
+			current.SetGroupVersionKind(u.GroupVersionKind())
+			switch err := c.Get(ctx, client.ObjectKey{Namespace: ch.Namespace, Name: ch.Name}, current); {
+			case apierrors.IsNotFound(err):
+				ch.Action = ActionCreate
+				found[i] = &ch
+				return nil
+			case apierrors.IsForbidden(err):
+				ch.Action, ch.Note = ActionChange, "not compared: "+err.Error()
+				found[i] = &ch
+				return nil
+			case err != nil:
+				return err
+			}
+			if u.GetKind() == "Secret" {
+				// Compared with the live password in place, never shown; a rotation
+				// changes it.
+				u, ch.Fields = secretAsLive(u, current, rotation)
+			}
+			applied, err := dryRunApply(ctx, c, u, o.Layer)
+			if err != nil {
+				return fmt.Errorf("%s: %w", ch.key(), err)
+			}
+			ch.Fields = append(ch.Fields, diffPaths("", content(current), content(applied))...)
+			if len(ch.Fields) > 0 {
+				ch.Action = ActionChange
+				sort.Strings(ch.Fields)
+				ch.Fields = slices.Compact(ch.Fields)
+				found[i] = &ch
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	var changes []ObjectChange
+	for _, ch := range found {
+		if ch != nil {
+			changes = append(changes, *ch)
 		}
 	}
 	if live != nil && c != nil {
-		gone, err := leaving(ctx, c, rg, live, want)
+		gone, err := leaving(ctx, c, rg, want)
 		if err != nil {
 			return err
 		}
@@ -470,11 +486,12 @@ func diffPaths(prefix string, a, b any) []string {
 	return []string{prefix}
 }
 
-// leaving are the objects of the live Region that the new spec no longer names:
-// namespaces of townships removed (retained or deleted by the policy, retained when a
-// township names them as formerly its own), the township admins' binding of a
-// retained namespace, and the platform's and access objects that drop out (pruned).
-func leaving(ctx context.Context, c client.Client, rg, live *platformv1.Region, want map[string]bool) ([]ObjectChange, error) {
+// leaving are the objects of the Region that the new spec no longer names: township
+// namespaces whose township left (now or earlier: retained, or deleted under Delete;
+// retained when a township names them as formerly its own), the township admins'
+// binding of a namespace retained now, and the platform's and access objects that
+// drop out (pruned, deleted).
+func leaving(ctx context.Context, c client.Client, rg *platformv1.Region, want map[string]bool) ([]ObjectChange, error) {
 	inSpec, successor := map[string]bool{}, map[string]string{}
 	for _, t := range rg.Spec.Townships {
 		inSpec[t.Name] = true
@@ -486,26 +503,38 @@ func leaving(ctx context.Context, c client.Client, rg, live *platformv1.Region, 
 	}
 	var out []ObjectChange
 	leavingNS := map[string]string{} // namespace: retain or delete
-	for _, t := range live.Spec.Townships {
-		if inSpec[t.Name] {
+	var nss corev1.NamespaceList
+	if err := c.List(ctx, &nss, client.MatchingLabels{naming.LabelRegion: rg.Name, naming.LabelLevel: naming.LevelTownship}); err != nil {
+		return nil, fmt.Errorf("listing the Region's namespaces: %w", err)
+	}
+	for _, ns := range nss.Items {
+		t := ns.Labels[naming.LabelTownship]
+		if inSpec[t] || !ownedBy(rg, &ns) {
 			continue
 		}
-		ns := naming.TownshipNamespace(rg.Name, t.Name)
-		ch := ObjectChange{Kind: "Namespace", Name: ns, Township: t.Name}
+		if ns.DeletionTimestamp != nil {
+			leavingNS[ns.Name] = "terminating" // on its way out, with everything in it
+			continue
+		}
+		ch := ObjectChange{Kind: "Namespace", Name: ns.Name, Township: t}
 		switch {
-		case successor[t.Name] != "":
-			ch.Action, ch.Note = ActionRetain, "formerly of "+successor[t.Name]+": retained, labelled with its successor"
+		case successor[t] != "":
+			ch.Action, ch.Note = ActionRetain, "formerly of "+successor[t]+": retained, labelled with its successor"
 		case policy(rg) == platformv1.DeletionPolicyDelete:
 			ch.Action, ch.Destructive, ch.Note = ActionDelete, true, "township removed, deletionPolicy Delete: the namespace and everything in it"
 		default:
 			ch.Action, ch.Note = ActionRetain, "township removed, deletionPolicy Retain: labelled retained"
 		}
-		leavingNS[ns] = ch.Action
+		leavingNS[ns.Name] = ch.Action
+		if ch.Action == ActionRetain && ns.Labels[naming.LabelRetained] == "true" && ns.Labels[naming.LabelSuccessor] == successor[t] {
+			leavingNS[ns.Name] = "retained"
+			continue // retained already, as it should be
+		}
 		out = append(out, ch)
 		if ch.Action == ActionRetain {
-			rb := ObjectChange{Action: ActionDelete, Kind: "RoleBinding", Namespace: ns, Name: naming.RoleBindingTownshipAdmins, Township: t.Name,
+			rb := ObjectChange{Action: ActionDelete, Kind: "RoleBinding", Namespace: ns.Name, Name: naming.RoleBindingTownshipAdmins, Township: t,
 				Destructive: true, Note: "the township's admins lose their access to the retained namespace"}
-			if exists(ctx, c, &unstructured.Unstructured{}, "rbac.authorization.k8s.io/v1", "RoleBinding", ns, rb.Name) {
+			if exists(ctx, c, &unstructured.Unstructured{}, "rbac.authorization.k8s.io/v1", "RoleBinding", ns.Name, rb.Name) {
 				out = append(out, rb)
 			}
 		}
@@ -522,17 +551,18 @@ func leaving(ctx context.Context, c client.Client, rg, live *platformv1.Region, 
 		}
 		for _, o := range list.Items {
 			ch := ObjectChange{Kind: kind.kind, Namespace: o.GetNamespace(), Name: o.GetName(), Township: o.GetLabels()[naming.LabelTownship]}
-			if want[ch.key()] || leavingNS[ch.Namespace] == ActionDelete {
-				continue // kept, or goes with its namespace
+			_, platform := o.GetLabels()[render.LabelModule]
+			if want[ch.key()] || leavingNS[ch.Namespace] == "terminating" || o.GetDeletionTimestamp() != nil ||
+				(leavingNS[ch.Namespace] == ActionDelete && !platform) {
+				continue // kept, or goes with its namespace (the platform's objects are pruned first)
 			}
 			if ch.Kind == "RoleBinding" && ch.Name == naming.RoleBindingTownshipAdmins && leavingNS[ch.Namespace] == ActionRetain {
 				continue // listed with its namespace
 			}
-			_, platform := o.GetLabels()[render.LabelModule]
 			switch {
 			case platform:
 				ch.Action, ch.Note = ActionPrune, "no longer in the platform's render"
-			case leavingNS[ch.Namespace] == ActionRetain:
+			case leavingNS[ch.Namespace] != "":
 				continue // stays in the retained namespace
 			default:
 				ch.Action, ch.Note = ActionDelete, "the spec no longer asks for it"
@@ -542,6 +572,19 @@ func leaving(ctx context.Context, c client.Client, rg, live *platformv1.Region, 
 		}
 	}
 	return out, nil
+}
+
+// ownedBy says whether a namespace labelled for the Region's name is this Region's
+// (its UID, or made before namespaces carried one, of a code within the county's).
+func ownedBy(rg *platformv1.Region, ns *corev1.Namespace) bool {
+	switch uid := ns.Annotations[naming.AnnotationRegionUID]; uid {
+	case string(rg.UID):
+		return true
+	case "":
+		return strings.HasPrefix(ns.Labels[naming.LabelCode], rg.Spec.Code)
+	default:
+		return uid == rg.Annotations[naming.AnnotationAdopt]
+	}
 }
 
 func exists(ctx context.Context, c client.Client, u *unstructured.Unstructured, apiVersion, kind, ns, name string) bool {

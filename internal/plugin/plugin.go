@@ -70,6 +70,11 @@ func NewOptions(streams genericiooptions.IOStreams) *Options {
 		if err != nil {
 			return nil, err
 		}
+		// A plan reads and dry-runs every object of a county: kubectl's own limits,
+		// not client-go's default of 5 requests a second.
+		if cfg.QPS == 0 {
+			cfg.QPS, cfg.Burst = 50, 300
+		}
 		return client.New(cfg, client.Options{Scheme: controllers.NewScheme()})
 	}
 	return o

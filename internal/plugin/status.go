@@ -56,10 +56,9 @@ func WriteStatus(w io.Writer, rg *platformv1.Region, server *platformv1.Database
 	_ = tw.Flush()
 
 	fmt.Fprintln(w, "\nDatabase:")
-	switch {
-	case rg.Spec.Database == nil:
+	if rg.Spec.Database == nil {
 		fmt.Fprintln(w, "  none (spec.database is not set)")
-	default:
+	} else {
 		name := ""
 		if rg.Status.Database != nil {
 			name = rg.Status.Database.Name
