@@ -54,6 +54,7 @@ func (r *DatabaseServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.Get(ctx, req.NamespacedName, ds); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			r.Pools.Forget(req.Name)
+			recordServer(req.Name, nil)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -64,6 +65,8 @@ func (r *DatabaseServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		setCondition(&status.Conditions, metav1.Condition{Type: t, Status: s, Reason: reason, Message: msg, ObservedGeneration: ds.Generation, LastTransitionTime: now})
 	}
 	version, err := r.check(ctx, ds)
+	reached := err == nil
+	recordServer(ds.Name, &reached)
 	if err == nil {
 		status.ServerVersion = version
 		// LastReachedTime moves at most once per check interval, so a healthy server

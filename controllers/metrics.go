@@ -42,6 +42,12 @@ var (
 		Name: "region_operator_destroyed_total",
 		Help: "Objects the operator deleted, dropped or pruned because the spec stopped naming them, by kind.",
 	}, []string{"kind"})
+	serverReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "region_operator_database_server_ready", Help: "1 when the operator reaches a DatabaseServer and logs in, else 0.",
+	}, []string{"server"})
+	pendingGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "region_operator_pending_destruction", Help: "Townships (or the Region itself) whose destruction waits for the confirm-destruction annotation, by Region.",
+	}, []string{"region"})
 	sqlFailures = prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "region_operator_sql_failures_total", Help: "SQL statements and connections that failed.",
 	}, func() float64 { return float64(pgsql.Global.Failures.Load()) })
@@ -58,14 +64,21 @@ func sqlCounter(kind string, c loader) prometheus.Collector {
 }
 
 func init() {
-	metrics.Registry.MustRegister(regionsGauge, townshipsGauge, branchesGauge, retainedGauge, phaseSeconds, sqlStatements, sqlFailures, destroyedTotal)
+	metrics.Registry.MustRegister(regionsGauge, townshipsGauge, branchesGauge, retainedGauge, phaseSeconds, sqlStatements, sqlFailures, destroyedTotal,
+		serverReady, pendingGauge)
 	metrics.Registry.MustRegister(sqlByKind...)
+	// Every kind a Region can destroy is there from the start, at 0, so that rates and
+	// alerts over it have a series before the first destruction.
+	for _, kind := range []string{"Namespace", "Schema", "Role", "Database", "RoleBinding", "ResourceQuota", "Deployment", "Service", "ConfigMap"} {
+		destroyedTotal.WithLabelValues(kind)
+	}
 }
 
 // regionFigures are one Region's contribution to the gauges.
 type regionFigures struct {
 	ready                         bool
 	townships, branches, retained int
+	pending                       int
 }
 
 // fleet keeps every Region's figures, so the gauges are sums over live Regions.
@@ -79,8 +92,10 @@ func recordRegion(name string, f *regionFigures) {
 	defer fleet.Unlock()
 	if f == nil {
 		delete(fleet.regions, name)
+		pendingGauge.DeleteLabelValues(name)
 	} else {
 		fleet.regions[name] = *f
+		pendingGauge.WithLabelValues(name).Set(float64(f.pending))
 	}
 	var ready, notReady, townships, branches, retained int
 	for _, r := range fleet.regions {
@@ -109,3 +124,15 @@ func timed(phase string, fn func()) {
 
 // destroyed counts one object of a kind deleted, dropped or pruned.
 func destroyed(kind string) { destroyedTotal.WithLabelValues(kind).Inc() }
+
+// recordServer says whether a DatabaseServer answers; nil forgets it.
+func recordServer(name string, ready *bool) {
+	switch {
+	case ready == nil:
+		serverReady.DeleteLabelValues(name)
+	case *ready:
+		serverReady.WithLabelValues(name).Set(1)
+	default:
+		serverReady.WithLabelValues(name).Set(0)
+	}
+}

@@ -234,7 +234,8 @@ func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.R
 	sum.stallAfter = r.StallAfter
 	status := computeStatus(region, sum, metav1.Now())
 	ready := meta.IsStatusConditionTrue(status.Conditions, ConditionReady)
-	recordRegion(region.Name, &regionFigures{ready: ready, townships: int(status.TownshipCount), branches: int(status.BranchCount), retained: len(status.Retained)})
+	recordRegion(region.Name, &regionFigures{ready: ready, townships: int(status.TownshipCount), branches: int(status.BranchCount),
+		retained: len(status.Retained), pending: len(status.PendingDestruction)})
 	if equality.Semantic.DeepEqual(status, region.Status) {
 		return nil
 	}
@@ -297,6 +298,8 @@ func (r *RegionReconciler) awaitConfirmation(ctx context.Context, region *platfo
 	}
 	status := region.Status.DeepCopy()
 	status.PendingDestruction = held
+	recordRegion(region.Name, &regionFigures{townships: int(status.TownshipCount), branches: int(status.BranchCount),
+		retained: len(status.Retained), pending: len(held)})
 	now := metav1.Now()
 	for _, c := range []metav1.Condition{
 		{Type: ConditionConfirmationRequired, Status: metav1.ConditionTrue, Reason: ReasonConfirmationRequired, Message: msg},

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -376,4 +377,52 @@ func TestBinaryBuildsAsTheDockerfileDoes(t *testing.T) {
 		g.Expect(p.Type).NotTo(Equal(elf.PT_INTERP), "the binary is dynamically linked; distroless static cannot run it")
 	}
 	g.Expect(f.Machine).To(Equal(elf.EM_X86_64))
+}
+
+// The chart's optional monitoring: a dashboard ConfigMap Grafana's sidecar loads by its
+// label, and the alerting rules; neither is there unless asked for.
+func TestHelmChartMonitoring(t *testing.T) {
+	g := NewWithT(t)
+	chart := repo("charts", "region-operator")
+	for _, o := range decode(t, helm(t, "template", "ro", chart, "--namespace", "jiceng-system")) {
+		g.Expect(o.GetKind()).NotTo(Equal("PrometheusRule"))
+		g.Expect(o.GetName()).NotTo(HaveSuffix("-dashboard"))
+	}
+	objs := decode(t, helm(t, "template", "ro", chart, "--namespace", "jiceng-system",
+		"--set", "monitoring.grafanaDashboard.enabled=true", "--set", "monitoring.grafanaDashboard.namespace=monitoring",
+		"--set", "monitoring.prometheusRule.enabled=true", "--set", "monitoring.prometheusRule.notReadyFor=30m"))
+	var dashboard, rule *unstructured.Unstructured
+	for _, o := range objs {
+		switch {
+		case o.GetKind() == "ConfigMap" && o.GetName() == "ro-region-operator-dashboard":
+			dashboard = o
+		case o.GetKind() == "PrometheusRule":
+			rule = o
+		}
+	}
+	g.Expect(dashboard).NotTo(BeNil())
+	g.Expect(dashboard.GetNamespace()).To(Equal("monitoring"))
+	g.Expect(dashboard.GetLabels()).To(HaveKeyWithValue("grafana_dashboard", "1"))
+	data, _, _ := unstructured.NestedString(dashboard.Object, "data", "region-operator.json")
+	var board struct {
+		Title  string           `json:"title"`
+		Panels []map[string]any `json:"panels"`
+	}
+	g.Expect(json.Unmarshal([]byte(data), &board)).To(Succeed())
+	g.Expect(board.Title).To(Equal("region-operator"))
+	g.Expect(len(board.Panels)).To(BeNumerically(">=", 10))
+
+	g.Expect(rule).NotTo(BeNil())
+	groups, _, _ := unstructured.NestedSlice(rule.Object, "spec", "groups")
+	g.Expect(groups).To(HaveLen(1))
+	rules, _, _ := unstructured.NestedSlice(groups[0].(map[string]any), "rules")
+	alerts := map[string]map[string]any{}
+	for _, r := range rules {
+		alerts[r.(map[string]any)["alert"].(string)] = r.(map[string]any)
+	}
+	g.Expect(alerts).To(HaveKey("RegionNotReady"))
+	g.Expect(alerts["RegionNotReady"]["for"]).To(Equal("30m"))
+	g.Expect(alerts).To(HaveKey("DatabaseServerUnreachable"))
+	g.Expect(alerts).To(HaveKey("RegionSQLFailures"))
+	g.Expect(alerts).To(HaveKey("RegionDestructionAwaitsConfirmation"))
 }
