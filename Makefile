@@ -82,6 +82,12 @@ build: manifests generate ## Build the operator binary.
 	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o $(LOCALBIN)/manager ./cmd
 
 .PHONY: run
+PLUGIN_VERSION ?= v0.1.0
+.PHONY: plugin
+plugin: ## Build the kubectl plugin into bin/kubectl-region (put bin/ on the PATH: kubectl region ...), and its krew archive and manifest into bin/krew.
+	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/kubectl-region ./cmd/kubectl-region
+	hack/krew.sh $(PLUGIN_VERSION)
+
 run: build ## Run the operator against bin/dev/kubeconfig after dev-up, else the current kubeconfig.
 	@mkdir -p $(DEV_DIR)
 	hack/run.sh $(LOCALBIN)/manager $(DEV_DIR)

@@ -37,6 +37,7 @@ import (
 	"github.com/jiceng-io/region-operator/internal/manager"
 	"github.com/jiceng-io/region-operator/internal/naming"
 	"github.com/jiceng-io/region-operator/internal/pgsql"
+	"github.com/jiceng-io/region-operator/internal/plugin"
 )
 
 func main() {
@@ -133,7 +134,9 @@ func run(samplePath string, wait time.Duration) error {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	fmt.Println()
+	fmt.Printf("\n$ kubectl region tree %s\n", region.Name)
+	plugin.WriteTree(os.Stdout, plugin.BuildTree(region), false)
+	fmt.Println("\nWhat the cluster holds, namespace by namespace (read back from the API server):")
 	if err := printTree(ctx, os.Stdout, c, region); err != nil {
 		return err
 	}
@@ -227,8 +230,8 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// printTree prints county → townships → branches, with what the cluster holds for each:
-// read back from the API server, not from the spec.
+// printTree prints the hub and each township with what the cluster holds for it: read
+// back from the API server, not from the spec (the branches are kubectl region tree's).
 func printTree(ctx context.Context, w io.Writer, c client.Client, rg *platformv1.Region) error {
 	hub := naming.HubNamespace(rg.Name)
 	fmt.Fprintf(w, "%s %s (code %s) — %d townships, %d branches\n", rg.Spec.DisplayName, rg.Name, rg.Spec.Code, rg.Status.TownshipCount, rg.Status.BranchCount)
@@ -269,9 +272,6 @@ func printTree(ctx context.Context, w io.Writer, c client.Client, rg *platformv1
 			code += ", " + class
 		}
 		fmt.Fprintf(w, "%s %s %s (code %s), namespace %s — %s\n", branch, t.DisplayName, t.Name, code, row.Namespace, state)
-		if row.Message != "" {
-			fmt.Fprintf(w, "%s   note: %s\n", pipe, row.Message)
-		}
 		if row.Schema != "" {
 			fmt.Fprintf(w, "%s   database: schema %s, role %s (Secret %s/database)\n", pipe, row.Schema, row.Role, row.Namespace)
 		}
@@ -281,16 +281,6 @@ func printTree(ctx context.Context, w io.Writer, c client.Client, rg *platformv1
 		}
 		for _, l := range lines {
 			fmt.Fprintf(w, "%s   %s\n", pipe, l)
-		}
-		if row.Message != "" {
-			fmt.Fprintf(w, "%s   note: %s\n", pipe, row.Message)
-		}
-		for j, b := range t.Branches {
-			mark := "├─"
-			if j == len(t.Branches)-1 {
-				mark = "└─"
-			}
-			fmt.Fprintf(w, "%s   %s %s %s [%s] %d members (%s)\n", pipe, mark, b.DisplayName, b.Name, b.Kind, b.Members, desired.BranchForm(b.Members))
 		}
 	}
 	return nil

@@ -382,3 +382,29 @@ func TestKubectlFindsThePlugin(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred(), string(out))
 	g.Expect(string(out)).To(ContainSubstring("kubectl region tree"))
 }
+
+// The krew manifest template names the plugin and its binary; filled in, it is YAML.
+func TestKrewManifest(t *testing.T) {
+	g := NewWithT(t)
+	data, err := os.ReadFile(filepath.Join(env.Root, "hack", "krew", "region.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	filled := strings.NewReplacer("{{VERSION}}", "v0.1.0", "{{URI}}", "file:///tmp/a.tar.gz", "{{SHA256}}", strings.Repeat("0", 64), "{{HOMEPAGE}}", "https://example.invalid").Replace(string(data))
+	var m struct {
+		Kind     string `json:"kind"`
+		Metadata struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+		Spec struct {
+			Version   string `json:"version"`
+			Platforms []struct {
+				Bin string `json:"bin"`
+			} `json:"platforms"`
+		} `json:"spec"`
+	}
+	g.Expect(yaml.Unmarshal([]byte(filled), &m)).To(Succeed())
+	g.Expect(m.Kind).To(Equal("Plugin"))
+	g.Expect(m.Metadata.Name).To(Equal("region"))
+	g.Expect(m.Spec.Version).To(Equal("v0.1.0"))
+	g.Expect(m.Spec.Platforms).To(HaveLen(1))
+	g.Expect(m.Spec.Platforms[0].Bin).To(Equal("kubectl-region"))
+}
