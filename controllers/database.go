@@ -213,7 +213,10 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 				platformv1.RetainedObject{Kind: "Schema", Name: k.Schema, Township: township},
 				platformv1.RetainedObject{Kind: "Role", Name: k.Role, Township: township})
 		}
-		s.hold(plan.Held...)
+		for _, schema := range plan.Held {
+			// Named as in the spec (and the annotation), not as a schema.
+			s.hold(s.townshipOfSchema(schema))
+		}
 		if err == nil {
 			for _, schema := range plan.Dropped {
 				destroyed("Schema")

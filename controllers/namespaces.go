@@ -70,6 +70,13 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 	}
 	had := map[string]bool{}
 	codeOf := map[string][]*corev1.Namespace{}
+	s.mu.Lock()
+	for i := range found {
+		// The township of every namespace found, in the spec or not: the database
+		// layer names what waits for confirmation by it.
+		s.nsTownship[found[i].Name] = found[i].Labels[naming.LabelTownship]
+	}
+	s.mu.Unlock()
 	for i := range found {
 		ns := &found[i]
 		had[ns.Labels[naming.LabelTownship]] = true

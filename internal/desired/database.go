@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
 // Schemas of the hub in every Region database.
@@ -342,10 +344,16 @@ func listed(annotation string) map[string]bool {
 // township to be destroyed. Entries that name nothing to destroy are ignored; the
 // Region's own name confirms the Region's deletion only (ConfirmsRegion), so an
 // annotation left from that never waves township removals through.
+//
+// A township is named in the annotation as in the spec; the database layer knows it
+// by its schema (hyphens as underscores): both are compared as schema names.
 func Confirmation(annotation string, townships []string) bool {
-	l := listed(annotation)
+	l := map[string]bool{}
+	for e := range listed(annotation) {
+		l[naming.TownshipSchema(e)] = true
+	}
 	for _, t := range townships {
-		if !l[t] {
+		if !l[naming.TownshipSchema(t)] {
 			return false
 		}
 	}

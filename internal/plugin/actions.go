@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"slices"
 	"strings"
 	"time"
@@ -34,7 +35,12 @@ func newRotateCommand(o *Options) *cobra.Command {
 				token = time.Now().UTC().Format("20060102T150405Z")
 			}
 			rg := &platformv1.Region{}
-			rg.Name = args[0]
+			if err := c.Get(cmd.Context(), client.ObjectKey{Name: args[0]}, rg); err != nil {
+				return err
+			}
+			if rg.Annotations[naming.AnnotationRotateCredentials] == token {
+				return fmt.Errorf("the Region %s asked for rotation %s already; give another --token for new passwords", rg.Name, token)
+			}
 			if err := patchAnnotation(cmd, c, rg, naming.AnnotationRotateCredentials, token); err != nil {
 				return err
 			}
@@ -75,6 +81,12 @@ func newConfirmCommand(o *Options) *cobra.Command {
 				if !slices.Contains(rg.Status.PendingDestruction, n) {
 					return fmt.Errorf("%s is not waiting for confirmation (status.pendingDestruction: %s)", n, orNothing(rg.Status.PendingDestruction))
 				}
+				// The Region's own name in the annotation confirms its deletion: only a
+				// Region being deleted is confirmed by it.
+				if n == rg.Name && rg.DeletionTimestamp == nil {
+					return fmt.Errorf("%s names both the Region and one of its townships: confirming the township would confirm the Region's deletion too; write the annotation %s yourself if you mean both",
+						n, naming.AnnotationConfirmDestruction)
+				}
 			}
 			fmt.Fprintf(o.Out, "Confirming destroys, under deletionPolicy %s:\n", policy(rg))
 			for _, n := range names {
@@ -108,6 +120,13 @@ func newConfirmCommand(o *Options) *cobra.Command {
 	return cmd
 }
 
+func orHub(township string) string {
+	if township == "" {
+		return "hub"
+	}
+	return "township " + township
+}
+
 func orNothing(s []string) string {
 	if len(s) == 0 {
 		return "nothing"
@@ -126,17 +145,51 @@ func newPsqlCommand(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ns := naming.TownshipNamespace(args[0], args[1])
-			if args[1] == "county" {
-				ns = naming.HubNamespace(args[0])
+			ctx := cmd.Context()
+			rg := &platformv1.Region{}
+			if err := c.Get(ctx, client.ObjectKey{Name: args[0]}, rg); err != nil {
+				return err
+			}
+			township := args[1]
+			ns := naming.HubNamespace(rg.Name)
+			if township == "county" {
+				township = ""
+			} else {
+				if !slices.ContainsFunc(rg.Spec.Townships, func(t platformv1.Township) bool { return t.Name == township }) {
+					return fmt.Errorf("the Region %s has no township %s (or county, for the hub)", rg.Name, township)
+				}
+				ns = naming.TownshipNamespace(rg.Name, township)
+			}
+			// Derived names meet (Region foo's township bar and Region foo-bar's hub
+			// share foo-bar): the namespace and its Secret must be this Region's.
+			namespace := &corev1.Namespace{}
+			if err := c.Get(ctx, client.ObjectKey{Name: ns}, namespace); err != nil {
+				return fmt.Errorf("reading namespace %s: %w", ns, err)
+			}
+			if !ownedBy(rg, namespace) || namespace.Labels[naming.LabelRegion] != rg.Name || namespace.Labels[naming.LabelTownship] != township {
+				return fmt.Errorf("namespace %s is not Region %s's %s", ns, rg.Name, orHub(township))
 			}
 			s := &corev1.Secret{}
-			if err := c.Get(cmd.Context(), client.ObjectKey{Namespace: ns, Name: naming.SecretDatabase}, s); err != nil {
+			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: naming.SecretDatabase}, s); err != nil {
 				return fmt.Errorf("reading Secret %s/%s: %w", ns, naming.SecretDatabase, err)
 			}
-			env := append(os.Environ(),
+			if s.Labels[naming.LabelRegion] != rg.Name {
+				return fmt.Errorf("the Secret %s/%s is not Region %s's", ns, naming.SecretDatabase, rg.Name)
+			}
+			// Only the Secret's connection: none of the caller's own PG* settings (a
+			// PGHOSTADDR would send the password elsewhere), and SCRAM required.
+			var env []string
+			for _, e := range os.Environ() {
+				if !strings.HasPrefix(e, "PG") {
+					env = append(env, e)
+				}
+			}
+			env = append(env,
 				"PGHOST="+string(s.Data["host"]), "PGPORT="+string(s.Data["port"]), "PGDATABASE="+string(s.Data["dbname"]),
-				"PGUSER="+string(s.Data["user"]), "PGPASSWORD="+string(s.Data["password"]), "PGSSLMODE="+string(s.Data["sslmode"]))
+				"PGUSER="+string(s.Data["user"]), "PGPASSWORD="+string(s.Data["password"]), "PGREQUIREAUTH=scram-sha-256")
+			if mode := string(s.Data["sslmode"]); mode != "" {
+				env = append(env, "PGSSLMODE="+mode)
+			}
 			if ca := s.Data["ca.crt"]; len(ca) > 0 {
 				f, err := os.CreateTemp("", "region-ca-*.crt")
 				if err != nil {
@@ -149,11 +202,19 @@ func newPsqlCommand(o *Options) *cobra.Command {
 				_ = f.Close()
 				env = append(env, "PGSSLROOTCERT="+f.Name())
 			}
-			run := exec.CommandContext(cmd.Context(), psql, args[2:]...)
+			run := exec.CommandContext(ctx, psql, args[2:]...)
 			run.Env, run.Stdin, run.Stdout, run.Stderr = env, o.In, o.Out, o.ErrOut
+			// Ctrl-C is psql's (it cancels the query), not a reason for the plugin to
+			// leave psql behind.
+			signal.Ignore(os.Interrupt)
+			defer signal.Reset(os.Interrupt)
 			if err := run.Run(); err != nil {
 				if ee, ok := err.(*exec.ExitError); ok {
-					return &exitError{code: ee.ExitCode(), err: fmt.Errorf("psql: %w", err)}
+					code := ee.ExitCode()
+					if code < 0 {
+						code = ExitError // ended by a signal
+					}
+					return &exitError{code: code, err: fmt.Errorf("psql: %w", err)}
 				}
 				return fmt.Errorf("running %s: %w", psql, err)
 			}

@@ -408,3 +408,91 @@ func TestKrewManifest(t *testing.T) {
 	g.Expect(m.Spec.Platforms).To(HaveLen(1))
 	g.Expect(m.Spec.Platforms[0].Bin).To(Equal("kubectl-region"))
 }
+
+// Townships with hyphens are named once, as in the spec, in what a plan destroys and
+// in what the operator holds for confirmation; each layer counts its own.
+func TestPlanCountsTownshipsAsTheSpecNamesThem(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	rg := &platformv1.Region{}
+	rg.Name = "hyphens"
+	rg.Spec = platformv1.RegionSpec{DisplayName: "某县", Code: "350526", DeletionPolicy: platformv1.DeletionPolicyDelete,
+		Database: &platformv1.Database{ServerRef: serverName}}
+	for i, n := range []string{"hu-tou", "da-pu", "shang-yong", "gai-de", "long-xun"} {
+		rg.Spec.Townships = append(rg.Spec.Townships, platformv1.Township{Name: n, DisplayName: n, Code: fmt.Sprintf("350526%03d", 100+i)})
+	}
+	g.Expect(k8s.Create(ctx, rg.DeepCopy())).To(Succeed())
+	converge(g, rg.Name)
+
+	two := rg.DeepCopy()
+	two.Spec.Townships = two.Spec.Townships[2:]
+	out, code := kubectl("", "plan", "-f", writeRegion(g, two), "-o", "json")
+	g.Expect(code).To(Equal(plugin.ExitChanges), out)
+	var p plugin.Plan
+	g.Expect(json.Unmarshal([]byte(out), &p)).To(Succeed())
+	g.Expect(p.Destroys).To(Equal([]string{"da-pu", "hu-tou"}))
+	g.Expect(p.Confirmation).To(BeEmpty(), "two townships go without confirmation")
+
+	four := rg.DeepCopy()
+	four.Spec.Townships = four.Spec.Townships[4:]
+	out, code = kubectl("", "plan", "-f", writeRegion(g, four), "-o", "json")
+	g.Expect(code).To(Equal(plugin.ExitChanges), out)
+	p = plugin.Plan{}
+	g.Expect(json.Unmarshal([]byte(out), &p)).To(Succeed())
+	g.Expect(p.Destroys).To(Equal([]string{"da-pu", "gai-de", "hu-tou", "shang-yong"}))
+	g.Expect(p.Confirmation).To(Equal(naming.AnnotationConfirmDestruction + "=da-pu,gai-de,hu-tou,shang-yong"))
+	for _, st := range p.Statements {
+		g.Expect(st.Kind.Destructive()).To(BeFalse(), "held: %s", st.SQL)
+	}
+	for _, ch := range p.Objects {
+		if ch.Kind == "Namespace" {
+			g.Expect(ch.Note).To(ContainSubstring("waits for confirmation"))
+		}
+	}
+
+	// The operator holds the same four, named once each; the annotation the plan
+	// gives releases them.
+	live := &platformv1.Region{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Name: rg.Name}, live)).To(Succeed())
+	live.Spec.Townships = four.Spec.Townships
+	g.Expect(k8s.Update(ctx, live)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: rg.Name}, live)).To(Succeed())
+		g.Expect(live.Status.ObservedGeneration).To(Equal(live.Generation))
+		g.Expect(live.Status.PendingDestruction).To(Equal(p.Destroys))
+	}, time.Minute, 200*time.Millisecond).Should(Succeed())
+	out, code = kubectl("", append([]string{"confirm", rg.Name, "--yes"}, p.Destroys...)...)
+	g.Expect(code).To(Equal(plugin.ExitNoChange), out)
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: rg.Name}, live)).To(Succeed())
+		g.Expect(live.Status.PendingDestruction).To(BeEmpty())
+		g.Expect(live.Status.ObservedGeneration).To(Equal(live.Generation))
+	}, time.Minute, 200*time.Millisecond).Should(Succeed())
+	su, err := pg.Connect(ctx, pg.SuperUser, pg.SuperPassword, naming.Database(rg.Name))
+	g.Expect(err).NotTo(HaveOccurred())
+	defer su.Close(ctx)
+	var schemas int
+	g.Eventually(func() int {
+		g.Expect(su.QueryRow(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname IN ('hu_tou', 'da_pu', 'shang_yong', 'gai_de')`).Scan(&schemas)).To(Succeed())
+		return schemas
+	}, time.Minute, 200*time.Millisecond).Should(BeZero(), "the confirmed schemas are dropped")
+}
+
+// psql runs only as a township the Region has, in a namespace that is the Region's.
+func TestPsqlStaysWithinTheRegion(t *testing.T) {
+	g := NewWithT(t)
+	out, code := kubectl("", "psql", "hyphens-nowhere", "x", "--psql", pg.Tool("psql"))
+	g.Expect(code).To(Equal(plugin.ExitError), out)
+	rg := sample(g, "platform_v1alpha1_region_wuyishan.yaml")
+	rg.Name = "psql-bounds"
+	rg.Spec.Platform = nil
+	rg.Spec.Townships = rg.Spec.Townships[:1]
+	g.Expect(k8s.Create(context.Background(), rg)).To(Succeed())
+	converge(g, rg.Name)
+	out, code = kubectl("", "psql", rg.Name, "xinfeng", "--psql", pg.Tool("psql"))
+	g.Expect(code).To(Equal(plugin.ExitError))
+	g.Expect(out).To(ContainSubstring("the Region psql-bounds has no township xinfeng"))
+	out, code = kubectl("", "psql", rg.Name, "county", "--psql", pg.Tool("psql"), "--", "-AtXc", "SELECT current_user")
+	g.Expect(code).To(Equal(plugin.ExitNoChange), out)
+	g.Expect(strings.TrimSpace(out)).To(Equal("region_psql_bounds_county"))
+}

@@ -70,8 +70,11 @@ type Plan struct {
 	Statements []desired.Statement `json:"statements"`
 	// Withheld says why the plan leaves destruction out, when it does.
 	Withheld string `json:"withheld,omitempty"`
-	// Destroys are the townships whose data the change destroys.
+	// Destroys are the townships whose data the change destroys (or would, once
+	// confirmed), as the spec names them.
 	Destroys []string `json:"destroys,omitempty"`
+	// heldSchemas are the schemas the database layer holds for confirmation.
+	heldSchemas []string
 	// Confirmation is the confirm-destruction annotation the change waits for, ""
 	// when it waits for none.
 	Confirmation string `json:"confirmation,omitempty"`
@@ -187,7 +190,7 @@ func MakePlan(ctx context.Context, c client.Client, file *platformv1.Region, opt
 	if cluster == "" {
 		cluster = "<cluster>"
 	}
-	if err := planDatabase(ctx, p, rg, live, cfg, cluster); err != nil {
+	if err := planDatabase(ctx, p, c, rg, cfg, cluster); err != nil {
 		return p, err
 	}
 	if err := planObjects(ctx, p, c, rg, live, srv); err != nil {
@@ -255,14 +258,22 @@ func rotationAsked(rg *platformv1.Region) bool {
 
 // planDatabase is the SQL part: the same plan the operator makes, from the catalog as
 // the server holds it now (or an empty one for a local plan).
-func planDatabase(ctx context.Context, p *Plan, rg, live *platformv1.Region, cfg *pgsql.ServerConfig, cluster string) error {
+func planDatabase(ctx context.Context, p *Plan, c client.Client, rg *platformv1.Region, cfg *pgsql.ServerConfig, cluster string) error {
 	if rg.Spec.Database == nil {
 		return nil
 	}
 	db := desired.Database(rg, cluster, func(string) bool { return true })
 	if rotationAsked(rg) {
-		for _, c := range desired.Credentials(rg) {
-			db.Reset[c.Role] = true
+		// As the operator decides it, Secret by Secret: one that has the token's
+		// password already is not made new again.
+		token := rg.Annotations[naming.AnnotationRotateCredentials]
+		for _, cred := range desired.Credentials(rg) {
+			s := &corev1.Secret{}
+			if c != nil && c.Get(ctx, client.ObjectKey{Namespace: cred.Namespace, Name: cred.Secret}, s) == nil &&
+				s.Annotations[naming.AnnotationRotation] == token {
+				continue
+			}
+			db.Reset[cred.Role] = true
 		}
 	}
 	p.Database = db.Database + " on DatabaseServer " + rg.Spec.Database.ServerRef
@@ -281,9 +292,29 @@ func planDatabase(ctx context.Context, p *Plan, rg, live *platformv1.Region, cfg
 	}
 	p.Statements = plan.Statements
 	p.Withheld = plan.Withheld
-	p.Destroys = append(p.Destroys, plan.Dropped...)
-	p.Destroys = append(p.Destroys, plan.Held...)
+	for _, schema := range append(plan.Dropped, plan.Held...) {
+		p.Destroys = append(p.Destroys, townshipOf(rg, schema))
+	}
+	p.heldSchemas = plan.Held
 	return nil
+}
+
+// townshipOf names a schema's township as the spec (and the confirmation annotation)
+// does: the live Region's township whose schema it is, else the schema's own name.
+func townshipOf(rg *platformv1.Region, schema string) string {
+	if rg.Status.Townships != nil {
+		for _, t := range rg.Status.Townships {
+			if naming.TownshipSchema(t.Name) == schema {
+				return t.Name
+			}
+		}
+	}
+	for _, r := range rg.Status.Retained {
+		if r.Township != "" && naming.TownshipSchema(r.Township) == schema {
+			return r.Township
+		}
+	}
+	return schema
 }
 
 // planObjects is the Kubernetes part: every object the Region becomes, compared with
@@ -366,20 +397,43 @@ func planObjects(ctx context.Context, p *Plan, c client.Client, rg, live *platfo
 		}
 		changes = append(changes, gone...)
 	}
-	p.Objects = changes
-	var destroyed []string
+	// Each layer decides on its own, as the operator's do: the namespace layer over the
+	// namespaces it deletes, the database layer over the schemas it drops.
+	confirm := rg.Annotations[naming.AnnotationConfirmDestruction]
+	var deleted []string
 	for _, ch := range changes {
 		if ch.Kind == "Namespace" && ch.Action == ActionDelete {
-			destroyed = append(destroyed, ch.Township)
+			deleted = append(deleted, ch.Township)
 		}
 	}
-	for _, t := range destroyed {
+	nsHeld := policy(rg) == platformv1.DeletionPolicyDelete && desired.NeedsConfirmation(confirm, deleted)
+	inSpec := map[string]bool{}
+	for _, t := range rg.Spec.Townships {
+		inSpec[t.Name] = true
+	}
+	if nsHeld {
+		// The namespace layer changes none of the namespaces that leave until then.
+		kept := changes[:0]
+		for _, ch := range changes {
+			switch {
+			case ch.Kind == "Namespace" && ch.Action == ActionDelete:
+				ch.Note += "; waits for confirmation"
+			case ch.Kind == "Namespace" && ch.Action == ActionRetain,
+				ch.Kind == "RoleBinding" && ch.Name == naming.RoleBindingTownshipAdmins && !inSpec[ch.Township]:
+				continue
+			}
+			kept = append(kept, ch)
+		}
+		changes = kept
+	}
+	p.Objects = changes
+	for _, t := range deleted {
 		if !slices.Contains(p.Destroys, t) {
 			p.Destroys = append(p.Destroys, t)
 		}
 	}
 	sort.Strings(p.Destroys)
-	if policy(rg) == platformv1.DeletionPolicyDelete && desired.NeedsConfirmation(rg.Annotations[naming.AnnotationConfirmDestruction], p.Destroys) {
+	if nsHeld || len(p.heldSchemas) > 0 {
 		p.Confirmation = naming.AnnotationConfirmDestruction + "=" + strings.Join(p.Destroys, ",")
 	}
 	return nil
@@ -503,13 +557,18 @@ func leaving(ctx context.Context, c client.Client, rg *platformv1.Region, want m
 	}
 	var out []ObjectChange
 	leavingNS := map[string]string{} // namespace: retain or delete
+	owned := map[string]bool{naming.HubNamespace(rg.Name): true}
 	var nss corev1.NamespaceList
 	if err := c.List(ctx, &nss, client.MatchingLabels{naming.LabelRegion: rg.Name, naming.LabelLevel: naming.LevelTownship}); err != nil {
 		return nil, fmt.Errorf("listing the Region's namespaces: %w", err)
 	}
 	for _, ns := range nss.Items {
 		t := ns.Labels[naming.LabelTownship]
-		if inSpec[t] || !ownedBy(rg, &ns) {
+		if !ownedBy(rg, &ns) {
+			continue
+		}
+		owned[ns.Name] = true
+		if inSpec[t] {
 			continue
 		}
 		if ns.DeletionTimestamp != nil {
@@ -551,6 +610,9 @@ func leaving(ctx context.Context, c client.Client, rg *platformv1.Region, want m
 		}
 		for _, o := range list.Items {
 			ch := ObjectChange{Kind: kind.kind, Namespace: o.GetNamespace(), Name: o.GetName(), Township: o.GetLabels()[naming.LabelTownship]}
+			if !owned[ch.Namespace] {
+				continue // another Region's, or one retained for an earlier Region of the name
+			}
 			_, platform := o.GetLabels()[render.LabelModule]
 			if want[ch.key()] || leavingNS[ch.Namespace] == "terminating" || o.GetDeletionTimestamp() != nil ||
 				(leavingNS[ch.Namespace] == ActionDelete && !platform) {
@@ -715,7 +777,9 @@ Exit codes: 0 no changes, 1 changes, 2 an error.`,
 			p, err := MakePlan(cmd.Context(), c, rg, popts)
 			var refused *dryRunError
 			if errors.As(err, &refused) {
-				fmt.Fprintf(o.Out, "Plan for Region %s\nAPI server: %s\n", rg.Name, refused.Error())
+				if output == "" {
+					fmt.Fprintf(o.Out, "Plan for Region %s\nAPI server: %s\n", rg.Name, refused.Error())
+				}
 				return &exitError{code: ExitError, err: refused}
 			}
 			if err != nil {
