@@ -63,12 +63,28 @@ func main() {
 		}
 		return
 	}
-	res, err := run(o)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
+	var runs []*Result
+	for i := range max(1, o.repeat) {
+		if o.repeat > 1 {
+			logf("run %d of %d", i+1, o.repeat)
+		}
+		res, err := run(o)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		report(os.Stdout, res)
+		runs = append(runs, res)
 	}
-	report(os.Stdout, res)
+	res := runs[0]
+	if len(runs) > 1 {
+		res = median(runs)
+		fmt.Printf("\n%d runs: operator / floor ratios", len(runs))
+		for _, r := range runs {
+			fmt.Printf(" %.2f", r.Ratio)
+		}
+		fmt.Printf("; median %.2f (target ≤ 1.25 at 100 counties)\n", res.MedianRatio)
+	}
 	if err := save(o.out, res); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)

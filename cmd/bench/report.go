@@ -57,6 +57,20 @@ type Result struct {
 	Restart *RestartResult `json:"restart,omitempty"`
 	// Stores is what -store-memory measured.
 	Stores []StoreMemory `json:"stores,omitempty"`
+	// Runs are the runs of -repeat, this one (the median's) among them; MedianRatio
+	// the median of their ratios.
+	Runs        []*Result `json:"runs,omitempty"`
+	MedianRatio float64   `json:"medianRatio,omitempty"`
+}
+
+// median is the run whose ratio is the median of the runs' (the lower of the two
+// middle ones for an even count), with every run and the median recorded on it.
+func median(runs []*Result) *Result {
+	sorted := append([]*Result(nil), runs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Ratio < sorted[j].Ratio })
+	m := *sorted[(len(sorted)-1)/2]
+	m.Runs, m.MedianRatio = runs, m.Ratio
+	return &m
 }
 
 // RestartResult is what the operator did after it was killed and started again over a
