@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,8 +23,11 @@ import (
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/controllers"
+	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/localenv"
+	"github.com/jiceng-io/region-operator/internal/localpg"
 	"github.com/jiceng-io/region-operator/internal/naming"
+	"github.com/jiceng-io/region-operator/internal/pgsql"
 )
 
 func operator(o options, res *Result) error {
@@ -215,6 +219,11 @@ func operator(o options, res *Result) error {
 	res.PeakHeapMiB = float64(peakHeap.Load()) / (1 << 20)
 	res.PeakRSSMiB = peakRSS(cmd.Process.Pid)
 	res.PeakConnections = peakConns.Load()
+	if o.addOne {
+		if res.AddOne, err = addOne(ctx, o, c, pg); err != nil {
+			return fmt.Errorf("-add-one: %w", err)
+		}
+	}
 	if o.restart {
 		// The operator killed and started again over a Ready province: what it writes,
 		// how soon it has looked at every Region, and its memory meanwhile.
@@ -367,5 +376,106 @@ func versions(ctx context.Context, c client.Client) (map[string]string, error) {
 			out[kind+" "+o.GetNamespace()+"/"+o.GetName()] = o.GetResourceVersion()
 		}
 	}
+	return out, nil
+}
+
+// addOne applies one more county into the Ready province. First its floor, in the same
+// cluster and on the same server: a bare client makes the objects and runs the SQL of
+// another county of the same size (whose Region is never made); then the county's
+// Region is created and watched until Ready. Meanwhile no object of the other
+// counties may change.
+func addOne(ctx context.Context, o options, c client.WithWatch, pg *localpg.Server) (*AddOneResult, error) {
+	more := o
+	more.counties = o.counties + 2
+	extra := province(more, "bench-pg")[o.counties:]
+	floorOne, newOne := extra[0], extra[1]
+	before, err := versions(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	cfg := pgsql.ServerConfig{Host: pg.Host, Port: pg.Port, User: benchAdmin, Password: benchPassword, SSLMode: "disable", MaxConns: o.maxConns}
+	objs, err := blueprints([]*platformv1.Region{floorOne}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	namespaces, rest, err := targets(controllers.NewScheme(), objs)
+	if err != nil {
+		return nil, err
+	}
+	logf("add-one: the floor for one county: %d objects and its SQL", len(objs))
+	pool := pgsql.NewPool(cfg)
+	defer pool.Close()
+	start := time.Now()
+	var k8sErr, sqlErr error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if k8sErr = applyTargets(ctx, c, o.workers, namespaces); k8sErr == nil {
+			k8sErr = applyTargets(ctx, c, o.workers, rest)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if !o.database {
+			return
+		}
+		db := desired.Database(floorOne, "bench-floor", func(string) bool { return true })
+		passwords := map[string]string{}
+		for _, cr := range desired.Credentials(floorOne) {
+			passwords[cr.Role] = fixedPassword(cr.Role)
+		}
+		_, sqlErr = pgsql.EnsureRegion(ctx, pool, db, passwords)
+	}()
+	wg.Wait()
+	if err := errors.Join(k8sErr, sqlErr); err != nil {
+		return nil, err
+	}
+	out := &AddOneResult{FloorSeconds: time.Since(start).Seconds()}
+	// The floor's objects are no other county's: they are left out of what may not change.
+	floorObjs, err := versions(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	for k := range floorObjs {
+		if _, ok := before[k]; !ok {
+			before[k] = floorObjs[k]
+		}
+	}
+
+	logf("add-one: applying Region %s into the province", newOne.Name)
+	wctx, wcancel := context.WithTimeout(ctx, o.timeout)
+	defer wcancel()
+	w, err := c.Watch(wctx, &platformv1.RegionList{})
+	if err != nil {
+		return nil, err
+	}
+	defer w.Stop()
+	start = time.Now()
+	if err := c.Create(ctx, newOne); err != nil {
+		return nil, err
+	}
+	for ready := false; !ready; {
+		ev, ok := <-w.ResultChan()
+		if !ok {
+			return nil, fmt.Errorf("Region %s not Ready after %s", newOne.Name, o.timeout)
+		}
+		rg, isRegion := ev.Object.(*platformv1.Region)
+		ready = isRegion && rg.Name == newOne.Name && rg.Status.ObservedGeneration == rg.Generation &&
+			meta.IsStatusConditionTrue(rg.Status.Conditions, controllers.ConditionReady)
+	}
+	out.OperatorSeconds = time.Since(start).Seconds()
+	out.Ratio = out.OperatorSeconds / out.FloorSeconds
+	time.Sleep(2 * time.Second) // the last writes of the reconciles it caused, if any
+	after, err := versions(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range before {
+		if after[k] != v {
+			out.OthersTouched++
+		}
+	}
+	logf("add-one: floor %.2fs, operator %.2fs (%.2f ×); other counties' objects changed: %d", out.FloorSeconds, out.OperatorSeconds, out.Ratio, out.OthersTouched)
 	return out, nil
 }

@@ -55,6 +55,8 @@ type Result struct {
 	SteadyResyncForced bool               `json:"steadyResyncForced"`
 	// Restart is what -restart measured.
 	Restart *RestartResult `json:"restart,omitempty"`
+	// AddOne is what -add-one measured.
+	AddOne *AddOneResult `json:"addOne,omitempty"`
 	// Stores is what -store-memory measured.
 	Stores []StoreMemory `json:"stores,omitempty"`
 	// Runs are the runs of -repeat, this one (the median's) among them; MedianRatio
@@ -71,6 +73,19 @@ func median(runs []*Result) *Result {
 	m := *sorted[(len(sorted)-1)/2]
 	m.Runs, m.MedianRatio = runs, m.Ratio
 	return &m
+}
+
+// AddOneResult is one more county applied into a Ready province.
+type AddOneResult struct {
+	// FloorSeconds is the bare client making just that county's objects and SQL (another
+	// county of the same size, in the same cluster); OperatorSeconds its Region's apply
+	// to Ready.
+	FloorSeconds    float64 `json:"floorSeconds"`
+	OperatorSeconds float64 `json:"operatorSeconds"`
+	Ratio           float64 `json:"ratio"`
+	// OthersTouched counts the objects of the other counties (and the Regions) whose
+	// resourceVersion changed meanwhile.
+	OthersTouched int `json:"othersTouched"`
 }
 
 // RestartResult is what the operator did after it was killed and started again over a
@@ -140,6 +155,10 @@ func report(w io.Writer, r *Result) {
 	row("PostgreSQL sessions opened: floor / operator", fmt.Sprintf("%d / %d", r.FloorSessions, r.Sessions))
 	row(fmt.Sprintf("steady %.0f s (resync forced: %v): changed resourceVersions", r.SteadySeconds, r.SteadyResyncForced), strconv.Itoa(r.SteadyChangedRVs))
 	row("steady: DDL statements", strconv.FormatInt(r.SteadyDDL, 10))
+	if a := r.AddOne; a != nil {
+		row("add one county: apply to Ready / its floor", fmt.Sprintf("%.2f s / %.2f s  (%.2f ×; target ≤ 1.5)", a.OperatorSeconds, a.FloorSeconds, a.Ratio))
+		row("add one county: other counties' objects changed", strconv.Itoa(a.OthersTouched))
+	}
 	if rs := r.Restart; rs != nil {
 		row("restart: every Region reconciled after", fmt.Sprintf("%.1f s", rs.ResyncSeconds))
 		row("restart: writes (POST, PUT, PATCH, DELETE) / DDL", fmt.Sprintf("%d / %d  (requests %v)", rs.Writes, rs.DDL, rs.Requests))
