@@ -458,7 +458,7 @@ func addOne(ctx context.Context, o options, c client.WithWatch, pg *localpg.Serv
 	for ready := false; !ready; {
 		ev, ok := <-w.ResultChan()
 		if !ok {
-			return nil, fmt.Errorf("Region %s not Ready after %s", newOne.Name, o.timeout)
+			return nil, fmt.Errorf("the Region %s was not Ready after %s", newOne.Name, o.timeout)
 		}
 		rg, isRegion := ev.Object.(*platformv1.Region)
 		ready = isRegion && rg.Name == newOne.Name && rg.Status.ObservedGeneration == rg.Generation &&
