@@ -30,6 +30,8 @@ type options struct {
 	repeat int
 	// addOne applies one more county into the Ready province, beside its floor.
 	addOne bool
+	// failover runs two replicas with leader election and kills the leader.
+	failover bool
 }
 
 // memoryDir is /dev/shm when it is a directory the bench may write, else "".
@@ -62,6 +64,7 @@ func parseFlags() options {
 	flag.BoolVar(&o.profile, "profile", false, "also save the operator's and the API server's CPU (first 30 s) and the operator's heap (at all-Ready) profiles to -out, for go tool pprof")
 	flag.StringVar(&o.dataDir, "data-dir", memoryDir(), "directory for etcd's and PostgreSQL's data; by default /dev/shm (memory) where there is one, as a province's databases are tens of thousands of files, and a disk's file system (ext4, say) is slow to create files for a while after many were deleted: the floor's, just before the operator's phase")
 	flag.BoolVar(&o.restart, "restart", false, "after the steady state, kill the operator (SIGKILL) and start it again with the same flags and memory limit: its writes, DDL, peak RSS and the time until every Region was reconciled once")
+	flag.BoolVar(&o.failover, "failover", false, "run the operator with leader election and, once the province is Ready, a second replica standing by; kill the leader (SIGKILL): how soon after the lease expires the other has reconciled every Region, what it changed, and its memory while standing by (JSON: failover.seconds, failover.writes)")
 	flag.BoolVar(&o.addOne, "add-one", false, "after the steady state, apply one more county into the Ready province: its apply → Ready against the floor for that one county in the same cluster (a bare client making just its objects and SQL), and how many objects of the other counties changed (JSON: addOne.ratio, addOne.othersTouched)")
 	flag.IntVar(&o.repeat, "repeat", 1, "run the floor and the operator this many times in one invocation, each on a fresh control plane and database, and report every run and the median ratio (JSON: runs, medianRatio)")
 	flag.BoolVar(&o.storeMemory, "store-memory", false, "instead of the floor and the operator: create the province's Kubernetes objects, then sync, each in a process of its own, the operator's store, controller-runtime's cache with ByObject{Label, Transform} and its metadata-only watches, and report the memory of each")

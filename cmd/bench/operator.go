@@ -15,6 +15,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -70,6 +71,9 @@ func operator(o options, res *Result) error {
 		return err
 	}
 	args := []string{"--kubeconfig=" + kcPath, "--max-concurrent-reconciles=" + strconv.Itoa(o.reconcilers), "--sync-period=" + o.resync.String(), "--zap-log-level=error"}
+	if o.failover {
+		args = append(args, "--leader-elect", "--leader-election-namespace="+controllers.DefaultSecretNamespace)
+	}
 	op, err := startOperator(bin, args, o.memoryLimit, filepath.Join(dir, "operator.log"))
 	if err != nil {
 		return err
@@ -223,6 +227,17 @@ func operator(o options, res *Result) error {
 		if res.AddOne, err = addOne(ctx, o, c, pg); err != nil {
 			return fmt.Errorf("-add-one: %w", err)
 		}
+	}
+	if o.failover {
+		standby, err := startOperator(bin, args, o.memoryLimit, filepath.Join(dir, "operator-standby.log"))
+		if err != nil {
+			return err
+		}
+		defer standby.stop()
+		if res.Failover, err = failover(ctx, o, c, op, standby, len(regions)+btoi(o.addOne)); err != nil {
+			return fmt.Errorf("-failover: %w", err)
+		}
+		op = standby
 	}
 	if o.restart {
 		// The operator killed and started again over a Ready province: what it writes,
@@ -477,5 +492,75 @@ func addOne(ctx context.Context, o options, c client.WithWatch, pg *localpg.Serv
 		}
 	}
 	logf("add-one: floor %.2fs, operator %.2fs (%.2f ×); other counties' objects changed: %d", out.FloorSeconds, out.OperatorSeconds, out.Ratio, out.OthersTouched)
+	return out, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// failover kills the leader with a replica standing by, and measures the standby's
+// take-over: from the moment the leader's lease expires until it has reconciled every
+// Region once, what changed meanwhile, and its memory while it stood by.
+func failover(ctx context.Context, o options, c client.Client, leader, standby *operatorProcess, regions int) (*FailoverResult, error) {
+	time.Sleep(10 * time.Second) // the standby's caches filled, as a replica's would be
+	out := &FailoverResult{StandbyRSSBytes: int64(currentRSS(standby.cmd.Process.Pid))}
+	lease := &coordinationv1.Lease{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: controllers.DefaultSecretNamespace, Name: "region-operator.platform.jiceng.io"}, lease); err != nil {
+		return nil, fmt.Errorf("reading the leader's lease: %w", err)
+	}
+	before, err := versions(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	m0, err := scrape("http://" + standby.metrics + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	if reconciled(m0) > 0 {
+		return nil, fmt.Errorf("the standby reconciled %d Regions before the leader was killed", reconciled(m0))
+	}
+	leader.kill()
+	logf("fail-over: leader %s killed; the standby waits for its lease", *lease.Spec.HolderIdentity)
+	duration := time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second
+	out.LeaseSeconds = duration.Seconds()
+	// The lease runs out a lease's duration after its last renewal.
+	expiry := lease.Spec.RenewTime.Add(duration)
+	var m map[string]float64
+	for {
+		if m, err = scrape("http://" + standby.metrics + "/metrics"); err == nil && reconciled(m) >= regions {
+			break
+		}
+		if time.Since(expiry) > o.timeout {
+			return nil, fmt.Errorf("%d of %d Regions reconciled %s after the lease expired", reconciled(m), regions, o.timeout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	out.Seconds = max(0, time.Since(expiry).Seconds())
+	time.Sleep(5 * time.Second) // the last reconciles' writes, if any
+	after, err := versions(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range after {
+		if before[k] != v {
+			out.Writes++
+		}
+	}
+	if m, err = scrape("http://" + standby.metrics + "/metrics"); err != nil {
+		return nil, err
+	}
+	out.DDL = int64(m[`region_operator_sql_statements_by_kind_total{kind="ddl"}`] - m0[`region_operator_sql_statements_by_kind_total{kind="ddl"}`])
+	out.Requests = map[string]int64{}
+	for k, v := range m {
+		if strings.HasPrefix(k, "rest_client_requests_total{") {
+			out.Requests[labelValue(k, "method")] += int64(v - m0[k])
+		}
+	}
+	logf("fail-over: every Region reconciled %.1fs after the lease expired; %d objects changed, %d DDL; standby RSS %.0f MiB",
+		out.Seconds, out.Writes, out.DDL, float64(out.StandbyRSSBytes)/(1<<20))
 	return out, nil
 }

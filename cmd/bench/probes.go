@@ -101,15 +101,22 @@ func labelValue(series, label string) string {
 	return rest[:strings.IndexByte(rest, '"')]
 }
 
-func peakRSS(pid int) float64 {
+// peakRSS is a process's peak resident memory, in MiB.
+func peakRSS(pid int) float64 { return procKiB(pid, "VmHWM:") / 1024 }
+
+// currentRSS is a process's resident memory now, in bytes.
+func currentRSS(pid int) float64 { return procKiB(pid, "VmRSS:") * 1024 }
+
+// procKiB reads one kB field of a process's /proc status.
+func procKiB(pid int, field string) float64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
+		if strings.HasPrefix(line, field) {
 			kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
-			return kb / 1024
+			return kb
 		}
 	}
 	return 0

@@ -57,6 +57,8 @@ type Result struct {
 	Restart *RestartResult `json:"restart,omitempty"`
 	// AddOne is what -add-one measured.
 	AddOne *AddOneResult `json:"addOne,omitempty"`
+	// Failover is what -failover measured.
+	Failover *FailoverResult `json:"failover,omitempty"`
 	// Stores is what -store-memory measured.
 	Stores []StoreMemory `json:"stores,omitempty"`
 	// Runs are the runs of -repeat, this one (the median's) among them; MedianRatio
@@ -73,6 +75,23 @@ func median(runs []*Result) *Result {
 	m := *sorted[(len(sorted)-1)/2]
 	m.Runs, m.MedianRatio = runs, m.Ratio
 	return &m
+}
+
+// FailoverResult is the standby replica taking over from a killed leader.
+type FailoverResult struct {
+	// Seconds is from the killed leader's lease expiring until the new leader has
+	// reconciled every Region once.
+	Seconds float64 `json:"seconds"`
+	// LeaseSeconds is the lease's duration, from the kill to its expiry at most.
+	LeaseSeconds float64 `json:"leaseSeconds"`
+	// Writes counts the objects (and Regions) whose resourceVersion changed from the
+	// kill until then, and DDL the statements; Requests the new leader's requests by
+	// verb, its lease's included.
+	Writes   int              `json:"writes"`
+	DDL      int64            `json:"ddl"`
+	Requests map[string]int64 `json:"requests"`
+	// StandbyRSSBytes is the standby's resident memory just before the kill.
+	StandbyRSSBytes int64 `json:"standbyRSSBytes"`
 }
 
 // AddOneResult is one more county applied into a Ready province.
@@ -155,6 +174,11 @@ func report(w io.Writer, r *Result) {
 	row("PostgreSQL sessions opened: floor / operator", fmt.Sprintf("%d / %d", r.FloorSessions, r.Sessions))
 	row(fmt.Sprintf("steady %.0f s (resync forced: %v): changed resourceVersions", r.SteadySeconds, r.SteadyResyncForced), strconv.Itoa(r.SteadyChangedRVs))
 	row("steady: DDL statements", strconv.FormatInt(r.SteadyDDL, 10))
+	if f := r.Failover; f != nil {
+		row("fail-over: every Region reconciled after the lease expired", fmt.Sprintf("%.1f s  (lease %.0f s; target ≤ 30)", f.Seconds, f.LeaseSeconds))
+		row("fail-over: objects changed / DDL", fmt.Sprintf("%d / %d  (requests %v)", f.Writes, f.DDL, f.Requests))
+		row("fail-over: standby's RSS", fmt.Sprintf("%.0f MiB", float64(f.StandbyRSSBytes)/(1<<20)))
+	}
 	if a := r.AddOne; a != nil {
 		row("add one county: apply to Ready / its floor", fmt.Sprintf("%.2f s / %.2f s  (%.2f ×; target ≤ 1.5)", a.OperatorSeconds, a.FloorSeconds, a.Ratio))
 		row("add one county: other counties' objects changed", strconv.Itoa(a.OthersTouched))
