@@ -54,6 +54,7 @@ func floor(o options, res *Result) error {
 		go fetchAPIServer(env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, "floor-apiserver-cpu.pprof"))
 	}
 	cpu := readCPU()
+	ddl0, dml0, query0 := pgsql.Global.DDL.Load(), pgsql.Global.DML.Load(), pgsql.Global.Queries.Load()
 	start := time.Now()
 	var k8sErr, sqlErr error
 	var wg sync.WaitGroup
@@ -91,7 +92,7 @@ func floor(o options, res *Result) error {
 	if sqlErr != nil {
 		return sqlErr
 	}
-	logf("floor: Kubernetes %.1fs, SQL %.1fs, together %.1fs; SQL ddl %d, dml %d, query %d", res.FloorKubernetesSeconds, res.FloorSQLSeconds, res.FloorSeconds, pgsql.Global.DDL.Load(), pgsql.Global.DML.Load(), pgsql.Global.Queries.Load())
+	logf("floor: Kubernetes %.1fs, SQL %.1fs, together %.1fs; SQL ddl %d, dml %d, query %d", res.FloorKubernetesSeconds, res.FloorSQLSeconds, res.FloorSeconds, pgsql.Global.DDL.Load()-ddl0, pgsql.Global.DML.Load()-dml0, pgsql.Global.Queries.Load()-query0)
 	return nil
 }
 
