@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/controllers"
 	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
@@ -46,7 +48,6 @@ func floor(o options, res *Result) error {
 	if err != nil {
 		return err
 	}
-	apply := func(list []target) error { return applyTargets(ctx, c, o.workers, list) }
 	pool := pgsql.NewPool(cfg)
 	defer pool.Close()
 	logf("floor: %d objects and the SQL of %d Regions, at full parallelism", res.Objects, len(regions))
@@ -56,41 +57,13 @@ func floor(o options, res *Result) error {
 	cpu := readCPU()
 	ddl0, dml0, query0 := pgsql.Global.DDL.Load(), pgsql.Global.DML.Load(), pgsql.Global.Queries.Load()
 	start := time.Now()
-	var k8sErr, sqlErr error
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if k8sErr = apply(namespaces); k8sErr == nil {
-			k8sErr = apply(rest)
-		}
-		res.FloorKubernetesSeconds = time.Since(start).Seconds()
-	}()
-	go func() {
-		defer wg.Done()
-		if !o.database {
-			return
-		}
-		sqlErr = parallel(len(regions), o.maxConns, func(i int) error {
-			db := desired.Database(regions[i], "bench-floor", func(string) bool { return true })
-			passwords := map[string]string{}
-			for _, c := range desired.Credentials(regions[i]) {
-				passwords[c.Role] = fixedPassword(c.Role)
-			}
-			_, err := pgsql.EnsureRegion(ctx, pool, db, passwords)
-			return err
-		})
-		res.FloorSQLSeconds = time.Since(start).Seconds()
-	}()
-	wg.Wait()
+	var applyErr error
+	res.FloorKubernetesSeconds, res.FloorSQLSeconds, applyErr = bareApply(ctx, c, pool, o, regions, namespaces, rest)
 	res.FloorSeconds = time.Since(start).Seconds()
 	res.FloorCPU = cpuSince(cpu)
 	res.FloorSessions = sessions(ctx, pg)
-	if k8sErr != nil {
-		return k8sErr
-	}
-	if sqlErr != nil {
-		return sqlErr
+	if applyErr != nil {
+		return applyErr
 	}
 	logf("floor: Kubernetes %.1fs, SQL %.1fs, together %.1fs; SQL ddl %d, dml %d, query %d", res.FloorKubernetesSeconds, res.FloorSQLSeconds, res.FloorSeconds, pgsql.Global.DDL.Load()-ddl0, pgsql.Global.DML.Load()-dml0, pgsql.Global.Queries.Load()-query0)
 	return nil
@@ -168,4 +141,39 @@ func fast(cfg *rest.Config, workers int) *rest.Config {
 	c := controllers.RESTConfig(cfg)
 	c.QPS, c.Burst = float32(100*workers), 100*workers
 	return c
+}
+
+// bareApply is the floor's work: a bare client applies the objects (namespaces first)
+// with the harness's parallelism while a bare pool runs the Regions' SQL beside it. It
+// returns how long each side took.
+func bareApply(ctx context.Context, c client.Client, pool *pgsql.Pool, o options, regions []*platformv1.Region, namespaces, rest []target) (k8sSeconds, sqlSeconds float64, err error) {
+	start := time.Now()
+	var k8sErr, sqlErr error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if k8sErr = applyTargets(ctx, c, o.workers, namespaces); k8sErr == nil {
+			k8sErr = applyTargets(ctx, c, o.workers, rest)
+		}
+		k8sSeconds = time.Since(start).Seconds()
+	}()
+	go func() {
+		defer wg.Done()
+		if !o.database {
+			return
+		}
+		sqlErr = parallel(len(regions), o.maxConns, func(i int) error {
+			db := desired.Database(regions[i], "bench-floor", func(string) bool { return true })
+			passwords := map[string]string{}
+			for _, c := range desired.Credentials(regions[i]) {
+				passwords[c.Role] = fixedPassword(c.Role)
+			}
+			_, err := pgsql.EnsureRegion(ctx, pool, db, passwords)
+			return err
+		})
+		sqlSeconds = time.Since(start).Seconds()
+	}()
+	wg.Wait()
+	return k8sSeconds, sqlSeconds, errors.Join(k8sErr, sqlErr)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,7 +23,6 @@ import (
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/controllers"
-	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/localenv"
 	"github.com/jiceng-io/region-operator/internal/localpg"
 	"github.com/jiceng-io/region-operator/internal/naming"
@@ -421,29 +419,7 @@ func addOne(ctx context.Context, o options, c client.WithWatch, pg *localpg.Serv
 	pool := pgsql.NewPool(cfg)
 	defer pool.Close()
 	start := time.Now()
-	var k8sErr, sqlErr error
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if k8sErr = applyTargets(ctx, c, o.workers, namespaces); k8sErr == nil {
-			k8sErr = applyTargets(ctx, c, o.workers, rest)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if !o.database {
-			return
-		}
-		db := desired.Database(floorOne, "bench-floor", func(string) bool { return true })
-		passwords := map[string]string{}
-		for _, cr := range desired.Credentials(floorOne) {
-			passwords[cr.Role] = fixedPassword(cr.Role)
-		}
-		_, sqlErr = pgsql.EnsureRegion(ctx, pool, db, passwords)
-	}()
-	wg.Wait()
-	if err := errors.Join(k8sErr, sqlErr); err != nil {
+	if _, _, err := bareApply(ctx, c, pool, o, []*platformv1.Region{floorOne}, namespaces, rest); err != nil {
 		return nil, err
 	}
 	out := &AddOneResult{FloorSeconds: time.Since(start).Seconds()}

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -203,3 +204,63 @@ func freePort() (int, error) {
 
 // Tool is the path of one of the server's programs (psql, pg_dump, ...).
 func (s *Server) Tool(name string) string { return filepath.Join(s.bin, name) }
+
+// LogStatements has the server log every statement of a level ("ddl", "mod", "all")
+// from now on, as it runs it.
+func (s *Server) LogStatements(ctx context.Context, level string) error {
+	conn, err := s.Connect(ctx, s.SuperUser, s.SuperPassword, "postgres")
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "ALTER SYSTEM SET log_statement = "+quote(level)); err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, "SELECT pg_reload_conf()")
+	return err
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// LogSize is how far the server's log has come: an offset for LoggedStatements.
+func (s *Server) LogSize() (int64, error) {
+	fi, err := os.Stat(s.LogPath())
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+var (
+	logEntry  = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}`)
+	logLogged = regexp.MustCompile(`LOG:  (statement|execute [^:]*): `)
+)
+
+// LoggedStatements are the statements the server logged from offset on, in order, each
+// whole (its lines after the first, which the log indents, joined back): those sent as
+// they are, and those executed with parameters (the parameters are logged apart).
+func (s *Server) LoggedStatements(offset int64) ([]string, error) {
+	data, err := os.ReadFile(s.LogPath())
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	current := -1
+	for _, line := range strings.Split(string(data[offset:]), "\n") {
+		if logEntry.MatchString(line) {
+			current = -1
+			if m := logLogged.FindStringIndex(line); m != nil {
+				out = append(out, line[m[1]:])
+				current = len(out) - 1
+			}
+			continue
+		}
+		if current >= 0 {
+			out[current] += "\n" + strings.TrimPrefix(line, "\t")
+		}
+	}
+	for i := range out {
+		out[i] = strings.TrimRight(out[i], "\n")
+	}
+	return out, nil
+}

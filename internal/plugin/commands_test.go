@@ -125,38 +125,16 @@ func objectVersions(g Gomega, name string) map[string]string {
 	return out
 }
 
-// statements are the statements the server logged from offset on, in order: DDL as
-// sent, DML as executed (its parameters logged apart).
 func statements(g Gomega, offset int64) []string {
-	data, err := os.ReadFile(pg.LogPath())
+	out, err := pg.LoggedStatements(offset)
 	g.Expect(err).NotTo(HaveOccurred())
-	entry := regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}`)
-	logged := regexp.MustCompile(`LOG:  (statement|execute [^:]*): `)
-	var out []string
-	current := -1
-	for _, line := range strings.Split(string(data[offset:]), "\n") {
-		if entry.MatchString(line) {
-			current = -1
-			if m := logged.FindStringIndex(line); m != nil {
-				out = append(out, line[m[1]:])
-				current = len(out) - 1
-			}
-			continue
-		}
-		if current >= 0 {
-			out[current] += "\n" + strings.TrimPrefix(line, "\t")
-		}
-	}
-	for i := range out {
-		out[i] = strings.TrimRight(out[i], "\n")
-	}
 	return out
 }
 
 func logSize(g Gomega) int64 {
-	fi, err := os.Stat(pg.LogPath())
+	n, err := pg.LogSize()
 	g.Expect(err).NotTo(HaveOccurred())
-	return fi.Size()
+	return n
 }
 
 // What kubectl region plan says a change does is exactly what the operator then does:

@@ -85,16 +85,9 @@ func run(m *testing.M) int {
 	}
 	// Every statement that changes something goes into the server's log: DDL as
 	// it is, DML with its parameters apart.
-	su, err := pg.Connect(ctx, pg.SuperUser, pg.SuperPassword, "postgres")
-	if err != nil {
+	if err := pg.LogStatements(ctx, "mod"); err != nil {
 		return fail(err)
 	}
-	for _, sql := range []string{`ALTER SYSTEM SET log_statement = 'mod'`, `SELECT pg_reload_conf()`} {
-		if _, err := su.Exec(ctx, sql); err != nil {
-			return fail(err)
-		}
-	}
-	su.Close(ctx)
 	if err := localenv.RegisterServer(ctx, k8s, pg, serverName, controllers.DefaultSecretNamespace, pgAdmin, pgPassword, 4); err != nil {
 		return fail(err)
 	}

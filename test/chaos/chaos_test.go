@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -87,16 +86,9 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 	// Every DDL statement the server runs goes into its log, which the tests read.
-	su, err := pg.Connect(ctx, pg.SuperUser, pg.SuperPassword, "postgres")
-	if err != nil {
+	if err := pg.LogStatements(ctx, "ddl"); err != nil {
 		return fail(err)
 	}
-	for _, sql := range []string{`ALTER SYSTEM SET log_statement = 'ddl'`, `SELECT pg_reload_conf()`} {
-		if _, err := su.Exec(ctx, sql); err != nil {
-			return fail(err)
-		}
-	}
-	su.Close(ctx)
 	if err := localenv.RegisterServer(ctx, k8s, pg, server, controllers.DefaultSecretNamespace, pgAdmin, pgPassword, 4); err != nil {
 		return fail(err)
 	}
@@ -307,9 +299,9 @@ func ddlLog(g Gomega, offset int64) string {
 }
 
 func logSize(g Gomega) int64 {
-	fi, err := os.Stat(pg.LogPath())
+	n, err := pg.LogSize()
 	g.Expect(err).NotTo(HaveOccurred())
-	return fi.Size()
+	return n
 }
 
 // The operator is killed at random moments while a county rolls out and its spec
@@ -560,26 +552,8 @@ func TestSecondClusterDoesNotTakeTheFirstsDatabase(t *testing.T) {
 
 // statements are the statements the server's log holds from offset on, in order.
 func statements(g Gomega, offset int64) []string {
-	entry := regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}`)
-	var out []string
-	current := -1
-	for _, line := range strings.Split(ddlLog(g, offset), "\n") {
-		if entry.MatchString(line) {
-			current = -1
-			if i := strings.Index(line, "LOG:  statement: "); i >= 0 {
-				out = append(out, line[i+len("LOG:  statement: "):])
-				current = len(out) - 1
-			}
-			continue
-		}
-		if current >= 0 {
-			// PostgreSQL indents the lines after a statement's first by a tab.
-			out[current] += "\n" + strings.TrimPrefix(line, "\t")
-		}
-	}
-	for i := range out {
-		out[i] = strings.TrimRight(out[i], "\n")
-	}
+	out, err := pg.LoggedStatements(offset)
+	g.Expect(err).NotTo(HaveOccurred())
 	return out
 }
 
