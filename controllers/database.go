@@ -307,29 +307,13 @@ type credential struct {
 }
 
 // renamedFrom is the credential of the township a township of the spec was renamed
-// from (its one former township of another name), whose password its Secret takes
-// over; nil for none.
+// from, whose password its Secret takes over (desired's rename rule); nil for none.
 func renamedFrom(rg *platformv1.Region, c desired.Credential) *desired.Credential {
-	if c.Township == "" {
+	f, ok := desired.RenamedFrom(rg, c.Township)
+	if !ok {
 		return nil
 	}
-	for _, t := range rg.Spec.Townships {
-		if t.Name != c.Township {
-			continue
-		}
-		var from []platformv1.FormerTownship
-		for _, f := range t.Formerly {
-			if f.Name != t.Name {
-				from = append(from, f)
-			}
-		}
-		if len(from) != 1 {
-			return nil
-		}
-		return &desired.Credential{Role: naming.TownshipRole(rg.Name, from[0].Name), Namespace: naming.TownshipNamespace(rg.Name, from[0].Name),
-			Secret: c.Secret, Township: from[0].Name}
-	}
-	return nil
+	return &desired.Credential{Role: f.Role, Namespace: naming.TownshipNamespace(rg.Name, f.Name), Secret: c.Secret, Township: f.Name}
 }
 
 // password returns the password a role's Secret is to hold: a new one when there is no
@@ -387,7 +371,7 @@ func (r *RegionReconciler) formerPassword(ctx context.Context, rg *platformv1.Re
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Name: former.Namespace}, ns); err != nil {
 		return credential{}, false, client.IgnoreNotFound(err)
 	}
-	if !ownsNamespace(rg, ns) || ns.Labels[naming.LabelRegion] != rg.Name || ns.Labels[naming.LabelTownship] != former.Township {
+	if !desired.OwnsNamespace(rg, ns) || ns.Labels[naming.LabelRegion] != rg.Name || ns.Labels[naming.LabelTownship] != former.Township {
 		return credential{}, false, nil
 	}
 	secret := &corev1.Secret{}

@@ -72,16 +72,14 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 	codeOf := map[string][]*corev1.Namespace{}
 	s.mu.Lock()
 	for i := range found {
+		ns := &found[i]
 		// The township of every namespace found, in the spec or not: the database
 		// layer names what waits for confirmation by it.
-		s.nsTownship[found[i].Name] = found[i].Labels[naming.LabelTownship]
-	}
-	s.mu.Unlock()
-	for i := range found {
-		ns := &found[i]
+		s.nsTownship[ns.Name] = ns.Labels[naming.LabelTownship]
 		had[ns.Labels[naming.LabelTownship]] = true
 		codeOf[ns.Labels[naming.LabelCode]] = append(codeOf[ns.Labels[naming.LabelCode]], ns)
 	}
+	s.mu.Unlock()
 	for _, t := range region.Spec.Townships {
 		named := map[string]bool{}
 		for _, f := range t.Formerly {
@@ -190,25 +188,11 @@ func (r *RegionReconciler) regionNamespaces(ctx context.Context, region *platfor
 	}
 	out := list.Items[:0]
 	for _, ns := range list.Items {
-		if ownsNamespace(region, &ns) {
+		if desired.OwnsNamespace(region, &ns) {
 			out = append(out, ns)
 		}
 	}
 	return out, nil
-}
-
-// ownsNamespace says whether a namespace labelled for the Region's name is this
-// Region's: made by it (its UID), by the earlier Region it adopts, or, made before
-// namespaces carried a UID, of a code within the county's.
-func ownsNamespace(region *platformv1.Region, ns *corev1.Namespace) bool {
-	switch uid := ns.Annotations[naming.AnnotationRegionUID]; uid {
-	case string(region.UID):
-		return true
-	case "":
-		return strings.HasPrefix(ns.Labels[naming.LabelCode], region.Spec.Code)
-	default:
-		return uid == region.Annotations[naming.AnnotationAdopt]
-	}
 }
 
 // removeTownship carries out the deletion policy for a township that left the spec.

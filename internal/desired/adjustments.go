@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
@@ -159,6 +160,17 @@ func planRenames(pl *planner, r *RegionDB, cat *Catalog) {
 		renameInCatalog(cat, f, t)
 		pl.p.Carried = append(pl.p.Carried, f.Name+" renamed to "+t.Name)
 	}
+}
+
+// RenamedFrom is the former township whose role and schema a township of the Region
+// takes over by renaming them, if it is renamed rather than merged or recoded.
+func RenamedFrom(rg *platformv1.Region, township string) (Former, bool) {
+	for _, t := range Database(rg, "", func(string) bool { return true }).Townships {
+		if t.Name == township {
+			return t.renamedFrom()
+		}
+	}
+	return Former{}, false
 }
 
 // renames says which former township's role and schema a township of the spec takes

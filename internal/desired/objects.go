@@ -75,6 +75,20 @@ func namespace(name string, labels map[string]string, level, code string, uid ty
 	return ac
 }
 
+// OwnsNamespace says whether a namespace labelled for the Region's name is this
+// Region's: made by it (its UID), by the earlier Region it adopts, or, made before
+// namespaces carried a UID, of a code within the county's.
+func OwnsNamespace(region *platformv1.Region, ns *corev1.Namespace) bool {
+	switch uid := ns.Annotations[naming.AnnotationRegionUID]; uid {
+	case string(region.UID):
+		return true
+	case "":
+		return strings.HasPrefix(ns.Labels[naming.LabelCode], region.Spec.Code)
+	default:
+		return uid == region.Annotations[naming.AnnotationAdopt]
+	}
+}
+
 // RetainedNamespace is a namespace kept after its township (or its Region) went away:
 // its labels stay, marked as retained since the first time it was seen so, and with
 // the township that took its place when a township of the spec names it as formerly

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
+	"github.com/jiceng-io/region-operator/internal/desired"
 	"github.com/jiceng-io/region-operator/internal/naming"
 )
 
@@ -166,7 +167,7 @@ func newPsqlCommand(o *Options) *cobra.Command {
 			if err := c.Get(ctx, client.ObjectKey{Name: ns}, namespace); err != nil {
 				return fmt.Errorf("reading namespace %s: %w", ns, err)
 			}
-			if !ownedBy(rg, namespace) || namespace.Labels[naming.LabelRegion] != rg.Name || namespace.Labels[naming.LabelTownship] != township {
+			if !desired.OwnsNamespace(rg, namespace) || namespace.Labels[naming.LabelRegion] != rg.Name || namespace.Labels[naming.LabelTownship] != township {
 				return fmt.Errorf("namespace %s is not Region %s's %s", ns, rg.Name, orHub(township))
 			}
 			s := &corev1.Secret{}

@@ -314,10 +314,17 @@ func TestConfirm(t *testing.T) {
 	g.Expect(k8s.Get(ctx, client.ObjectKey{Name: rg.Name}, live)).To(Succeed())
 	g.Expect(live.Annotations).NotTo(HaveKey(naming.AnnotationConfirmDestruction))
 
-	out, code = kubectl("", append([]string{"confirm", rg.Name, "--yes"}, gone...)...)
+	confirmAndWait(g, rg.Name, gone)
+}
+
+// confirmAndWait confirms what a Region waits for with kubectl region confirm --yes and
+// waits until nothing waits any more.
+func confirmAndWait(g Gomega, name string, townships []string) {
+	out, code := kubectl("", append([]string{"confirm", name, "--yes"}, townships...)...)
 	g.Expect(code).To(Equal(plugin.ExitNoChange), out)
 	g.Eventually(func(g Gomega) {
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: rg.Name}, live)).To(Succeed())
+		live := &platformv1.Region{}
+		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: name}, live)).To(Succeed())
 		g.Expect(live.Status.PendingDestruction).To(BeEmpty())
 		g.Expect(live.Status.ObservedGeneration).To(Equal(live.Generation))
 	}, time.Minute, 200*time.Millisecond).Should(Succeed())
@@ -439,13 +446,7 @@ func TestPlanCountsTownshipsAsTheSpecNamesThem(t *testing.T) {
 		g.Expect(live.Status.ObservedGeneration).To(Equal(live.Generation))
 		g.Expect(live.Status.PendingDestruction).To(Equal(p.Destroys))
 	}, time.Minute, 200*time.Millisecond).Should(Succeed())
-	out, code = kubectl("", append([]string{"confirm", rg.Name, "--yes"}, p.Destroys...)...)
-	g.Expect(code).To(Equal(plugin.ExitNoChange), out)
-	g.Eventually(func(g Gomega) {
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: rg.Name}, live)).To(Succeed())
-		g.Expect(live.Status.PendingDestruction).To(BeEmpty())
-		g.Expect(live.Status.ObservedGeneration).To(Equal(live.Generation))
-	}, time.Minute, 200*time.Millisecond).Should(Succeed())
+	confirmAndWait(g, rg.Name, p.Destroys)
 	su, err := pg.Connect(ctx, pg.SuperUser, pg.SuperPassword, naming.Database(rg.Name))
 	g.Expect(err).NotTo(HaveOccurred())
 	defer su.Close(ctx)

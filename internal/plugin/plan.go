@@ -564,7 +564,7 @@ func leaving(ctx context.Context, c client.Client, rg *platformv1.Region, want m
 	}
 	for _, ns := range nss.Items {
 		t := ns.Labels[naming.LabelTownship]
-		if !ownedBy(rg, &ns) {
+		if !desired.OwnsNamespace(rg, &ns) {
 			continue
 		}
 		owned[ns.Name] = true
@@ -634,19 +634,6 @@ func leaving(ctx context.Context, c client.Client, rg *platformv1.Region, want m
 		}
 	}
 	return out, nil
-}
-
-// ownedBy says whether a namespace labelled for the Region's name is this Region's
-// (its UID, or made before namespaces carried one, of a code within the county's).
-func ownedBy(rg *platformv1.Region, ns *corev1.Namespace) bool {
-	switch uid := ns.Annotations[naming.AnnotationRegionUID]; uid {
-	case string(rg.UID):
-		return true
-	case "":
-		return strings.HasPrefix(ns.Labels[naming.LabelCode], rg.Spec.Code)
-	default:
-		return uid == rg.Annotations[naming.AnnotationAdopt]
-	}
 }
 
 func exists(ctx context.Context, c client.Client, u *unstructured.Unstructured, apiVersion, kind, ns, name string) bool {
