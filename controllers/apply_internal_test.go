@@ -229,7 +229,7 @@ func TestTransformShrinksWhatArrives(t *testing.T) {
 			{Manager: "kubectl-edit", Operation: metav1.ManagedFieldsOperationUpdate, FieldsV1: metav1.NewFieldsV1(strings.Repeat("x", 512))},
 		}},
 		Data: map[string][]byte{"user": []byte("u"), "password": []byte("p"), "ca.crt": make([]byte, 4096)}}
-	small, err := storeOf(t, ch, sec).Transformer()(sec)
+	small, err := storeOf(t, ch, sec).Shrink()(sec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestTransformShrinksWhatArrives(t *testing.T) {
 	}
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "portal", ResourceVersion: "5"}}
 	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "portal", Image: "portal:1"}}
-	smallD, _ := storeOf(t, ch, d).Transformer()(d)
+	smallD, _ := storeOf(t, ch, d).Shrink()(d)
 	if len(smallD.(*appsv1.Deployment).Spec.Template.Spec.Containers) != 0 {
 		t.Error("the transform left the pod template")
 	}

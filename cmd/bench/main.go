@@ -25,7 +25,7 @@ func main() {
 	o := parseFlags()
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	if o.storeProbe != "" {
-		if err := storeProbe(o.storeProbe, o.kubeconfig); err != nil {
+		if err := storeProbe(o.storeProbe, o.kubeconfig, o.memoryLimit); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: -store-probe:", err)
 			os.Exit(1)
 		}

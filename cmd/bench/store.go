@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/workqueue"
@@ -95,7 +96,7 @@ func storeMemory(o options) ([]StoreMemory, int, error) {
 	}
 	var out []StoreMemory
 	for _, k := range storeKinds {
-		cmd := exec.Command(self, "-store-probe", k.name, "-probe-kubeconfig", path)
+		cmd := exec.Command(self, "-store-probe", k.name, "-probe-kubeconfig", path, "-memory-limit", o.memoryLimit)
 		cmd.Stderr = os.Stderr
 		data, err := cmd.Output()
 		if err != nil {
@@ -113,8 +114,16 @@ func storeMemory(o options) ([]StoreMemory, int, error) {
 }
 
 // storeProbe syncs one way of keeping the operator's objects, in this process alone,
-// and prints what it costs as JSON.
-func storeProbe(kind, kubeconfig string) error {
+// and prints what it costs as JSON. With a memory limit, the runtime's soft limit is
+// the operator's: four fifths of it.
+func storeProbe(kind, kubeconfig, memoryLimit string) error {
+	if memoryLimit != "" {
+		q, err := resource.ParseQuantity(memoryLimit)
+		if err != nil {
+			return fmt.Errorf("-memory-limit: %w", err)
+		}
+		debug.SetMemoryLimit(q.Value() / 5 * 4)
+	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return err
@@ -165,7 +174,7 @@ func storeProbe(kind, kubeconfig string) error {
 			if err != nil {
 				return err
 			}
-			opts.ByObject[obj] = cache.ByObject{Label: controllers.ChildSelector(), Transform: ks.Transformer()}
+			opts.ByObject[obj] = cache.ByObject{Label: controllers.ChildSelector(), Transform: ks.Shrink()}
 			watched = append(watched, obj)
 		}
 		ca, err := cache.New(cfg, opts)

@@ -7,8 +7,10 @@
 // (and annotations) its Kind says, whether it is being deleted, and what the Kind's Keep
 // takes; objects with the same labels share one copy of them. A watch per kind, limited
 // by a label selector, keeps it current: the reflector lists in pages, and its
-// transform shrinks every object as it arrives, so even a streamed initial list is
-// never held whole. Readers get copies, never the store's own maps and slices.
+// transform turns every object, as it arrives, into the few words the store keeps of
+// it, so an initial list (streamed or paged) never holds the objects themselves, not
+// even shrunk: a restart's lists of every kind at once weigh little more than the
+// store. Readers get copies, never the store's own maps and slices.
 //
 // The store is a controller-runtime source (changes queue their Region), a
 // client.Reader for its kinds, and the memory of what the operator applied to each
@@ -30,6 +32,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -124,7 +127,7 @@ type Store struct {
 }
 
 // KindStore keeps the objects of one kind; a Reflector fills it (Add, Update, Delete,
-// Replace), shrinking each object first (Transformer).
+// Replace), with objects or with what its Transformer made of them.
 type KindStore struct {
 	Kind
 	kind     string
@@ -203,9 +206,9 @@ func (s *Store) Start(ctx context.Context, q workqueue.TypedRateLimitingInterfac
 				if err := s.c.List(ctx, list, &client.ListOptions{Raw: &o}); err != nil {
 					return nil, err
 				}
-				// The pager gathers the pages into one list: each page is shrunk as it
-				// comes, so the list holds no more than the store will.
-				return list, ks.shrinkList(list)
+				// The pager gathers the pages into one list: each page becomes
+				// arrivals as it comes, so the list holds no more than the store will.
+				return ks.arrivals(list)
 			},
 			WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 				o.LabelSelector = sel
@@ -214,7 +217,7 @@ func (s *Store) Start(ctx context.Context, q workqueue.TypedRateLimitingInterfac
 		}
 		rf := toolscache.NewReflectorWithOptions(lw, ks.object(), ks, toolscache.ReflectorOptions{Name: "childstore/" + ks.kind})
 		// Lists come in pages, relists too: a page is all that is held at once before
-		// the transform shrinks it.
+		// it becomes arrivals.
 		rf.WatchListPageSize = s.opts.PageSize
 		go rf.RunWithContext(ctx)
 	}
@@ -367,9 +370,67 @@ func (ks *KindStore) fill(obj client.Object, key client.ObjectKey, rec record) {
 	}
 }
 
-// Transformer shrinks an object to what the store keeps, as the reflector receives it:
-// its initial lists (streamed or paged) then hold no more than the store would.
+// arrival is what the store takes of an object as it arrives: its key and record,
+// and what it says of the operator's last apply. The reflector's temporary store (an
+// initial list, streamed) and a paged list hold arrivals in place of the objects, a
+// few words each where even a shrunk object keeps its metadata's maps and struct: with
+// every kind listed at once after a restart, that difference is the province again.
+type arrival struct {
+	key string // namespace/name, as client.ObjectKey.String gives it
+	rec record
+	// asApplied is the object's word of what was applied to it (appliedBy), taken
+	// when the store meets it first.
+	asApplied *Applied
+}
+
+var _ metav1.ObjectMetaAccessor = &arrival{}
+
+func (a *arrival) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+
+func (a *arrival) DeepCopyObject() runtime.Object {
+	c := *a
+	return &c
+}
+
+// GetObjectMeta serves the key function of the reflector's temporary store.
+func (a *arrival) GetObjectMeta() metav1.Object {
+	ns, name, _ := toolscache.SplitMetaNamespaceKey(a.key)
+	return &metav1.ObjectMeta{Namespace: ns, Name: name, ResourceVersion: a.rec.resourceVersion}
+}
+
+// arrive is what the store takes of an object.
+func (ks *KindStore) arrive(o client.Object) *arrival {
+	a := &arrival{key: client.ObjectKeyFromObject(o).String(), rec: ks.recordOf(o)}
+	a.asApplied = ks.asApplied(o, a.rec)
+	return a
+}
+
+// asApplied is what an object says the operator last applied to it, with nobody else
+// writing since (appliedBy); nil when it does not say.
+func (ks *KindStore) asApplied(o client.Object, rec record) *Applied {
+	sum, ok := ks.appliedBy(o)
+	if !ok {
+		return nil
+	}
+	return &Applied{Digest: sum, ResourceVersion: rec.resourceVersion, Generation: rec.generation, Meta: MetaOf(o)}
+}
+
+// Transformer turns an object, as the reflector receives it for its temporary store,
+// into an arrival (the store's Add and Replace take either).
 func (ks *KindStore) Transformer() toolscache.TransformFunc {
+	return func(obj any) (any, error) {
+		if o, ok := obj.(client.Object); ok {
+			return ks.arrive(o), nil
+		}
+		return obj, nil
+	}
+}
+
+// Shrink makes an object of the kind holding only what the store keeps of it, and
+// what tells, after a restart, an object still as applied (the digest annotation and
+// the other managers' entries, without their fields): for a cache that keeps typed
+// objects.
+func (ks *KindStore) Shrink() toolscache.TransformFunc {
 	return func(obj any) (any, error) {
 		o, ok := obj.(client.Object)
 		if !ok {
@@ -390,8 +451,6 @@ func (ks *KindStore) Transformer() toolscache.TransformFunc {
 		}
 		small.SetUID(o.GetUID())
 		if a := ks.owner.opts.AppliedAnnotation; a != "" {
-			// What tells, after a restart, an object still as applied: the digest and
-			// the other managers' entries (without their fields).
 			if v, ok := o.GetAnnotations()[a]; ok {
 				ann := small.GetAnnotations()
 				if ann == nil {
@@ -439,21 +498,22 @@ func (ks *KindStore) appliedBy(o client.Object) ([16]byte, bool) {
 	return sum, true
 }
 
-// shrinkList replaces a list's items with what the store keeps of them.
-func (ks *KindStore) shrinkList(list client.ObjectList) error {
+// arrivals is a page of a list as arrivals, with the page's list metadata.
+func (ks *KindStore) arrivals(list client.ObjectList) (runtime.Object, error) {
 	items, err := meta.ExtractList(list)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	shrink := ks.Transformer()
-	for i, it := range items {
-		small, err := shrink(it)
-		if err != nil {
-			return err
+	out := &metainternalversion.List{Items: make([]runtime.Object, 0, len(items))}
+	out.ResourceVersion, out.Continue, out.RemainingItemCount = list.GetResourceVersion(), list.GetContinue(), list.GetRemainingItemCount()
+	for _, it := range items {
+		o, ok := it.(client.Object)
+		if !ok {
+			return nil, fmt.Errorf("%T in a list of %ss", it, ks.kind)
 		}
-		items[i] = small.(runtime.Object)
+		out.Items = append(out.Items, ks.arrive(o))
 	}
-	return meta.SetList(list, items)
+	return out, nil
 }
 
 // MetaOf is an object's labels and annotations, one copy of each distinct set shared by
@@ -547,7 +607,8 @@ func (s *Store) Remember(kind string, key client.ObjectKey, m Applied) {
 	ks.pending[k] = m
 }
 
-// Add, Update, Delete, Replace and Resync make the store what a Reflector fills.
+// Add, Update, Delete, Replace and Resync make the store what a Reflector fills; each
+// takes objects or arrivals.
 
 func (ks *KindStore) Add(obj any) error    { ks.observe(obj); return nil }
 func (ks *KindStore) Update(obj any) error { ks.observe(obj); return nil }
@@ -557,7 +618,10 @@ func (ks *KindStore) Delete(obj any) error {
 	if d, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
 		obj = d.Obj
 	}
-	if o, ok := obj.(client.Object); ok {
+	switch o := obj.(type) {
+	case *arrival:
+		ks.forget(o.key)
+	case client.Object:
 		ks.forget(client.ObjectKeyFromObject(o).String())
 	}
 	return nil
@@ -567,9 +631,8 @@ func (ks *KindStore) Delete(obj any) error {
 func (ks *KindStore) Replace(list []any, _ string) error {
 	seen := make(map[string]bool, len(list))
 	for _, obj := range list {
-		if o, ok := obj.(client.Object); ok {
-			seen[client.ObjectKeyFromObject(o).String()] = true
-			ks.observe(o)
+		if a := ks.observe(obj); a != nil {
+			seen[a.key] = true
 		}
 	}
 	ks.mu.Lock()
@@ -596,16 +659,26 @@ func (ks *KindStore) Replace(list []any, _ string) error {
 	return nil
 }
 
-// observe keeps the new state of an object and tells its Region, unless the change is
-// the operator's own apply or nothing changed at all.
-func (ks *KindStore) observe(obj any) {
-	o, ok := obj.(client.Object)
-	if !ok {
-		return
+// observe keeps the new state of an object (or of an arrival) and tells its Region,
+// unless the change is the operator's own apply or nothing changed at all. It returns
+// what it took, nil for what is neither.
+func (ks *KindStore) observe(obj any) *arrival {
+	var a *arrival
+	var asApplied func() *Applied
+	switch o := obj.(type) {
+	case *arrival:
+		a = o
+		asApplied = func() *Applied { return o.asApplied }
+	case client.Object:
+		// A watch event: what the object says of an apply is read only when the
+		// store meets it first.
+		a = &arrival{key: client.ObjectKeyFromObject(o).String(), rec: ks.recordOf(o)}
+		asApplied = func() *Applied { return ks.asApplied(o, a.rec) }
+	default:
+		return nil
 	}
-	key := client.ObjectKeyFromObject(o)
-	rec := ks.recordOf(o)
-	region, k := o.GetLabels()[ks.owner.opts.RegionLabel], key.String()
+	rec, k := a.rec, a.key
+	region := rec.region.Value()
 	ks.mu.Lock()
 	var old record
 	p, had := ks.records[k]
@@ -615,10 +688,10 @@ func (ks *KindStore) observe(obj any) {
 	} else if m, ok := ks.pending[k]; ok {
 		rec.applied = m
 		delete(ks.pending, k)
-	} else if sum, ok := ks.appliedBy(o); ok {
+	} else if m := asApplied(); m != nil {
 		// First met (the store starts again): the object says what was applied and
 		// that nobody else changed it since.
-		rec.applied = Applied{Digest: sum, ResourceVersion: rec.resourceVersion, Generation: rec.generation, Meta: MetaOf(o)}
+		rec.applied = *m
 	}
 	echo, applying := rec.applied.ResourceVersion == rec.resourceVersion, ks.inFlight[k] > 0
 	if echo {
@@ -637,20 +710,21 @@ func (ks *KindStore) observe(obj any) {
 
 	switch {
 	case had && old.resourceVersion == rec.resourceVersion:
-		return // listed again, unchanged
+		return a // listed again, unchanged
 	case echo:
-		return // the operator's own apply
+		return a // the operator's own apply
 	case !had && applying:
-		return // the watch brought the creation before the apply's answer did
+		return a // the watch brought the creation before the apply's answer did
 	}
 	if had && oldRegion != region {
 		ks.owner.enqueue(oldRegion)
 	}
 	if had && old.generation == rec.generation && old.meta == rec.meta && ks.BatchStatus {
 		ks.owner.statusChanged(region)
-		return
+		return a
 	}
 	ks.owner.enqueue(region)
+	return a
 }
 
 // statusChanged notes a change of status alone. After the batch, in which a roll-out's

@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	clientfeatures "k8s.io/client-go/features"
+	clientfeaturestesting "k8s.io/client-go/features/testing"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -38,14 +40,24 @@ func (p *pages) List(ctx context.Context, list client.ObjectList, opts ...client
 	return p.WithWatch.List(ctx, list, opts...)
 }
 
-// On a real API server: the store asks for lists in pages of its page size, holds every
-// labelled object and only them, keeps none of their data, and queues the Region of an
-// object someone changes.
-func TestStoreListsInShrunkPages(t *testing.T) {
-	// client-go streams initial lists where the server can (watch-list, where the
-	// store's Transformer shrinks what arrives); lists, and relists after a watch is
-	// lost, come in pages: those are tested here.
-	t.Setenv("KUBE_FEATURE_WatchListClient", "false")
+// On a real API server, with initial lists streamed (client-go's watch-list, where the
+// reflector's temporary store takes the store's Transformer) and paged (where the
+// server cannot stream, and relists after a watch is lost): the store asks for lists
+// in pages of its page size, holds every labelled object and only them, keeps none of
+// their data, and queues the Region of an object someone changes.
+func TestStoreListsStreamedAndInPages(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		streamed bool
+	}{{"streamed", true}, {"paged", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			clientfeaturestesting.SetFeatureDuringTest(t, clientfeatures.WatchListClient, c.streamed)
+			testStoreLists(t, c.streamed)
+		})
+	}
+}
+
+func testStoreLists(t *testing.T, streamed bool) {
 	env, err := localenv.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -93,9 +105,12 @@ func TestStoreListsInShrunkPages(t *testing.T) {
 	counting.mu.Lock()
 	limits := append([]int64(nil), counting.limits...)
 	counting.mu.Unlock()
-	// Each asks for a page; the server may answer a list at resourceVersion 0 from its
-	// watch cache whole, in one page.
-	if len(limits) == 0 {
+	// Streamed, nothing is listed. Paged, each asks for a page; the server may answer
+	// a list at resourceVersion 0 from its watch cache whole, in one page.
+	if streamed && len(limits) != 0 {
+		t.Errorf("the initial list was not streamed: %d list requests", len(limits))
+	}
+	if !streamed && len(limits) == 0 {
 		t.Error("no list request")
 	}
 	for _, l := range limits {
