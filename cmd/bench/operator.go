@@ -238,48 +238,79 @@ func operator(o options, res *Result) error {
 		op = standby
 	}
 	if o.restart {
-		// The operator killed and started again over a Ready province: what it writes,
-		// how soon it has looked at every Region, and its memory meanwhile.
-		op.kill()
-		logf("operator: killed; starting it again")
-		again, err := startOperator(bin, args, o.memoryLimit, filepath.Join(dir, "operator-again.log"))
+		again, err := restart(ctx, o, env, c, op, bin, args, filepath.Join(dir, "operator-again.log"), len(regions)+btoi(o.addOne))
+		if again != nil {
+			op = again
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("-restart: %w", err)
 		}
-		op = again
-		started := time.Now()
-		url := "http://" + again.metrics + "/metrics"
-		var m map[string]float64
-		for {
-			if m, err = scrape(url); err == nil && reconciled(m) >= len(regions) {
-				break
-			}
-			if time.Since(started) > o.timeout {
-				return fmt.Errorf("after the restart, %d of %d Regions reconciled in %s", reconciled(m), len(regions), o.timeout)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		res.Restart = &RestartResult{ResyncSeconds: time.Since(started).Seconds()}
-		time.Sleep(5 * time.Second) // the last reconciles' writes, if any
-		if m, err = scrape(url); err != nil {
-			return err
-		}
-		res.Restart.Requests = map[string]int64{}
-		for k, v := range m {
-			if strings.HasPrefix(k, "rest_client_requests_total{") {
-				verb := labelValue(k, "method")
-				res.Restart.Requests[verb] += int64(v)
-				if verb != "GET" && verb != "LIST" && verb != "WATCH" {
-					res.Restart.Writes += int64(v)
-				}
-			}
-		}
-		res.Restart.DDL = int64(m[`region_operator_sql_statements_by_kind_total{kind="ddl"}`])
-		res.Restart.PeakRSSBytes = int64(peakRSS(again.cmd.Process.Pid) * (1 << 20))
-		logf("operator: after the restart every Region reconciled in %.1fs; %d writes, %d DDL, peak RSS %.0f MiB",
-			res.Restart.ResyncSeconds, res.Restart.Writes, res.Restart.DDL, float64(res.Restart.PeakRSSBytes)/(1<<20))
+		res.Restart = again.result
 	}
 	return nil
+}
+
+// restart kills the operator (SIGKILL) over a Ready province and starts it again with
+// the same flags: what it writes, how soon it has looked at every Region, and its memory
+// meanwhile. With leader election, the clock starts when the killed one's lease expires,
+// as the new process cannot lead before.
+func restart(ctx context.Context, o options, env *localenv.Env, c client.Client, op *operatorProcess, bin string, args []string, logPath string, regions int) (*operatorProcess, error) {
+	var expiry time.Time
+	lease := &coordinationv1.Lease{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: controllers.DefaultSecretNamespace, Name: leaseName}, lease); err == nil && lease.Spec.RenewTime != nil && lease.Spec.LeaseDurationSeconds != nil {
+		expiry = lease.Spec.RenewTime.Add(time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second)
+	}
+	op.kill()
+	logf("operator: killed; starting it again")
+	again, err := startOperator(bin, args, o.memoryLimit, logPath)
+	if err != nil {
+		return nil, err
+	}
+	started := time.Now()
+	out := &RestartResult{}
+	if expiry.After(started) {
+		out.LeaseWaitSeconds = expiry.Sub(started).Seconds()
+		started = expiry
+	}
+	if o.profile {
+		// The first 30 s of the resync, the operator's CPU and the API server's.
+		go fetch("http://"+again.pprof+"/debug/pprof/profile?seconds=30", filepath.Join(o.out, "restart-operator-cpu.pprof"))
+		go fetchAPIServer(env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, "restart-apiserver-cpu.pprof"))
+	}
+	cpu := readCPU()
+	url := "http://" + again.metrics + "/metrics"
+	var m map[string]float64
+	for {
+		if m, err = scrape(url); err == nil && reconciled(m) >= regions {
+			break
+		}
+		if time.Since(started) > o.timeout {
+			return again, fmt.Errorf("%d of %d Regions reconciled in %s", reconciled(m), regions, o.timeout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	out.ResyncSeconds = max(0, time.Since(started).Seconds())
+	out.CPU = cpuSince(cpu)
+	time.Sleep(5 * time.Second) // the last reconciles' writes, if any
+	if m, err = scrape(url); err != nil {
+		return again, err
+	}
+	out.Requests = map[string]int64{}
+	for k, v := range m {
+		if strings.HasPrefix(k, "rest_client_requests_total{") {
+			verb := labelValue(k, "method")
+			out.Requests[verb] += int64(v)
+			if verb != "GET" && verb != "LIST" && verb != "WATCH" {
+				out.Writes += int64(v)
+			}
+		}
+	}
+	out.DDL = int64(m[`region_operator_sql_statements_by_kind_total{kind="ddl"}`])
+	out.PeakRSSBytes = int64(peakRSS(again.cmd.Process.Pid) * (1 << 20))
+	logf("operator: after the restart every Region reconciled in %.1fs (CPU: operator %.1fs, API server %.1fs); %d writes, %d DDL, peak RSS %.0f MiB",
+		out.ResyncSeconds, out.CPU["operator"], out.CPU["kube-apiserver"], out.Writes, out.DDL, float64(out.PeakRSSBytes)/(1<<20))
+	again.result = out
+	return again, nil
 }
 
 // reconciled is how many Region reconciles a process's metrics count, whatever their
@@ -299,7 +330,12 @@ type operatorProcess struct {
 	cmd                   *exec.Cmd
 	metrics, probe, pprof string
 	log                   *os.File
+	// result is what -restart measured of it.
+	result *RestartResult
 }
+
+// leaseName is the operator's leader election lease, in its namespace.
+const leaseName = "region-operator.platform.jiceng.io"
 
 // startOperator starts the operator's binary with args, its endpoints on free ports,
 // and waits until it is ready.
@@ -485,7 +521,7 @@ func failover(ctx context.Context, o options, c client.Client, leader, standby *
 	time.Sleep(10 * time.Second) // the standby's caches filled, as a replica's would be
 	out := &FailoverResult{StandbyRSSBytes: int64(currentRSS(standby.cmd.Process.Pid))}
 	lease := &coordinationv1.Lease{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: controllers.DefaultSecretNamespace, Name: "region-operator.platform.jiceng.io"}, lease); err != nil {
+	if err := c.Get(ctx, client.ObjectKey{Namespace: controllers.DefaultSecretNamespace, Name: leaseName}, lease); err != nil {
 		return nil, fmt.Errorf("reading the leader's lease: %w", err)
 	}
 	before, err := versions(ctx, c)

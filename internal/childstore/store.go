@@ -37,6 +37,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
@@ -377,6 +378,7 @@ func (ks *KindStore) fill(obj client.Object, key client.ObjectKey, rec record) {
 // every kind listed at once after a restart, that difference is the province again.
 type arrival struct {
 	key string // namespace/name, as client.ObjectKey.String gives it
+	uid types.UID
 	rec record
 	// asApplied is the object's word of what was applied to it (appliedBy), taken
 	// when the store meets it first.
@@ -392,15 +394,16 @@ func (a *arrival) DeepCopyObject() runtime.Object {
 	return &c
 }
 
-// GetObjectMeta serves the key function of the reflector's temporary store.
+// GetObjectMeta serves the reflector's temporary store (which reads the version) and
+// its consistency detector (which sorts by UID and compares with a list, transformed).
 func (a *arrival) GetObjectMeta() metav1.Object {
 	ns, name, _ := toolscache.SplitMetaNamespaceKey(a.key)
-	return &metav1.ObjectMeta{Namespace: ns, Name: name, ResourceVersion: a.rec.resourceVersion}
+	return &metav1.ObjectMeta{Namespace: ns, Name: name, UID: a.uid, ResourceVersion: a.rec.resourceVersion}
 }
 
 // arrive is what the store takes of an object.
 func (ks *KindStore) arrive(o client.Object) *arrival {
-	a := &arrival{key: client.ObjectKeyFromObject(o).String(), rec: ks.recordOf(o)}
+	a := &arrival{key: client.ObjectKeyFromObject(o).String(), uid: o.GetUID(), rec: ks.recordOf(o)}
 	a.asApplied = ks.asApplied(o, a.rec)
 	return a
 }
@@ -412,7 +415,13 @@ func (ks *KindStore) asApplied(o client.Object, rec record) *Applied {
 	if !ok {
 		return nil
 	}
-	return &Applied{Digest: sum, ResourceVersion: rec.resourceVersion, Generation: rec.generation, Meta: MetaOf(o)}
+	m := &Applied{Digest: sum, ResourceVersion: rec.resourceVersion, Generation: rec.generation}
+	if ks.Labels == nil {
+		// Only a kind that keeps all its labels and annotations compares them with
+		// what was applied (its status moves on by itself); the record has them.
+		m.Meta = rec.meta
+	}
+	return m
 }
 
 // Transformer turns an object, as the reflector receives it for its temporary store,
