@@ -397,6 +397,11 @@ func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
+	// A replica standing by for leadership keeps the store synced: on taking over it
+	// lists nothing, only reconciles.
+	if err := mgr.Add(storeWatch{r.children}); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&platformv1.Region{}, builder.OnlyMetadata, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, finalizerRemoved(), resync()))).
@@ -408,6 +413,17 @@ func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&platformv1.DatabaseServer{}, handler.EnqueueRequestsFromMapFunc(r.regionsOnServer), builder.WithPredicates(serverChanged())).
 		Complete(r)
 }
+
+// storeWatch fills the store from the manager's start, leader or not.
+type storeWatch struct{ s *childstore.Store }
+
+func (w storeWatch) Start(ctx context.Context) error {
+	w.s.Watch(ctx)
+	<-ctx.Done()
+	return nil
+}
+
+func (storeWatch) NeedLeaderElection() bool { return false }
 
 // store is where the reconciler keeps what it knows of the objects it made. A
 // reconciler that runs outside a manager has one that no watch fills.

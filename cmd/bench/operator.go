@@ -272,10 +272,16 @@ func restart(ctx context.Context, o options, env *localenv.Env, c client.Client,
 		out.LeaseWaitSeconds = expiry.Sub(started).Seconds()
 		started = expiry
 	}
+	var profiles sync.WaitGroup
+	defer profiles.Wait()
 	if o.profile {
 		// The first 30 s of the resync, the operator's CPU and the API server's.
-		go fetch("http://"+again.pprof+"/debug/pprof/profile?seconds=30", filepath.Join(o.out, "restart-operator-cpu.pprof"))
-		go fetchAPIServer(env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, "restart-apiserver-cpu.pprof"))
+		profiles.Go(func() {
+			fetch("http://"+again.pprof+"/debug/pprof/profile?seconds=30", filepath.Join(o.out, "restart-operator-cpu.pprof"))
+		})
+		profiles.Go(func() {
+			fetchAPIServer(env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, "restart-apiserver-cpu.pprof"))
+		})
 	}
 	cpu := readCPU()
 	url := "http://" + again.metrics + "/metrics"

@@ -27,6 +27,7 @@ import (
 	"reflect"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unique"
 
@@ -40,6 +41,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/consistencydetector"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
@@ -115,11 +117,13 @@ type Store struct {
 	byKind map[string]*KindStore
 	all    []*KindStore
 
-	mu       sync.Mutex
-	started  bool
-	queue    workqueue.TypedRateLimitingInterface[reconcile.Request]
-	unsynced int
-	synced   chan struct{}
+	mu      sync.Mutex
+	started bool
+	// standingBy: the watches run and no queue is given yet (Watch before Start).
+	standingBy atomic.Bool
+	queue      workqueue.TypedRateLimitingInterface[reconcile.Request]
+	unsynced   int
+	synced     chan struct{}
 	// statusChanges counts, by Region, the changes of status alone its objects had;
 	// seen is the count the Region's last reconcile read. batching marks the Regions
 	// whose changes wait for the batch to end, reconciling those being reconciled.
@@ -192,11 +196,32 @@ func New(c client.WithWatch, scheme *runtime.Scheme, kinds []Kind, opts Options)
 	return s, nil
 }
 
-// Start watches every kind into the store; a change reaches q as a request for its
-// Region. It makes the store a controller-runtime source.
+// Start makes changes reach q as requests for their Region, and watches every kind into
+// the store unless Watch already does. It makes the store a controller-runtime source.
 func (s *Store) Start(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
 	s.mu.Lock()
-	s.queue, s.started = q, true
+	s.queue = q
+	s.mu.Unlock()
+	s.standingBy.Store(false)
+	s.Watch(ctx)
+	return nil
+}
+
+// Watch fills the store before it has a queue: a replica standing by for leadership
+// keeps it synced, so that on taking over it only reconciles. Until Start, no Region is
+// told anything, and what an object says of the operator's last apply (its digest
+// annotation, nobody else's fields) is taken at every change, as at a restart: another
+// replica is the one applying.
+func (s *Store) Watch(ctx context.Context) {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return
+	}
+	s.started = true
+	if s.queue == nil {
+		s.standingBy.Store(true)
+	}
 	s.mu.Unlock()
 	sel := s.opts.Selector.String()
 	for _, ks := range s.all {
@@ -222,7 +247,6 @@ func (s *Store) Start(ctx context.Context, q workqueue.TypedRateLimitingInterfac
 		rf.WatchListPageSize = s.opts.PageSize
 		go rf.RunWithContext(ctx)
 	}
-	return nil
 }
 
 // UseQueue makes changes reach q without starting the watches (tests feed the store
@@ -378,6 +402,8 @@ func (ks *KindStore) fill(obj client.Object, key client.ObjectKey, rec record) {
 // every kind listed at once after a restart, that difference is the province again.
 type arrival struct {
 	key string // namespace/name, as client.ObjectKey.String gives it
+	// uid is kept only for client-go's watch-list consistency detector (which sorts
+	// by it), when it is on.
 	uid types.UID
 	rec record
 	// asApplied is the object's word of what was applied to it (appliedBy), taken
@@ -403,7 +429,10 @@ func (a *arrival) GetObjectMeta() metav1.Object {
 
 // arrive is what the store takes of an object.
 func (ks *KindStore) arrive(o client.Object) *arrival {
-	a := &arrival{key: client.ObjectKeyFromObject(o).String(), uid: o.GetUID(), rec: ks.recordOf(o)}
+	a := &arrival{key: client.ObjectKeyFromObject(o).String(), rec: ks.recordOf(o)}
+	if consistencydetector.IsDataConsistencyDetectionForWatchListEnabled() {
+		a.uid = o.GetUID()
+	}
 	a.asApplied = ks.asApplied(o, a.rec)
 	return a
 }
@@ -693,14 +722,25 @@ func (ks *KindStore) observe(obj any) *arrival {
 	p, had := ks.records[k]
 	if had {
 		old = *p
+	}
+	switch m, pending := ks.pending[k]; {
+	case had && ks.owner.standingBy.Load():
+		// Another replica applies: what the object says is what was applied, or,
+		// when someone else wrote it, nothing is known to be.
+		if m := asApplied(); m != nil {
+			rec.applied = *m
+		}
+	case had:
 		rec.applied = old.applied
-	} else if m, ok := ks.pending[k]; ok {
+	case pending:
 		rec.applied = m
 		delete(ks.pending, k)
-	} else if m := asApplied(); m != nil {
+	default:
 		// First met (the store starts again): the object says what was applied and
 		// that nobody else changed it since.
-		rec.applied = *m
+		if m := asApplied(); m != nil {
+			rec.applied = *m
+		}
 	}
 	echo, applying := rec.applied.ResourceVersion == rec.resourceVersion, ks.inFlight[k] > 0
 	if echo {

@@ -2,6 +2,7 @@ package childstore_test
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	clientfeatures "k8s.io/client-go/features"
 	clientfeaturestesting "k8s.io/client-go/features/testing"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -150,5 +152,122 @@ func testStoreLists(t *testing.T, streamed bool) {
 	req, _ := q.Get()
 	if req.Name != "anxi" {
 		t.Errorf("queued %v, want the Region anxi", req)
+	}
+}
+
+// A replica standing by keeps the store synced (Watch, no queue). While it stands by,
+// the other replica's applies are taken as applied from what the objects say, and an
+// object someone else wrote is not; on taking over (Start) it tells Regions of changes
+// again.
+func TestStandbyTakesWhatObjectsSay(t *testing.T) {
+	env, err := localenv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = env.Stop() }()
+	ctx := context.Background()
+	c, err := client.NewWithWatch(env.Config, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "anxi"}}); err != nil {
+		t.Fatal(err)
+	}
+	const annotation = "example.com/applied"
+	digest := func(b byte) (sum [16]byte) {
+		for i := range sum {
+			sum[i] = b
+		}
+		return sum
+	}
+	apply := func(name string, sum [16]byte, value string) string {
+		t.Helper()
+		ac := corev1ac.ConfigMap(name, "anxi").WithLabels(map[string]string{"managed": "yes", "region": "anxi"}).
+			WithAnnotations(map[string]string{annotation: hex.EncodeToString(sum[:])}).WithData(map[string]string{"v": value})
+		if err := c.Apply(ctx, ac, client.FieldOwner("leader"), client.ForceOwnership); err != nil {
+			t.Fatal(err)
+		}
+		cm := &corev1.ConfigMap{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: "anxi", Name: name}, cm); err != nil {
+			t.Fatal(err)
+		}
+		return cm.ResourceVersion
+	}
+	rvA := apply("a", digest(1), "1")
+	apply("b", digest(1), "1")
+
+	s, err := childstore.New(c, scheme.Scheme, []childstore.Kind{{Type: &corev1.ConfigMap{}, ByRegion: true, Labels: []string{"region"}}},
+		childstore.Options{Selector: labels.SelectorFromSet(labels.Set{"managed": "yes"}), RegionLabel: "region", Batch: 50 * time.Millisecond,
+			AppliedAnnotation: annotation, OwnManager: func(m string) bool { return m == "leader" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.Watch(runCtx)
+	waitCtx, done := context.WithTimeout(ctx, 30*time.Second)
+	defer done()
+	if err := s.WaitForSync(waitCtx); err != nil {
+		t.Fatal(err)
+	}
+	keyA, keyB := client.ObjectKey{Namespace: "anxi", Name: "a"}, client.ObjectKey{Namespace: "anxi", Name: "b"}
+	if m, ok := s.Applied("ConfigMap", keyA); !ok || m.Digest != digest(1) || m.ResourceVersion != rvA {
+		t.Fatalf("standing by, a's apply was taken as %v %+v, want digest 1 at %s", ok, m, rvA)
+	}
+
+	// The leader applies a again; someone else edits b.
+	rvA = apply("a", digest(2), "2")
+	b := &corev1.ConfigMap{}
+	if err := c.Get(ctx, keyB, b); err != nil {
+		t.Fatal(err)
+	}
+	b.Data["v"] = "edited"
+	if err := c.Update(ctx, b, client.FieldOwner("kubectl-edit")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var list corev1.ConfigMapList
+		_ = s.List(ctx, &list)
+		seen := 0
+		for _, cm := range list.Items {
+			if (cm.Name == "a" && cm.ResourceVersion == rvA) || (cm.Name == "b" && cm.ResourceVersion == b.ResourceVersion) {
+				seen++
+			}
+		}
+		if seen == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the store did not see the changes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m, ok := s.Applied("ConfigMap", keyA); !ok || m.Digest != digest(2) || m.ResourceVersion != rvA {
+		t.Errorf("the leader's apply of a was taken as %v %+v, want digest 2 at %s", ok, m, rvA)
+	}
+	if m, ok := s.Applied("ConfigMap", keyB); ok {
+		t.Errorf("b, edited by someone else, was taken as applied: %+v", m)
+	}
+
+	// Taking over: nothing was queued while standing by; a change now queues its Region.
+	q := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+	defer q.ShutDown()
+	if err := s.Start(runCtx, q); err != nil {
+		t.Fatal(err)
+	}
+	if q.Len() != 0 {
+		t.Errorf("%d requests queued for what happened while standing by", q.Len())
+	}
+	b.Data["v"] = "edited again"
+	if err := c.Update(ctx, b, client.FieldOwner("kubectl-edit")); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for q.Len() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if q.Len() == 0 {
+		t.Fatal("after taking over, a change by someone else queued nothing")
 	}
 }
