@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -400,6 +401,16 @@ func (r *RegionReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	// A replica standing by for leadership keeps the store synced: on taking over it
 	// lists nothing, only reconciles.
 	if err := mgr.Add(storeWatch{r.children}); err != nil {
+		return err
+	}
+	// Ready once the store holds what the operator made: a replica that could take over
+	// in moments, not after listing a province.
+	if err := mgr.AddReadyzCheck("store", func(*http.Request) error {
+		if !r.children.Synced() {
+			return errors.New("the store of the objects the operator made is still listing them")
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).

@@ -19,6 +19,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
@@ -232,7 +233,7 @@ func operator(o options, res *Result) error {
 			return err
 		}
 		defer standby.stop()
-		if res.Failover, err = failover(ctx, o, c, op, standby, len(regions)+btoi(o.addOne)); err != nil {
+		if res.Failover, err = failover(ctx, o, env.Config, c, op, standby, len(regions)+btoi(o.addOne)); err != nil {
 			return fmt.Errorf("-failover: %w", err)
 		}
 		op = standby
@@ -260,13 +261,18 @@ func restart(ctx context.Context, o options, env *localenv.Env, c client.Client,
 	if err := c.Get(ctx, client.ObjectKey{Namespace: controllers.DefaultSecretNamespace, Name: leaseName}, lease); err == nil && lease.Spec.RenewTime != nil && lease.Spec.LeaseDurationSeconds != nil {
 		expiry = lease.Spec.RenewTime.Add(time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second)
 	}
+	writes0, err := objectWrites(env.Config)
+	if err != nil {
+		return nil, err
+	}
 	op.kill()
 	logf("operator: killed; starting it again")
+	// From the start of the process: it is ready once its store has listed everything.
+	started, cpu := time.Now(), readCPU()
 	again, err := startOperator(bin, args, o.memoryLimit, logPath)
 	if err != nil {
 		return nil, err
 	}
-	started := time.Now()
 	out := &RestartResult{}
 	if expiry.After(started) {
 		out.LeaseWaitSeconds = expiry.Sub(started).Seconds()
@@ -283,7 +289,6 @@ func restart(ctx context.Context, o options, env *localenv.Env, c client.Client,
 			fetchAPIServer(env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, "restart-apiserver-cpu.pprof"))
 		})
 	}
-	cpu := readCPU()
 	url := "http://" + again.metrics + "/metrics"
 	var m map[string]float64
 	for {
@@ -304,12 +309,11 @@ func restart(ctx context.Context, o options, env *localenv.Env, c client.Client,
 	out.Requests = map[string]int64{}
 	for k, v := range m {
 		if strings.HasPrefix(k, "rest_client_requests_total{") {
-			verb := labelValue(k, "method")
-			out.Requests[verb] += int64(v)
-			if verb != "GET" && verb != "LIST" && verb != "WATCH" {
-				out.Writes += int64(v)
-			}
+			out.Requests[labelValue(k, "method")] += int64(v)
 		}
+	}
+	if out.WritesByResource, out.Writes, err = writesSince(env.Config, writes0); err != nil {
+		return again, err
 	}
 	out.DDL = int64(m[`region_operator_sql_statements_by_kind_total{kind="ddl"}`])
 	out.PeakRSSBytes = int64(peakRSS(again.cmd.Process.Pid) * (1 << 20))
@@ -368,7 +372,7 @@ func startOperator(bin string, args []string, memoryLimit, logPath string) (*ope
 		return nil, err
 	}
 	// The operator's start-up is not part of what is measured.
-	if err := waitReady(context.Background(), "http://"+p.probe+"/readyz", time.Minute); err != nil {
+	if err := waitReady(context.Background(), "http://"+p.probe+"/readyz", 5*time.Minute); err != nil {
 		p.stop()
 		log, _ := os.ReadFile(logPath)
 		return nil, fmt.Errorf("%w; the operator's log ends:\n%s", err, tail(string(log), 20))
@@ -465,16 +469,8 @@ func addOne(ctx context.Context, o options, c client.WithWatch, pg *localpg.Serv
 		return nil, err
 	}
 	out := &AddOneResult{FloorSeconds: time.Since(start).Seconds()}
-	// The floor's objects are no other county's: they are left out of what may not change.
-	floorObjs, err := versions(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	for k := range floorObjs {
-		if _, ok := before[k]; !ok {
-			before[k] = floorObjs[k]
-		}
-	}
+	// The floor's objects are no other county's (its Deployments roll out meanwhile):
+	// they are left out of what may not change.
 
 	logf("add-one: applying Region %s into the province", newOne.Name)
 	wctx, wcancel := context.WithTimeout(ctx, o.timeout)
@@ -523,8 +519,8 @@ func btoi(b bool) int {
 // failover kills the leader with a replica standing by, and measures the standby's
 // take-over: from the moment the leader's lease expires until it has reconciled every
 // Region once, what changed meanwhile, and its memory while it stood by.
-func failover(ctx context.Context, o options, c client.Client, leader, standby *operatorProcess, regions int) (*FailoverResult, error) {
-	time.Sleep(10 * time.Second) // the standby's caches filled, as a replica's would be
+func failover(ctx context.Context, o options, cfg *rest.Config, c client.Client, leader, standby *operatorProcess, regions int) (*FailoverResult, error) {
+	time.Sleep(10 * time.Second) // ready (its store synced) and settled, as a replica would be
 	out := &FailoverResult{StandbyRSSBytes: int64(currentRSS(standby.cmd.Process.Pid))}
 	lease := &coordinationv1.Lease{}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: controllers.DefaultSecretNamespace, Name: leaseName}, lease); err != nil {
@@ -540,6 +536,10 @@ func failover(ctx context.Context, o options, c client.Client, leader, standby *
 	}
 	if reconciled(m0) > 0 {
 		return nil, fmt.Errorf("the standby reconciled %d Regions before the leader was killed", reconciled(m0))
+	}
+	writes0, err := objectWrites(cfg)
+	if err != nil {
+		return nil, err
 	}
 	leader.kill()
 	logf("fail-over: leader %s killed; the standby waits for its lease", *lease.Spec.HolderIdentity)
@@ -565,8 +565,11 @@ func failover(ctx context.Context, o options, c client.Client, leader, standby *
 	}
 	for k, v := range after {
 		if before[k] != v {
-			out.Writes++
+			out.ObjectsChanged++
 		}
+	}
+	if out.WritesByResource, out.Writes, err = writesSince(cfg, writes0); err != nil {
+		return nil, err
 	}
 	if m, err = scrape("http://" + standby.metrics + "/metrics"); err != nil {
 		return nil, err
@@ -578,7 +581,7 @@ func failover(ctx context.Context, o options, c client.Client, leader, standby *
 			out.Requests[labelValue(k, "method")] += int64(v - m0[k])
 		}
 	}
-	logf("fail-over: every Region reconciled %.1fs after the lease expired; %d objects changed, %d DDL; standby RSS %.0f MiB",
-		out.Seconds, out.Writes, out.DDL, float64(out.StandbyRSSBytes)/(1<<20))
+	logf("fail-over: every Region reconciled %.1fs after the lease expired; %d writes, %d objects changed, %d DDL; standby RSS %.0f MiB",
+		out.Seconds, out.Writes, out.ObjectsChanged, out.DDL, float64(out.StandbyRSSBytes)/(1<<20))
 	return out, nil
 }

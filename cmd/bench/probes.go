@@ -165,6 +165,68 @@ func fetchAPIServer(cfg *rest.Config, path, file string) {
 	fetchWith(hc, strings.TrimSuffix(cfg.Host, "/")+path, file)
 }
 
+// objectResources are the API resources of Regions and of the objects the operator
+// makes: writes to them are the operator's writes, its lease and events aside.
+var objectResources = map[string]bool{
+	"regions": true, "databaseservers": true, "namespaces": true, "configmaps": true, "secrets": true, "resourcequotas": true,
+	"limitranges": true, "services": true, "rolebindings": true, "networkpolicies": true, "deployments": true,
+}
+
+// objectWrites is what the API server counts of write requests (create, update, patch,
+// apply, delete) to Regions and the operator's kinds, by "verb resource[/subresource]".
+func objectWrites(cfg *rest.Config) (map[string]int64, error) {
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Get(strings.TrimSuffix(cfg.Host, "/") + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]int64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "apiserver_request_total{") {
+			continue
+		}
+		series, value, _ := strings.Cut(line, " ")
+		verb, resource := labelValue(series, "verb"), labelValue(series, "resource")
+		switch verb {
+		case "POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION":
+		default:
+			continue
+		}
+		if !objectResources[resource] {
+			continue
+		}
+		if sub := labelValue(series, "subresource"); sub != "" {
+			resource += "/" + sub
+		}
+		v, _ := strconv.ParseFloat(value, 64)
+		out[verb+" "+resource] += int64(v)
+	}
+	return out, sc.Err()
+}
+
+// writesSince is the object writes counted since before, those that happened only.
+func writesSince(cfg *rest.Config, before map[string]int64) (map[string]int64, int64, error) {
+	now, err := objectWrites(cfg)
+	if err != nil {
+		return nil, 0, err
+	}
+	out, total := map[string]int64{}, int64(0)
+	for k, v := range now {
+		if d := v - before[k]; d > 0 {
+			out[k] = d
+			total += d
+		}
+	}
+	return out, total, nil
+}
+
 // fetch saves what url answers into file.
 func fetch(url, file string) { fetchWith(http.DefaultClient, url, file) }
 

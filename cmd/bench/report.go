@@ -84,10 +84,13 @@ type FailoverResult struct {
 	Seconds float64 `json:"seconds"`
 	// LeaseSeconds is the lease's duration, from the kill to its expiry at most.
 	LeaseSeconds float64 `json:"leaseSeconds"`
-	// Writes counts the objects (and Regions) whose resourceVersion changed from the
-	// kill until then, and DDL the statements; Requests the new leader's requests by
-	// verb, its lease's included.
-	Writes   int              `json:"writes"`
+	// Writes counts the write requests the API server served for Regions and the
+	// operator's kinds from the kill until then (as restart's), ObjectsChanged the
+	// objects (and Regions) whose resourceVersion changed, and DDL the statements;
+	// Requests the new leader's requests by verb, its lease's included.
+	Writes           int64            `json:"writes"`
+	WritesByResource map[string]int64 `json:"writesByResource,omitempty"`
+	ObjectsChanged   int              `json:"objectsChanged"`
 	DDL      int64            `json:"ddl"`
 	Requests map[string]int64 `json:"requests"`
 	// StandbyRSSBytes is the standby's resident memory just before the kill.
@@ -110,8 +113,12 @@ type AddOneResult struct {
 // RestartResult is what the operator did after it was killed and started again over a
 // Ready province.
 type RestartResult struct {
-	// Writes counts its POST, PUT, PATCH and DELETE requests; Requests all, by verb.
-	Writes   int64            `json:"writes"`
+	// Writes counts the write requests (create, update, patch, apply, delete) the API
+	// server served for Regions and the operator's kinds, by verb and resource in
+	// WritesByResource; its lease and events are not among them. Requests are all the
+	// operator's requests, by verb, those included.
+	Writes           int64            `json:"writes"`
+	WritesByResource map[string]int64 `json:"writesByResource,omitempty"`
 	Requests map[string]int64 `json:"requests"`
 	DDL      int64            `json:"ddl"`
 	// PeakRSSBytes is its peak resident memory, initial lists included.
@@ -180,7 +187,7 @@ func report(w io.Writer, r *Result) {
 	row("steady: DDL statements", strconv.FormatInt(r.SteadyDDL, 10))
 	if f := r.Failover; f != nil {
 		row("fail-over: every Region reconciled after the lease expired", fmt.Sprintf("%.1f s  (lease %.0f s; target ≤ 30)", f.Seconds, f.LeaseSeconds))
-		row("fail-over: objects changed / DDL", fmt.Sprintf("%d / %d  (requests %v)", f.Writes, f.DDL, f.Requests))
+		row("fail-over: writes / objects changed / DDL", fmt.Sprintf("%d / %d / %d  (operator's requests %v)", f.Writes, f.ObjectsChanged, f.DDL, f.Requests))
 		row("fail-over: standby's RSS", fmt.Sprintf("%.0f MiB", float64(f.StandbyRSSBytes)/(1<<20)))
 	}
 	if a := r.AddOne; a != nil {
@@ -194,7 +201,7 @@ func report(w io.Writer, r *Result) {
 		}
 		row("restart: every Region reconciled after", after)
 		row("restart: CPU meanwhile", cpuRow(rs.CPU))
-		row("restart: writes (POST, PUT, PATCH, DELETE) / DDL", fmt.Sprintf("%d / %d  (requests %v)", rs.Writes, rs.DDL, rs.Requests))
+		row("restart: writes (create, update, patch, delete) / DDL", fmt.Sprintf("%d / %d  (operator's requests %v)", rs.Writes, rs.DDL, rs.Requests))
 		row("restart: peak RSS, initial lists included", fmt.Sprintf("%.0f MiB  (%s)", float64(rs.PeakRSSBytes)/(1<<20), limit))
 	}
 	fmt.Fprintln(w)

@@ -267,6 +267,16 @@ func (s *Store) WaitForSync(ctx context.Context) error {
 	}
 }
 
+// Synced says whether every kind was listed.
+func (s *Store) Synced() bool {
+	select {
+	case <-s.synced:
+		return true
+	default:
+		return false
+	}
+}
+
 // Running says whether the watches fill the store.
 func (s *Store) Running() bool {
 	s.mu.Lock()
