@@ -91,8 +91,8 @@ type FailoverResult struct {
 	Writes           int64            `json:"writes"`
 	WritesByResource map[string]int64 `json:"writesByResource,omitempty"`
 	ObjectsChanged   int              `json:"objectsChanged"`
-	DDL      int64            `json:"ddl"`
-	Requests map[string]int64 `json:"requests"`
+	DDL              int64            `json:"ddl"`
+	Requests         map[string]int64 `json:"requests"`
 	// StandbyRSSBytes is the standby's resident memory just before the kill.
 	StandbyRSSBytes int64 `json:"standbyRSSBytes"`
 }
@@ -119,8 +119,8 @@ type RestartResult struct {
 	// operator's requests, by verb, those included.
 	Writes           int64            `json:"writes"`
 	WritesByResource map[string]int64 `json:"writesByResource,omitempty"`
-	Requests map[string]int64 `json:"requests"`
-	DDL      int64            `json:"ddl"`
+	Requests         map[string]int64 `json:"requests"`
+	DDL              int64            `json:"ddl"`
 	// PeakRSSBytes is its peak resident memory, initial lists included.
 	PeakRSSBytes int64 `json:"peakRSSBytes"`
 	// ResyncSeconds is the time from its start (with leader election, from the killed
