@@ -201,8 +201,8 @@ func New(c client.WithWatch, scheme *runtime.Scheme, kinds []Kind, opts Options)
 func (s *Store) Start(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
 	s.mu.Lock()
 	s.queue = q
-	s.mu.Unlock()
 	s.standingBy.Store(false)
+	s.mu.Unlock()
 	s.Watch(ctx)
 	return nil
 }
@@ -719,7 +719,7 @@ func (ks *KindStore) observe(obj any) *arrival {
 		asApplied = func() *Applied { return o.asApplied }
 	case client.Object:
 		// A watch event: what the object says of an apply is read only when the
-		// store meets it first.
+		// store meets it first, or while it stands by.
 		a = &arrival{key: client.ObjectKeyFromObject(o).String(), rec: ks.recordOf(o)}
 		asApplied = func() *Applied { return ks.asApplied(o, a.rec) }
 	default:
@@ -735,9 +735,14 @@ func (ks *KindStore) observe(obj any) *arrival {
 	}
 	switch m, pending := ks.pending[k]; {
 	case had && ks.owner.standingBy.Load():
-		// Another replica applies: what the object says is what was applied, or,
-		// when someone else wrote it, nothing is known to be.
-		if m := asApplied(); m != nil {
+		// Another replica applies. A new digest on the object, with nobody else's
+		// fields, is its apply: what the object says is what was applied. Anything
+		// else keeps what was known, so that after taking over the object is applied
+		// again: a hand edit that only removes something leaves no field manager
+		// behind, and must not pass for an apply (a re-apply by the other replica of
+		// the same configuration costs one more apply, no more).
+		rec.applied = old.applied
+		if m := asApplied(); m != nil && m.Digest != old.applied.Digest {
 			rec.applied = *m
 		}
 	case had:

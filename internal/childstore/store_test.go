@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	clientfeatures "k8s.io/client-go/features"
 	clientfeaturestesting "k8s.io/client-go/features/testing"
@@ -157,8 +158,8 @@ func testStoreLists(t *testing.T, streamed bool) {
 
 // A replica standing by keeps the store synced (Watch, no queue). While it stands by,
 // the other replica's applies are taken as applied from what the objects say, and an
-// object someone else wrote is not; on taking over (Start) it tells Regions of changes
-// again.
+// object someone else wrote is not, even by a patch that only removes and so leaves no
+// field manager; on taking over (Start) it tells Regions of changes again.
 func TestStandbyTakesWhatObjectsSay(t *testing.T) {
 	env, err := localenv.Start()
 	if err != nil {
@@ -195,6 +196,7 @@ func TestStandbyTakesWhatObjectsSay(t *testing.T) {
 	}
 	rvA := apply("a", digest(1), "1")
 	apply("b", digest(1), "1")
+	apply("c", digest(1), "1")
 
 	s, err := childstore.New(c, scheme.Scheme, []childstore.Kind{{Type: &corev1.ConfigMap{}, ByRegion: true, Labels: []string{"region"}}},
 		childstore.Options{Selector: labels.SelectorFromSet(labels.Set{"managed": "yes"}), RegionLabel: "region", Batch: 50 * time.Millisecond,
@@ -215,7 +217,8 @@ func TestStandbyTakesWhatObjectsSay(t *testing.T) {
 		t.Fatalf("standing by, a's apply was taken as %v %+v, want digest 1 at %s", ok, m, rvA)
 	}
 
-	// The leader applies a again; someone else edits b.
+	// The leader applies a again; someone else edits b; someone takes c's data away
+	// with a patch that only removes (it leaves no field manager of its own).
 	rvA = apply("a", digest(2), "2")
 	b := &corev1.ConfigMap{}
 	if err := c.Get(ctx, keyB, b); err != nil {
@@ -225,17 +228,25 @@ func TestStandbyTakesWhatObjectsSay(t *testing.T) {
 	if err := c.Update(ctx, b, client.FieldOwner("kubectl-edit")); err != nil {
 		t.Fatal(err)
 	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi", Name: "c"}}
+	if err := c.Patch(ctx, cm, client.RawPatch(types.JSONPatchType, []byte(`[{"op":"remove","path":"/data/v"}]`)), client.FieldOwner("kubectl-patch")); err != nil {
+		t.Fatal(err)
+	}
+	if len(cm.ManagedFields) != 1 {
+		t.Fatalf("the removal left managed fields %+v, want the leader's alone", cm.ManagedFields)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var list corev1.ConfigMapList
 		_ = s.List(ctx, &list)
 		seen := 0
-		for _, cm := range list.Items {
-			if (cm.Name == "a" && cm.ResourceVersion == rvA) || (cm.Name == "b" && cm.ResourceVersion == b.ResourceVersion) {
+		for _, o := range list.Items {
+			if (o.Name == "a" && o.ResourceVersion == rvA) || (o.Name == "b" && o.ResourceVersion == b.ResourceVersion) ||
+				(o.Name == "c" && o.ResourceVersion == cm.ResourceVersion) {
 				seen++
 			}
 		}
-		if seen == 2 {
+		if seen == 3 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -246,8 +257,13 @@ func TestStandbyTakesWhatObjectsSay(t *testing.T) {
 	if m, ok := s.Applied("ConfigMap", keyA); !ok || m.Digest != digest(2) || m.ResourceVersion != rvA {
 		t.Errorf("the leader's apply of a was taken as %v %+v, want digest 2 at %s", ok, m, rvA)
 	}
-	if m, ok := s.Applied("ConfigMap", keyB); ok {
+	// What the other two became is not taken as applied: they are applied again
+	// after taking over.
+	if m, _ := s.Applied("ConfigMap", keyB); m.ResourceVersion == b.ResourceVersion {
 		t.Errorf("b, edited by someone else, was taken as applied: %+v", m)
+	}
+	if m, _ := s.Applied("ConfigMap", client.ObjectKeyFromObject(cm)); m.ResourceVersion == cm.ResourceVersion {
+		t.Errorf("c, its data removed by hand, was taken as applied: %+v", m)
 	}
 
 	// Taking over: nothing was queued while standing by; a change now queues its Region.
