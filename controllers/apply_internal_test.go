@@ -415,6 +415,110 @@ func TestRollOutAlreadyFollowedIsNotQueued(t *testing.T) {
 	}
 }
 
+// A Deployment is rolled out only when the controller saw its spec and every replica is
+// updated and available, with no pod of an older revision left: a surge pod up beside
+// the old one (two pods, one updated, the old one still available) is mid-roll-out.
+func TestDeploymentAvailableWaitsForOldPods(t *testing.T) {
+	one := int32(1)
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "portal", ResourceVersion: "5", Generation: 2}}
+	d.Spec.Replicas = &one
+	for _, c := range []struct {
+		status appsv1.DeploymentStatus
+		want   bool
+	}{
+		{appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1}, false},
+		{appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 2, UpdatedReplicas: 1, AvailableReplicas: 1}, false},
+		{appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 1, UpdatedReplicas: 0, AvailableReplicas: 1}, false},
+		{appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 0}, false},
+		{appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1}, true},
+	} {
+		d.Status = c.status
+		if ok, why := deploymentAvailable(d); ok != c.want {
+			t.Errorf("status %+v: available %v (%s), want %v", c.status, ok, why, c.want)
+		}
+	}
+	// What the store keeps says the same.
+	ch, _ := testChildren(t, &RegionReconciler{})
+	d.Status = appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 2, UpdatedReplicas: 1, AvailableReplicas: 1}
+	_ = storeOf(t, ch, d).Add(d)
+	got := &appsv1.Deployment{}
+	if err := ch.Get(context.Background(), client.ObjectKeyFromObject(d), got); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := deploymentAvailable(got); ok {
+		t.Error("the store's copy of a Deployment mid-roll-out says it rolled out")
+	}
+}
+
+// The step that leaves every Deployment of a Region rolled out queues the Region at once:
+// it is Ready now, and nothing more is coming to gather. Earlier steps are gathered; a
+// reconcile running meanwhile decides at its end, at once too.
+func TestRollOutsLastStepQueuesAtOnce(t *testing.T) {
+	r, s, q, portal := appliedDeployment(t)
+	services := portal.DeepCopy()
+	services.Name, services.ResourceVersion = "services", "20"
+	r.store().Remember("Deployment", client.ObjectKeyFromObject(services), childstore.Applied{ResourceVersion: "20"})
+	_ = s.Add(services)
+	done := func(d *appsv1.Deployment, rv string) *appsv1.Deployment {
+		out := rolledOutCopy(d, rv)
+		out.Status.UpdatedReplicas = 1
+		return out
+	}
+
+	_ = s.Update(done(portal, "11"))
+	if got := queued(q); len(got) != 0 {
+		t.Errorf("a roll-out's first step queued %v at once", got)
+	}
+	_ = s.Update(done(services, "21"))
+	if got := queued(q); !slices.Equal(got, []string{"anxi"}) {
+		t.Errorf("the roll-out's last step queued %v at once, want anxi", got)
+	}
+	// That reconcile reads both: the batch ends with nothing unseen.
+	ends := r.store().ReconcileStarts("anxi")
+	ends(r.store().StatusChanges("anxi"))
+	if got := queuedWithin(q, 3*rolloutBatch); len(got) != 0 {
+		t.Errorf("after the reconcile that read the roll-out, queued %v", got)
+	}
+
+	// A status change of a Deployment already rolled out (it stays so) is gathered.
+	again := done(services, "22")
+	again.Status.ReadyReplicas = 1
+	_ = s.Update(again)
+	if got := queued(q); len(got) != 0 {
+		t.Errorf("a status change of a rolled-out Deployment queued %v at once", got)
+	}
+	if got := queuedWithin(q, 5*rolloutBatch); !slices.Equal(got, []string{"anxi"}) {
+		t.Errorf("after the batch, queued %v, want anxi", got)
+	}
+	ends = r.store().ReconcileStarts("anxi")
+	ends(r.store().StatusChanges("anxi"))
+
+	// A step that leaves a Deployment pending (portal's replica no longer updated) is
+	// gathered again.
+	_ = s.Update(rolledOutCopy(portal, "12"))
+	if got := queued(q); len(got) != 0 {
+		t.Errorf("a roll-out step that leaves one Deployment pending queued %v at once", got)
+	}
+	if got := queuedWithin(q, 5*rolloutBatch); !slices.Equal(got, []string{"anxi"}) {
+		t.Errorf("after the batch, queued %v, want anxi", got)
+	}
+	ends = r.store().ReconcileStarts("anxi")
+	ends(r.store().StatusChanges("anxi"))
+
+	// The last step comes while a reconcile runs that has already read the
+	// Deployments: nothing until it ends, then at once.
+	ends = r.store().ReconcileStarts("anxi")
+	seen := r.store().StatusChanges("anxi")
+	_ = s.Update(done(portal, "13"))
+	if got := queued(q); len(got) != 0 {
+		t.Errorf("the last step queued %v while a reconcile ran", got)
+	}
+	ends(seen)
+	if got := queued(q); !slices.Equal(got, []string{"anxi"}) {
+		t.Errorf("at the end of a reconcile that did not read the last step, queued %v, want anxi at once", got)
+	}
+}
+
 // The periodic resync of a Region passes; a real update is left to the other predicates.
 func TestRegionResyncPasses(t *testing.T) {
 	rg := &platformv1.Region{ObjectMeta: metav1.ObjectMeta{Name: "anxi", ResourceVersion: "7"}}

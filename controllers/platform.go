@@ -235,7 +235,8 @@ func (r *RegionReconciler) followDeployments(ctx context.Context, s *scope) {
 }
 
 // deploymentAvailable says whether a Deployment has rolled out, in the kstatus sense:
-// the controller saw the latest spec, every replica is updated and available.
+// the controller saw the latest spec, every replica is updated and available, and no
+// pod of an older revision is left (a surge pod up beside the old one is not done).
 func deploymentAvailable(d *appsv1.Deployment) (bool, string) {
 	if d.ResourceVersion == "" {
 		return false, "(just created)"
@@ -249,6 +250,8 @@ func deploymentAvailable(d *appsv1.Deployment) (bool, string) {
 		return false, "(rollout not yet observed)"
 	case d.Status.UpdatedReplicas < want:
 		return false, fmt.Sprintf("(%d/%d updated)", d.Status.UpdatedReplicas, want)
+	case d.Status.Replicas > d.Status.UpdatedReplicas:
+		return false, fmt.Sprintf("(%d old replicas terminating)", d.Status.Replicas-d.Status.UpdatedReplicas)
 	case d.Status.AvailableReplicas < want:
 		return false, fmt.Sprintf("(%d/%d available)", d.Status.AvailableReplicas, want)
 	}

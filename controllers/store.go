@@ -92,10 +92,16 @@ func storeKinds() []childstore.Kind {
 			}
 		case *appsv1.Deployment:
 			k.BatchStatus, k.ByRegion = true, true
+			// A Region whose Deployments have all rolled out is looked at at once: it
+			// is Ready now, and no more steps of the roll-out are coming to gather.
+			k.Settled = func(o client.Object) bool {
+				ok, _ := deploymentAvailable(o.(*appsv1.Deployment))
+				return ok
+			}
 			k.Keep = func(o client.Object) any {
 				d := o.(*appsv1.Deployment)
 				s := deploymentState{observedGeneration: d.Status.ObservedGeneration,
-					updated: d.Status.UpdatedReplicas, available: d.Status.AvailableReplicas}
+					current: d.Status.Replicas, updated: d.Status.UpdatedReplicas, available: d.Status.AvailableReplicas}
 				if d.Spec.Replicas != nil {
 					n := *d.Spec.Replicas
 					s.replicas = &n
@@ -113,7 +119,7 @@ func storeKinds() []childstore.Kind {
 					n := *s.replicas
 					d.Spec.Replicas = &n
 				}
-				d.Status = appsv1.DeploymentStatus{ObservedGeneration: s.observedGeneration, UpdatedReplicas: s.updated, AvailableReplicas: s.available}
+				d.Status = appsv1.DeploymentStatus{ObservedGeneration: s.observedGeneration, Replicas: s.current, UpdatedReplicas: s.updated, AvailableReplicas: s.available}
 				if s.availableCondition != "" {
 					d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: s.availableCondition}}
 				}
@@ -140,7 +146,9 @@ func newStore(c client.WithWatch, scheme *runtime.Scheme) (*childstore.Store, er
 type deploymentState struct {
 	replicas           *int32
 	observedGeneration int64
-	updated, available int32
+	// current counts the pods of every revision (status.replicas): old ones still
+	// terminating are among them.
+	current, updated, available int32
 	// availableCondition is the status of the Available condition, when there is one.
 	availableCondition corev1.ConditionStatus
 }

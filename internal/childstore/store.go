@@ -60,6 +60,12 @@ type Kind struct {
 	// waits Options.Batch before its Region is queued, so that a roll-out's burst of
 	// them makes one reconcile.
 	BatchStatus bool
+	// Settled says of an object of a BatchStatus kind (as the store hands it out)
+	// that its status has arrived where it is going (a roll-out done). When a change
+	// of status alone settles an object and leaves every object of the kind in its
+	// Region settled, the Region is queued at once instead of after the batch:
+	// nothing more is coming. It needs BatchStatus and ByRegion.
+	Settled func(client.Object) bool
 	// ByRegion: the kind's objects are listed by Region, so the store indexes them.
 	ByRegion bool
 	// Labels are the labels kept; nil keeps all labels and the annotations.
@@ -126,9 +132,10 @@ type Store struct {
 	synced     chan struct{}
 	// statusChanges counts, by Region, the changes of status alone its objects had;
 	// seen is the count the Region's last reconcile read. batching marks the Regions
-	// whose changes wait for the batch to end, reconciling those being reconciled.
-	statusChanges, seen   map[string]uint64
-	batching, reconciling map[string]bool
+	// whose changes wait for the batch to end, reconciling those being reconciled,
+	// settled those whose last change left every object settled (Kind.Settled).
+	statusChanges, seen            map[string]uint64
+	batching, reconciling, settled map[string]bool
 }
 
 // KindStore keeps the objects of one kind; a Reflector fills it (Add, Update, Delete,
@@ -168,8 +175,11 @@ func New(c client.WithWatch, scheme *runtime.Scheme, kinds []Kind, opts Options)
 		opts.PageSize = 500
 	}
 	s := &Store{c: c, opts: opts, byType: map[reflect.Type]*KindStore{}, byKind: map[string]*KindStore{}, synced: make(chan struct{}),
-		statusChanges: map[string]uint64{}, seen: map[string]uint64{}, batching: map[string]bool{}, reconciling: map[string]bool{}}
+		statusChanges: map[string]uint64{}, seen: map[string]uint64{}, batching: map[string]bool{}, reconciling: map[string]bool{}, settled: map[string]bool{}}
 	for _, k := range kinds {
+		if k.Settled != nil && (!k.BatchStatus || !k.ByRegion) {
+			return nil, fmt.Errorf("%T: Settled needs BatchStatus and ByRegion", k.Type)
+		}
 		t := reflect.TypeOf(k.Type).Elem()
 		gvk, err := apiutil.GVKForObject(k.Type, scheme)
 		if err != nil {
@@ -784,33 +794,81 @@ func (ks *KindStore) observe(obj any) *arrival {
 		ks.owner.enqueue(oldRegion)
 	}
 	if had && old.generation == rec.generation && old.meta == rec.meta && ks.BatchStatus {
-		ks.owner.statusChanged(region)
+		// Told at once only on the step that settles the object, when it leaves the
+		// Region's all settled; steps of a settled object move with the batch.
+		settles := ks.Settled != nil && !ks.settled(k, old) && ks.settled(k, rec) && ks.regionSettled(region)
+		ks.owner.statusChanged(region, settles)
 		return a
 	}
 	ks.owner.enqueue(region)
 	return a
 }
 
+// settled says whether the object of key, as rec describes it, is settled.
+func (ks *KindStore) settled(key string, rec record) bool {
+	ns, name, _ := toolscache.SplitMetaNamespaceKey(key)
+	obj := ks.object()
+	ks.fill(obj, client.ObjectKey{Namespace: ns, Name: name}, rec)
+	return ks.Settled(obj)
+}
+
+// regionSettled says whether every object of the kind in the Region is settled. The
+// records are copied under the lock and looked at outside it.
+func (ks *KindStore) regionSettled(region string) bool {
+	ks.mu.RLock()
+	keys := make([]string, 0, len(ks.byRegion[region]))
+	recs := make([]record, 0, len(ks.byRegion[region]))
+	for key := range ks.byRegion[region] {
+		if p, ok := ks.records[key]; ok {
+			keys, recs = append(keys, key), append(recs, *p)
+		}
+	}
+	ks.mu.RUnlock()
+	for i := range keys {
+		if !ks.settled(keys[i], recs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // statusChanged notes a change of status alone. After the batch, in which a roll-out's
 // other steps come too, the Region is queued, unless a reconcile has read its objects
-// since the last of those changes: it wrote what they say. While a reconcile of the
-// Region runs, its end decides.
-func (s *Store) statusChanged(region string) {
+// since the last of those changes: it wrote what they say. A change that leaves every
+// object settled queues it at once. While a reconcile of the Region runs, its end
+// decides.
+func (s *Store) statusChanged(region string, settled bool) {
 	if region == "" {
 		return
 	}
 	s.mu.Lock()
 	s.statusChanges[region]++
+	if settled {
+		s.settled[region] = true
+	} else {
+		delete(s.settled, region)
+	}
 	s.mu.Unlock()
 	s.batch(region)
 }
 
 // batch queues the Region once the batch ends if by then a change of status alone is
-// still unseen and no reconcile of it runs.
+// still unseen and no reconcile of it runs; at once when the last change left every
+// object settled.
 func (s *Store) batch(region string) {
 	s.mu.Lock()
+	if s.reconciling[region] {
+		s.mu.Unlock()
+		return
+	}
+	if s.settled[region] {
+		delete(s.settled, region)
+		s.mu.Unlock()
+		s.enqueue(region)
+		return
+	}
 	defer s.mu.Unlock()
-	if s.batching[region] || s.reconciling[region] {
+	if s.batching[region] {
 		return
 	}
 	s.batching[region] = true
@@ -845,6 +903,9 @@ func (s *Store) ReconcileStarts(region string) (done func(seen uint64)) {
 		delete(s.reconciling, region)
 		s.seen[region] = seen
 		unseen := s.statusChanges[region] != seen
+		if !unseen {
+			delete(s.settled, region) // read by the reconcile
+		}
 		s.mu.Unlock()
 		if unseen {
 			s.batch(region)
@@ -857,6 +918,7 @@ func (s *Store) ForgetRegion(region string) {
 	s.mu.Lock()
 	delete(s.statusChanges, region)
 	delete(s.seen, region)
+	delete(s.settled, region)
 	s.mu.Unlock()
 }
 
