@@ -256,16 +256,18 @@ func operator(o options, res *Result) error {
 // meanwhile. With leader election, the clock starts when the killed one's lease expires,
 // as the new process cannot lead before.
 func restart(ctx context.Context, o options, env *localenv.Env, c client.Client, op *operatorProcess, bin string, args []string, logPath string, regions int) (*operatorProcess, error) {
-	var expiry time.Time
-	lease := &coordinationv1.Lease{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: controllers.DefaultSecretNamespace, Name: leaseName}, lease); err == nil && lease.Spec.RenewTime != nil && lease.Spec.LeaseDurationSeconds != nil {
-		expiry = lease.Spec.RenewTime.Add(time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second)
-	}
 	writes0, err := objectWrites(env.Config)
 	if err != nil {
 		return nil, err
 	}
 	op.kill()
+	// With leader election, the killed one's lease, read once it is dead, holds its last
+	// renewal.
+	var expiry time.Time
+	lease := &coordinationv1.Lease{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: controllers.DefaultSecretNamespace, Name: leaseName}, lease); err == nil && lease.Spec.RenewTime != nil && lease.Spec.LeaseDurationSeconds != nil {
+		expiry = lease.Spec.RenewTime.Add(time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second)
+	}
 	logf("operator: killed; starting it again")
 	// From the start of the process: it is ready once its store has listed everything.
 	started, cpu := time.Now(), readCPU()
@@ -522,10 +524,6 @@ func btoi(b bool) int {
 func failover(ctx context.Context, o options, cfg *rest.Config, c client.Client, leader, standby *operatorProcess, regions int) (*FailoverResult, error) {
 	time.Sleep(10 * time.Second) // ready (its store synced) and settled, as a replica would be
 	out := &FailoverResult{StandbyRSSBytes: int64(currentRSS(standby.cmd.Process.Pid))}
-	lease := &coordinationv1.Lease{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: controllers.DefaultSecretNamespace, Name: leaseName}, lease); err != nil {
-		return nil, fmt.Errorf("reading the leader's lease: %w", err)
-	}
 	before, err := versions(ctx, c)
 	if err != nil {
 		return nil, err
@@ -542,10 +540,15 @@ func failover(ctx context.Context, o options, cfg *rest.Config, c client.Client,
 		return nil, err
 	}
 	leader.kill()
+	// Read once the leader is dead, the lease holds its last renewal: it runs out a
+	// lease's duration after that.
+	lease := &coordinationv1.Lease{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: controllers.DefaultSecretNamespace, Name: leaseName}, lease); err != nil {
+		return nil, fmt.Errorf("reading the leader's lease: %w", err)
+	}
 	logf("fail-over: leader %s killed; the standby waits for its lease", *lease.Spec.HolderIdentity)
 	duration := time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second
 	out.LeaseSeconds = duration.Seconds()
-	// The lease runs out a lease's duration after its last renewal.
 	expiry := lease.Spec.RenewTime.Add(duration)
 	var m map[string]float64
 	for {
