@@ -60,20 +60,28 @@ func TestStoreListsStreamedAndInPages(t *testing.T) {
 	}
 }
 
-func testStoreLists(t *testing.T, streamed bool) {
+// cluster starts a control plane for the test, with a namespace anxi, and gives its
+// client.
+func cluster(t *testing.T) client.WithWatch {
+	t.Helper()
 	env, err := localenv.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = env.Stop() }()
-	ctx := context.Background()
+	t.Cleanup(func() { _ = env.Stop() })
 	c, err := client.NewWithWatch(env.Config, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "anxi"}}); err != nil {
+	if err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "anxi"}}); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+func testStoreLists(t *testing.T, streamed bool) {
+	c := cluster(t)
+	ctx := context.Background()
 	const n, pageSize = 230, 50
 	big := strings.Repeat("x", 8<<10)
 	for i := range n {
@@ -161,19 +169,8 @@ func testStoreLists(t *testing.T, streamed bool) {
 // object someone else wrote is not, even by a patch that only removes and so leaves no
 // field manager; on taking over (Start) it tells Regions of changes again.
 func TestStandbyTakesWhatObjectsSay(t *testing.T) {
-	env, err := localenv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = env.Stop() }()
+	c := cluster(t)
 	ctx := context.Background()
-	c, err := client.NewWithWatch(env.Config, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "anxi"}}); err != nil {
-		t.Fatal(err)
-	}
 	const annotation = "example.com/applied"
 	digest := func(b byte) (sum [16]byte) {
 		for i := range sum {
