@@ -427,7 +427,7 @@ type arrival struct {
 	uid types.UID
 	rec record
 	// asApplied is the object's word of what was applied to it (appliedBy), taken
-	// when the store meets it first.
+	// when the store meets it first, or while it stands by (observe).
 	asApplied *Applied
 }
 
