@@ -208,12 +208,7 @@ func operator(o options, res *Result) error {
 		}
 	}
 	res.SteadyDDL = int64(m1[`region_operator_sql_statements_by_kind_total{kind="ddl"}`] - m0[`region_operator_sql_statements_by_kind_total{kind="ddl"}`])
-	res.APIRequests = map[string]int64{}
-	for k, v := range m0 {
-		if strings.HasPrefix(k, "rest_client_requests_total{") {
-			res.APIRequests[labelValue(k, "method")] += int64(v)
-		}
-	}
+	res.APIRequests = requestsByVerb(m0, nil)
 	res.Reconciles = int64(reconciled(m0))
 	res.SQLStatements = map[string]int64{}
 	for _, kind := range []string{"ddl", "dml", "query"} {
@@ -261,12 +256,9 @@ func restart(ctx context.Context, o options, env *localenv.Env, c client.Client,
 		return nil, err
 	}
 	op.kill()
-	// With leader election, the killed one's lease, read once it is dead, holds its last
-	// renewal.
 	var expiry time.Time
-	lease := &coordinationv1.Lease{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: controllers.DefaultSecretNamespace, Name: leaseName}, lease); err == nil && lease.Spec.RenewTime != nil && lease.Spec.LeaseDurationSeconds != nil {
-		expiry = lease.Spec.RenewTime.Add(time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second)
+	if lease, err := deadLease(ctx, c); err == nil {
+		expiry = lease.expiry
 	}
 	logf("operator: killed; starting it again")
 	// From the start of the process: it is ready once its store has listed everything.
@@ -308,12 +300,7 @@ func restart(ctx context.Context, o options, env *localenv.Env, c client.Client,
 	if m, err = scrape(url); err != nil {
 		return again, err
 	}
-	out.Requests = map[string]int64{}
-	for k, v := range m {
-		if strings.HasPrefix(k, "rest_client_requests_total{") {
-			out.Requests[labelValue(k, "method")] += int64(v)
-		}
-	}
+	out.Requests = requestsByVerb(m, nil)
 	if out.WritesByResource, out.Writes, err = writesSince(env.Config, writes0); err != nil {
 		return again, err
 	}
@@ -348,6 +335,27 @@ type operatorProcess struct {
 
 // leaseName is the operator's leader election lease, in its namespace.
 const leaseName = "region-operator.platform.jiceng.io"
+
+// killedLease is the leader election lease of a leader just killed.
+type killedLease struct {
+	holder   string
+	duration time.Duration
+	// expiry is a lease's duration after its last renewal.
+	expiry time.Time
+}
+
+// deadLease reads the lease once its holder is dead: it then holds the last renewal.
+func deadLease(ctx context.Context, c client.Client) (killedLease, error) {
+	lease := &coordinationv1.Lease{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: controllers.DefaultSecretNamespace, Name: leaseName}, lease); err != nil {
+		return killedLease{}, fmt.Errorf("reading the leader's lease: %w", err)
+	}
+	if lease.Spec.RenewTime == nil || lease.Spec.LeaseDurationSeconds == nil || lease.Spec.HolderIdentity == nil {
+		return killedLease{}, fmt.Errorf("the leader's lease %s holds no renewal", leaseName)
+	}
+	d := time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second
+	return killedLease{holder: *lease.Spec.HolderIdentity, duration: d, expiry: lease.Spec.RenewTime.Add(d)}, nil
+}
 
 // startOperator starts the operator's binary with args, its endpoints on free ports,
 // and waits until it is ready.
@@ -540,16 +548,13 @@ func failover(ctx context.Context, o options, cfg *rest.Config, c client.Client,
 		return nil, err
 	}
 	leader.kill()
-	// Read once the leader is dead, the lease holds its last renewal: it runs out a
-	// lease's duration after that.
-	lease := &coordinationv1.Lease{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: controllers.DefaultSecretNamespace, Name: leaseName}, lease); err != nil {
-		return nil, fmt.Errorf("reading the leader's lease: %w", err)
+	lease, err := deadLease(ctx, c)
+	if err != nil {
+		return nil, err
 	}
-	logf("fail-over: leader %s killed; the standby waits for its lease", *lease.Spec.HolderIdentity)
-	duration := time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second
-	out.LeaseSeconds = duration.Seconds()
-	expiry := lease.Spec.RenewTime.Add(duration)
+	logf("fail-over: leader %s killed; the standby waits for its lease", lease.holder)
+	out.LeaseSeconds = lease.duration.Seconds()
+	expiry := lease.expiry
 	var m map[string]float64
 	for {
 		if m, err = scrape("http://" + standby.metrics + "/metrics"); err == nil && reconciled(m) >= regions {
@@ -578,12 +583,7 @@ func failover(ctx context.Context, o options, cfg *rest.Config, c client.Client,
 		return nil, err
 	}
 	out.DDL = int64(m[`region_operator_sql_statements_by_kind_total{kind="ddl"}`] - m0[`region_operator_sql_statements_by_kind_total{kind="ddl"}`])
-	out.Requests = map[string]int64{}
-	for k, v := range m {
-		if strings.HasPrefix(k, "rest_client_requests_total{") {
-			out.Requests[labelValue(k, "method")] += int64(v - m0[k])
-		}
-	}
+	out.Requests = requestsByVerb(m, m0)
 	logf("fail-over: every Region reconciled %.1fs after the lease expired; %d writes, %d objects changed, %d DDL; standby RSS %.0f MiB",
 		out.Seconds, out.Writes, out.ObjectsChanged, out.DDL, float64(out.StandbyRSSBytes)/(1<<20))
 	return out, nil

@@ -69,8 +69,10 @@ func watchConnections(ctx context.Context, pg *localpg.Server, peak *atomic.Int6
 }
 
 // scrape reads a Prometheus text endpoint into name{labels} → value.
-func scrape(url string) (map[string]float64, error) {
-	resp, err := http.Get(url)
+func scrape(url string) (map[string]float64, error) { return scrapeWith(http.DefaultClient, url) }
+
+func scrapeWith(hc *http.Client, url string) (map[string]float64, error) {
+	resp, err := hc.Get(url)
 	if err != nil {
 		return nil, err
 	}
@@ -179,20 +181,15 @@ func objectWrites(cfg *rest.Config) (map[string]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := hc.Get(strings.TrimSuffix(cfg.Host, "/") + "/metrics")
+	m, err := scrapeWith(hc, strings.TrimSuffix(cfg.Host, "/")+"/metrics")
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
 	out := map[string]int64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "apiserver_request_total{") {
+	for series, v := range m {
+		if !strings.HasPrefix(series, "apiserver_request_total{") {
 			continue
 		}
-		series, value, _ := strings.Cut(line, " ")
 		verb, resource := labelValue(series, "verb"), labelValue(series, "resource")
 		switch verb {
 		case "POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION":
@@ -205,10 +202,21 @@ func objectWrites(cfg *rest.Config) (map[string]int64, error) {
 		if sub := labelValue(series, "subresource"); sub != "" {
 			resource += "/" + sub
 		}
-		v, _ := strconv.ParseFloat(value, 64)
 		out[verb+" "+resource] += int64(v)
 	}
-	return out, sc.Err()
+	return out, nil
+}
+
+// requestsByVerb is the operator's client requests in its metrics m, by verb, those
+// in since (nil for none) taken away.
+func requestsByVerb(m, since map[string]float64) map[string]int64 {
+	out := map[string]int64{}
+	for k, v := range m {
+		if strings.HasPrefix(k, "rest_client_requests_total{") {
+			out[labelValue(k, "method")] += int64(v - since[k])
+		}
+	}
+	return out
 }
 
 // writesSince is the object writes counted since before, those that happened only.
