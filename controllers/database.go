@@ -124,14 +124,21 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 	passwords := map[string]string{}
 	reset := map[string]bool{}
 	var later []pending
-	for _, p := range creds {
-		c, cred := p.c, p.cred
-		if cred.fresh && catErr == nil && cat != nil && !hasRole(cat, c.Role) {
-			cred.state.PasswordSet = desired.PasswordDigest(c.Role, cred.password)
+	for i := range creds {
+		if p := &creds[i]; p.cred.fresh && catErr == nil && cat != nil && !hasRole(cat, p.c.Role) {
+			p.cred.state.PasswordSet = desired.PasswordDigest(p.c.Role, p.cred.password)
 		}
-		err := r.apply(ctx, rg.Name, "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Secret}},
+	}
+	// The Secrets go out side by side; what each write means is taken in order below.
+	written := make([]error, len(creds))
+	each(len(creds), func(i int) {
+		c, cred := creds[i].c, creds[i].cred
+		written[i] = r.apply(ctx, rg.Name, "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Secret}},
 			desired.CredentialSecret(rg.Name, c, srv, naming.Database(rg.Name), cred.password, cred.state))
-		if err != nil {
+	})
+	for i, p := range creds {
+		c, cred := p.c, p.cred
+		if err := written[i]; err != nil {
 			s.fail(ConditionDatabaseReady, c.Township, err)
 			clean, placed[c.Township] = false, false
 			continue

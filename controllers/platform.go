@@ -86,8 +86,9 @@ func (c *renderCache) forget(uid types.UID) {
 
 // reconcilePlatform is the platform layer: it renders the modules with kustomize,
 // applies what was rendered, prunes what a change removed and follows the Deployments'
-// availability.
-func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
+// availability. Its Services and ConfigMaps go out at once; its Deployments, which
+// start pods, once podsMayStart is closed.
+func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope, podsMayStart <-chan struct{}) {
 	rg := s.region
 	if rg.Spec.Platform == nil {
 		// Spec change: spec.platform was removed; everything it made goes.
@@ -153,7 +154,18 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 		}
 		outcomes = make([]outcome, len(objs))
 		failed := false
-		each(len(objs), func(i int) {
+		// What starts no pod first: the Deployments wait, and must not hold the
+		// places of objects that could go out meanwhile.
+		order := make([]int, 0, len(objs))
+		for _, startsPods := range []bool{false, true} {
+			for i, obj := range objs {
+				if (obj.GetKind() == "Deployment") == startsPods {
+					order = append(order, i)
+				}
+			}
+		}
+		each(len(order), func(k int) {
+			i := order[k]
 			obj := objs[i]
 			township := obj.GetLabels()[naming.LabelTownship]
 			// Every object of the render is the spec's, applied or not: it is kept
@@ -166,6 +178,9 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope) {
 				return
 			}
 			outcomes[i].placed = true
+			if obj.GetKind() == "Deployment" {
+				<-podsMayStart
+			}
 			current, err := r.typedObject(obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
 			if err == nil {
 				err = r.apply(ctx, rg.Name, obj.GetKind(), current, client.ApplyConfigurationFromUnstructured(obj))

@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -352,4 +353,86 @@ spec:
 		g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
 		g.Expect(c.Message).To(ContainSubstring("spec.platform.patches[0] matches no object"))
 	}, timeout, interval).Should(Succeed())
+}
+
+// TestPodsStartAfterAccessAndDirectory: the platform goes out beside the access layer
+// and the directory, but its Deployments, which start pods, are made only once every
+// RoleBinding, NetworkPolicy, ResourceQuota, LimitRange and directory ConfigMap of the
+// Region is: no pod of a new county runs in a namespace not yet isolated, bound and
+// limited, or without the directory it mounts.
+func TestPodsStartAfterAccessAndDirectory(t *testing.T) {
+	g := NewWithT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	name := uniqueName("podsafter")
+	wc, err := client.NewWithWatch(cfg, client.Options{Scheme: controllers.NewScheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+
+	// The order the API server made them in: the resourceVersion each object was
+	// created with (etcd's revision, which only grows, on this control plane).
+	type made struct {
+		kind, key string
+		rev       int64
+	}
+	events := make(chan made, 1024)
+	lists := map[string]client.ObjectList{
+		"RoleBinding": &rbacv1.RoleBindingList{}, "NetworkPolicy": &networkingv1.NetworkPolicyList{},
+		"ResourceQuota": &corev1.ResourceQuotaList{}, "LimitRange": &corev1.LimitRangeList{},
+		"ConfigMap": &corev1.ConfigMapList{}, "Service": &corev1.ServiceList{}, "Deployment": &appsv1.DeploymentList{},
+	}
+	for kind, list := range lists {
+		w, err := wc.Watch(ctx, list, client.MatchingLabels{naming.LabelRegion: name})
+		g.Expect(err).NotTo(HaveOccurred())
+		defer w.Stop()
+		go func() {
+			for ev := range w.ResultChan() {
+				obj, ok := ev.Object.(client.Object)
+				if !ok || ev.Type != "ADDED" || kind == "ConfigMap" && obj.GetName() != naming.DirectoryConfigMap {
+					continue
+				}
+				var rev int64
+				_, _ = fmt.Sscan(obj.GetResourceVersion(), &rev)
+				events <- made{kind, obj.GetNamespace() + "/" + obj.GetName(), rev}
+			}
+		}()
+	}
+	createRegion(t, platformRegion(name))
+
+	first := map[string]made{}
+	deployments := 0
+	for deployments < 6 {
+		select {
+		case m := <-events:
+			if _, seen := first[m.kind+" "+m.key]; !seen {
+				first[m.kind+" "+m.key] = m
+				if m.kind == "Deployment" {
+					deployments++
+				}
+			}
+		case <-ctx.Done():
+			t.Fatalf("only %d of 6 Deployments made within %s", deployments, timeout)
+		}
+	}
+	var lastBefore, firstPod made
+	for _, m := range first {
+		switch m.kind {
+		case "Deployment":
+			if firstPod.rev == 0 || m.rev < firstPod.rev {
+				firstPod = m
+			}
+		case "Service":
+		default:
+			if m.rev > lastBefore.rev {
+				lastBefore = m
+			}
+		}
+	}
+	count := map[string]int{}
+	for _, m := range first {
+		count[m.kind]++
+	}
+	g.Expect(count).To(And(HaveKey("RoleBinding"), HaveKey("NetworkPolicy"), HaveKey("ResourceQuota"), HaveKey("LimitRange"), HaveKey("ConfigMap")),
+		"every layer's objects were made before the last Deployment")
+	g.Expect(firstPod.rev).To(BeNumerically(">", lastBefore.rev),
+		"Deployment %s was made (revision %d) before %s %s (revision %d)", firstPod.key, firstPod.rev, lastBefore.kind, lastBefore.key, lastBefore.rev)
 }

@@ -175,8 +175,9 @@ func (r *RegionReconciler) asRecentAsCached(ctx context.Context, key client.Obje
 	return []client.GetOption{&client.GetOptions{Raw: &metav1.GetOptions{ResourceVersion: m.ResourceVersion}}}
 }
 
-// reconcileNormal runs the phases in order. Each runs even when an earlier one failed
-// for some townships: a phase skips only what has no namespace to go into.
+// reconcileNormal runs the namespaces first, then the other phases side by side (the
+// platform's Deployments last). Each runs even when another failed for some townships:
+// a phase skips only what has no namespace to go into.
 func (r *RegionReconciler) reconcileNormal(ctx context.Context, s *scope) {
 	timed("namespaces", func() { r.reconcileNamespaces(ctx, s) })
 	// The database goes its own way beside the Kubernetes layers: it waits on another
@@ -188,26 +189,29 @@ func (r *RegionReconciler) reconcileNormal(ctx context.Context, s *scope) {
 		defer wg.Done()
 		timed("database", func() { r.reconcileDatabase(ctx, s) })
 	}()
-	for _, p := range []struct {
-		name string
-		run  func(context.Context, *scope)
-	}{
-		{"access", r.reconcileAccess},
-		{"directory", r.reconcileDirectory},
-		{"platform", r.reconcilePlatform},
-	} {
-		timed(p.name, func() { p.run(ctx, s) })
-	}
+	// Access, the directory and the platform need only the namespaces, and go side by
+	// side. The platform's Deployments wait for access and the directory: their pods
+	// start in namespaces already isolated, bound and limited, with the directory they
+	// mount in place.
+	var side sync.WaitGroup
+	side.Go(func() { timed("access", func() { r.reconcileAccess(ctx, s) }) })
+	side.Go(func() { timed("directory", func() { r.reconcileDirectory(ctx, s) }) })
+	podsMayStart := make(chan struct{})
+	go func() { side.Wait(); close(podsMayStart) }()
+	timed("platform", func() { r.reconcilePlatform(ctx, s, podsMayStart) })
+	side.Wait()
 	wg.Wait()
 	r.followDeployments(ctx, s)
 	r.reportNew(s)
 }
 
-// reconcileAccess is the access layer: RBAC, network isolation and quotas.
+// reconcileAccess is the access layer: RBAC, network isolation and quotas, side by side.
 func (r *RegionReconciler) reconcileAccess(ctx context.Context, s *scope) {
-	r.reconcileRoleBindings(ctx, s)
-	r.reconcileNetworkPolicies(ctx, s)
-	r.reconcileQuotas(ctx, s)
+	var wg sync.WaitGroup
+	wg.Go(func() { r.reconcileRoleBindings(ctx, s) })
+	wg.Go(func() { r.reconcileNetworkPolicies(ctx, s) })
+	wg.Go(func() { r.reconcileQuotas(ctx, s) })
+	wg.Wait()
 }
 
 // reportNew emits an event for each conflict the Region did not report before.
