@@ -131,7 +131,7 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 	}
 	// The Secrets go out side by side; what each write means is taken in order below.
 	written := make([]error, len(creds))
-	each(len(creds), func(i int) {
+	s.each(len(creds), func(i int) {
 		c, cred := creds[i].c, creds[i].cred
 		written[i] = r.apply(ctx, rg.Name, "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Secret}},
 			desired.CredentialSecret(rg.Name, c, srv, naming.Database(rg.Name), cred.password, cred.state))

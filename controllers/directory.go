@@ -21,7 +21,7 @@ func (r *RegionReconciler) reconcileDirectory(ctx context.Context, s *scope) {
 	}
 	dir := desired.BuildDirectory(s.region)
 	r.writeDirectory(ctx, s, "", naming.HubNamespace(s.region.Name), dir)
-	each(len(s.region.Spec.Townships), func(i int) {
+	s.each(len(s.region.Spec.Townships), func(i int) {
 		t := s.region.Spec.Townships[i]
 		if s.namespaceOK[t.Name] {
 			r.writeDirectory(ctx, s, t.Name, naming.TownshipNamespace(s.region.Name, t.Name), desired.TownshipDirectory(dir, t.Name))

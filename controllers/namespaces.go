@@ -42,7 +42,7 @@ func (r *RegionReconciler) reconcileNamespaces(ctx context.Context, s *scope) {
 			}
 		}
 	}
-	each(len(region.Spec.Townships), func(i int) {
+	s.each(len(region.Spec.Townships), func(i int) {
 		t := region.Spec.Townships[i]
 		// A township that kept its name and took a new code (撤乡设镇) has its
 		// namespace under the old code: formerly says it is the same township.

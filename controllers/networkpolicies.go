@@ -24,7 +24,7 @@ func (r *RegionReconciler) reconcileNetworkPolicies(ctx context.Context, s *scop
 	if s.namespaceOK[""] {
 		r.applyPolicies(ctx, s, "")
 	}
-	each(len(s.region.Spec.Townships), func(i int) {
+	s.each(len(s.region.Spec.Townships), func(i int) {
 		if t := s.region.Spec.Townships[i]; s.namespaceOK[t.Name] {
 			r.applyPolicies(ctx, s, t.Name)
 		}

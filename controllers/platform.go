@@ -154,18 +154,7 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope, pods
 		}
 		outcomes = make([]outcome, len(objs))
 		failed := false
-		// What starts no pod first: the Deployments wait, and must not hold the
-		// places of objects that could go out meanwhile.
-		order := make([]int, 0, len(objs))
-		for _, startsPods := range []bool{false, true} {
-			for i, obj := range objs {
-				if (obj.GetKind() == "Deployment") == startsPods {
-					order = append(order, i)
-				}
-			}
-		}
-		each(len(order), func(k int) {
-			i := order[k]
+		applyOne := func(i int) {
 			obj := objs[i]
 			township := obj.GetLabels()[naming.LabelTownship]
 			// Every object of the render is the spec's, applied or not: it is kept
@@ -178,9 +167,6 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope, pods
 				return
 			}
 			outcomes[i].placed = true
-			if obj.GetKind() == "Deployment" {
-				<-podsMayStart
-			}
 			current, err := r.typedObject(obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
 			if err == nil {
 				err = r.apply(ctx, rg.Name, obj.GetKind(), current, client.ApplyConfigurationFromUnstructured(obj))
@@ -193,7 +179,22 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope, pods
 				return
 			}
 			follow(&outcomes[i], current)
-		})
+		}
+		// What starts no pod goes out at once; the Deployments once podsMayStart is
+		// closed, waiting outside the reconciles' places for requests.
+		var pods, others []int
+		for i, obj := range objs {
+			if obj.GetKind() == "Deployment" {
+				pods = append(pods, i)
+			} else {
+				others = append(others, i)
+			}
+		}
+		var early sync.WaitGroup
+		early.Go(func() { s.each(len(others), func(k int) { applyOne(others[k]) }) })
+		<-podsMayStart
+		s.each(len(pods), func(k int) { applyOne(pods[k]) })
+		early.Wait()
 		complete = !failed
 		if !failed {
 			e := renderEntry{applied: make([]plannedObject, 0, len(objs))}

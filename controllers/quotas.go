@@ -14,7 +14,7 @@ import (
 // LimitRange. A township with no quota at all, from defaults or override, gets none.
 func (r *RegionReconciler) reconcileQuotas(ctx context.Context, s *scope) {
 	region := s.region
-	each(len(region.Spec.Townships), func(i int) {
+	s.each(len(region.Spec.Townships), func(i int) {
 		t := region.Spec.Townships[i]
 		if !s.namespaceOK[t.Name] {
 			return

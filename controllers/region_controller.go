@@ -82,6 +82,9 @@ type RegionReconciler struct {
 	// what it applied to them.
 	children  *childstore.Store
 	storeOnce sync.Once
+	// inFlight holds a place for each request the reconciles have in flight (each).
+	inFlight     chan struct{}
+	inFlightOnce sync.Once
 	// servers remembers, by Region name, the DatabaseServer the Region uses, so that a
 	// change of a server reaches its Regions.
 	servers sync.Map
@@ -135,7 +138,7 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		}
 	}
 
-	s := newScope(region)
+	s := newScope(region, r.places())
 	// Changes of status alone before now are seen by this reconcile; so are those
 	// before it reads the Deployments, if it does.
 	done := r.store().ReconcileStarts(region.Name)
@@ -161,6 +164,13 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		return ctrl.Result{RequeueAfter: databaseRecheck}, nil
 	}
 	return ctrl.Result{}, errors.Join(errs...)
+}
+
+// places are the requests all reconciles may have in flight together: perReconcile for
+// each reconcile that may run at once, and at least fanOut.
+func (r *RegionReconciler) places() chan struct{} {
+	r.inFlightOnce.Do(func() { r.inFlight = make(chan struct{}, max(fanOut, perReconcile*r.MaxConcurrentReconciles)) })
+	return r.inFlight
 }
 
 // asRecentAsCached asks for a Region no older than the cache's copy of its metadata. The

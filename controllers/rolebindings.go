@@ -21,7 +21,7 @@ import (
 // their own namespace. A binding whose group list became empty is removed.
 func (r *RegionReconciler) reconcileRoleBindings(ctx context.Context, s *scope) {
 	everywhere := append(s.activeNamespaces(), s.retainedNamespaces...)
-	each(len(everywhere), func(i int) {
+	s.each(len(everywhere), func(i int) {
 		ns := everywhere[i]
 		township := s.nsTownship[ns]
 		active := ns == naming.HubNamespace(s.region.Name) || !slices.Contains(s.retainedNamespaces, ns)

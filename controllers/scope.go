@@ -48,6 +48,8 @@ func isConflict(err error) bool {
 // phase found, so that status is computed once at the end.
 type scope struct {
 	region *platformv1.Region
+	// places bounds the requests in flight of all the reconciles together (each).
+	places chan struct{}
 	mu     sync.Mutex
 
 	// layerErrs holds the errors of each layer by condition type.
@@ -108,9 +110,10 @@ func (s *scope) wait(layer, msg string) {
 	s.waiting[layer] = msg
 }
 
-func newScope(region *platformv1.Region) *scope {
+func newScope(region *platformv1.Region, places chan struct{}) *scope {
 	return &scope{
 		region:       region,
+		places:       places,
 		layerErrs:    map[string][]error{},
 		townshipErrs: map[string][]error{},
 		regionErrs:   map[string][]error{},
@@ -133,17 +136,30 @@ func (s *scope) fail(layer, township string, err error) {
 	}
 }
 
-// fanOut bounds how many requests one reconcile has in flight at once.
-const fanOut = 8
+// fanOut bounds how many requests one part of a reconcile has in flight at once.
+const fanOut = 16
+
+// perReconcile is how many requests in flight the shared places allow for each
+// reconcile that may run at once: a province's roll-out, every worker busy, has about
+// that many per Region in flight; a Region reconciled alone may use the others' places.
+const perReconcile = 8
 
 // each runs fn for 0..n-1, fanOut at a time, and returns when all are done. Each request
 // waits mostly on the API server, so one Region's objects go out side by side; fn
-// records its own errors in the scope.
-func each(n int, fn func(i int)) {
+// records its own errors in the scope. Every request also takes one of the places all
+// the reconciles share (s.places): a Region reconciled alone goes out as wide as its
+// parts side by side, while a province's roll-out puts no more requests in flight than
+// perReconcile for each reconcile. fn must not wait for another call's work.
+func (s *scope) each(n int, fn func(i int)) {
 	var g errgroup.Group
 	g.SetLimit(fanOut)
 	for i := range n {
-		g.Go(func() error { fn(i); return nil })
+		g.Go(func() error {
+			s.places <- struct{}{}
+			defer func() { <-s.places }()
+			fn(i)
+			return nil
+		})
 	}
 	_ = g.Wait()
 }
