@@ -137,7 +137,7 @@ func (s *scope) fail(layer, township string, err error) {
 }
 
 // fanOut bounds how many requests one part of a reconcile has in flight at once.
-const fanOut = 16
+const fanOut = 8
 
 // perReconcile is how many requests in flight the shared places allow for each
 // reconcile that may run at once: a province's roll-out, every worker busy, has about
