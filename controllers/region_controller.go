@@ -194,11 +194,7 @@ func (r *RegionReconciler) reconcileNormal(ctx context.Context, s *scope) {
 	// server, and neither needs the other's result. The platform's pods take the
 	// database Secrets as optional and pick them up when they come.
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		timed("database", func() { r.reconcileDatabase(ctx, s) })
-	}()
+	wg.Go(func() { timed("database", func() { r.reconcileDatabase(ctx, s) }) })
 	// Access, the directory and the platform need only the namespaces, and go side by
 	// side. The platform's Deployments wait for access and the directory: their pods
 	// start in namespaces already isolated, bound and limited, with the directory they
