@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -115,11 +116,21 @@ func recordRegion(name string, f *regionFigures) {
 	retainedGauge.Set(float64(retained))
 }
 
-// timed runs a phase and records how long it took.
-func timed(phase string, fn func()) {
+// timed runs a phase, records how long it took, and notes it in the reconcile's
+// timeline.
+func (s *scope) timed(phase string, fn func()) {
 	start := time.Now()
 	fn()
-	phaseSeconds.WithLabelValues(phase).Observe(time.Since(start).Seconds())
+	took := time.Since(start)
+	phaseSeconds.WithLabelValues(phase).Observe(took.Seconds())
+	s.mark(phase, start, took)
+}
+
+// mark notes in the reconcile's timeline a step that began at start and took took.
+func (s *scope) mark(step string, start time.Time, took time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.timeline = append(s.timeline, fmt.Sprintf("%s +%dms %dms", step, start.Sub(s.started).Milliseconds(), took.Milliseconds()))
 }
 
 // destroyed counts one object of a kind deleted, dropped or pruned.

@@ -2,8 +2,15 @@ package controllers_test
 
 import (
 	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
+	"github.com/jiceng-io/region-operator/controllers"
 	. "github.com/onsi/gomega"
 	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
@@ -85,4 +92,48 @@ func TestEventsTellWhatHappened(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		g.Expect(reasons(g)).To(HaveKeyWithValue("Retained", ContainSubstring("kept")))
 	}, timeout, interval).Should(Succeed())
+}
+
+// At debug level each reconcile ends with one line of its steps, each with its start and
+// duration, so that a slow Region shows where its time went; at the default level there
+// is no such line.
+func TestDebugLogListsAReconcilesSteps(t *testing.T) {
+	g := NewWithT(t)
+	name := uniqueName("steps")
+	createRegion(t, platformRegion(name))
+	rolledOutReady(t, name)
+
+	reconcileLogging := func(verbosity int) []string {
+		var mu sync.Mutex
+		var lines []string
+		logger := funcr.New(func(_, args string) {
+			mu.Lock()
+			defer mu.Unlock()
+			lines = append(lines, args)
+		}, funcr.Options{Verbosity: verbosity})
+		r := &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: controllers.NewScheme(), Pools: operator.Pools, SecretNamespace: controllers.DefaultSecretNamespace}
+		_, err := r.Reconcile(logr.NewContext(context.Background(), logger), reconcileRequest(name))
+		g.Expect(err).NotTo(HaveOccurred())
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(lines)
+	}
+	step := regexp.MustCompile(`^[a-z' 0-9A-Z]+ \+\d+ms \d+ms$`)
+	var steps []string
+	for _, line := range reconcileLogging(1) {
+		if !strings.Contains(line, `"msg"="reconciled"`) {
+			continue
+		}
+		all := regexp.MustCompile(`"steps"=\[([^\]]*)\]`).FindStringSubmatch(line)
+		g.Expect(all).To(HaveLen(2), line)
+		for _, quoted := range regexp.MustCompile(`"[^"]*"`).FindAllString(all[1], -1) {
+			s := strings.Trim(quoted, `"`)
+			g.Expect(s).To(MatchRegexp(step.String()), line)
+			steps = append(steps, strings.Fields(s)[0])
+		}
+	}
+	g.Expect(steps).To(ContainElements("read", "namespaces", "access", "directory", "platform", "database", "deployments", "status"))
+	for _, line := range reconcileLogging(0) {
+		g.Expect(line).NotTo(ContainSubstring(`"msg"="reconciled"`))
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -145,7 +146,9 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope, pods
 		known = intact
 	}
 	if !known {
+		rendering := time.Now()
 		objs, err := render.Render(rg)
+		s.mark("platform render", rendering, time.Since(rendering))
 		if err != nil {
 			r.renders.put(rg, renderEntry{err: err})
 			s.fail(ConditionPlatformReady, "", err)
@@ -180,20 +183,35 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope, pods
 			}
 			follow(&outcomes[i], current)
 		}
-		// What starts no pod goes out at once; the Deployments once podsMayStart is
-		// closed, waiting outside the reconciles' places for requests.
-		var pods, others []int
+		// What starts no pod goes out at once, the Services all together (serviceFanOut);
+		// the Deployments once podsMayStart is closed, waiting outside the reconciles'
+		// places for requests.
+		var pods, services, others []int
 		for i, obj := range objs {
-			if obj.GetKind() == "Deployment" {
+			switch obj.GetKind() {
+			case "Deployment":
 				pods = append(pods, i)
-			} else {
+			case "Service":
+				services = append(services, i)
+			default:
 				others = append(others, i)
 			}
 		}
 		var early sync.WaitGroup
-		early.Go(func() { s.each(len(others), func(k int) { applyOne(others[k]) }) })
+		early.Go(func() {
+			t := time.Now()
+			s.eachUpTo(serviceFanOut, len(services), func(k int) { applyOne(services[k]) })
+			s.mark(fmt.Sprintf("platform's %d Services", len(services)), t, time.Since(t))
+		})
+		early.Go(func() {
+			t := time.Now()
+			s.each(len(others), func(k int) { applyOne(others[k]) })
+			s.mark(fmt.Sprintf("platform's %d others before pods", len(others)), t, time.Since(t))
+		})
 		<-podsMayStart
+		t := time.Now()
 		s.each(len(pods), func(k int) { applyOne(pods[k]) })
+		s.mark(fmt.Sprintf("platform's %d Deployments", len(pods)), t, time.Since(t))
 		early.Wait()
 		complete = !failed
 		if !failed {

@@ -47,6 +47,22 @@ func markAvailable(g Gomega, region string) {
 	}
 }
 
+// rolledOutReady reports the Region's Deployments rolled out, as they come, until the
+// Region is Ready for its current generation, and returns it.
+func rolledOutReady(t *testing.T, name string) *platformv1.Region {
+	t.Helper()
+	var rg *platformv1.Region
+	NewWithT(t).Eventually(func(g Gomega) {
+		markAvailable(g, name)
+		rg = getRegion(g, name)
+		g.Expect(rg.Status.ObservedGeneration).To(Equal(rg.Generation))
+		c := meta.FindStatusCondition(rg.Status.Conditions, controllers.ConditionReady)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+	}, timeout, interval).Should(Succeed())
+	return rg
+}
+
 func deployment(g Gomega, ns, name string) *appsv1.Deployment {
 	d := &appsv1.Deployment{}
 	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, d)).To(Succeed())
@@ -107,8 +123,7 @@ func TestPlatformIsRenderedAppliedAndFollowed(t *testing.T) {
 	bad.Spec.Containers[0].SecurityContext = nil
 	g.Expect(k8s.Create(ctx, bad, client.DryRunAll)).NotTo(Succeed(), "and the namespace does enforce it")
 
-	markAvailable(g, name)
-	rg := waitReady(t, name)
+	rg := rolledOutReady(t, name)
 	g.Expect(condition(rg, controllers.ConditionPlatformReady).Status).To(Equal(metav1.ConditionTrue))
 	g.Expect(rg.Status.Platform.Deployments).To(BeEquivalentTo(6))
 	g.Expect(rg.Status.Platform.Available).To(BeEquivalentTo(6))
@@ -123,8 +138,7 @@ func TestPlatformIsRenderedAppliedAndFollowed(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		g.Expect(deployment(g, name, "portal").Spec.Template.Spec.Containers[0].Image).To(Equal("registry.example.gov.cn/jiceng/portal:1.4.2"))
 	}, timeout, interval).Should(Succeed())
-	markAvailable(g, name)
-	waitReady(t, name)
+	rolledOutReady(t, name)
 
 	// What was deleted by hand is made again, the Region's whole render standing.
 	g.Expect(k8s.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: name + "-hutou", Name: "services"}})).To(Succeed())
@@ -133,8 +147,7 @@ func TestPlatformIsRenderedAppliedAndFollowed(t *testing.T) {
 		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: name + "-hutou", Name: "services"}, &corev1.Service{})).To(Succeed())
 		g.Expect(deployment(g, name, "emergency").Spec.Template.Spec.Containers[0].Image).To(Equal("registry.example.gov.cn/jiceng/emergency:1.4.2"))
 	}, timeout, interval).Should(Succeed())
-	markAvailable(g, name)
-	waitReady(t, name)
+	rolledOutReady(t, name)
 
 	// A reconcile with nothing changed writes nothing, the platform included.
 	keys := platformObjects(g, name)
@@ -219,8 +232,7 @@ func TestPlatformChangesArePruned(t *testing.T) {
 	deployment(g, name, "portal")
 	deployment(g, name+"-fengcheng", "services")
 
-	markAvailable(g, name)
-	rg := waitReady(t, name)
+	rg := rolledOutReady(t, name)
 	g.Expect(rg.Status.Platform.Objects).To(BeEquivalentTo(len(platformObjects(g, name))))
 	g.Expect(platformObjects(g, name)).NotTo(ContainElement(ContainSubstring("emergency")))
 	g.Expect(platformObjects(g, name)).NotTo(ContainElement(ContainSubstring("-hutou/")))
@@ -241,8 +253,7 @@ func TestBadPlatformPatchAppliesNothing(t *testing.T) {
 	rg.Spec.Platform.Modules = []string{"portal"}
 	createRegion(t, rg)
 	g.Eventually(func(g Gomega) { deployment(g, name, "portal") }, timeout, interval).Should(Succeed())
-	markAvailable(g, name)
-	waitReady(t, name)
+	rolledOutReady(t, name)
 	before := deployment(g, name, "portal").ResourceVersion
 
 	// A new module, a new tag and a patch that does not apply, in one change.
@@ -343,8 +354,7 @@ spec:
 		g.Expect(deployment(g, name, "portal").Spec.Template.Annotations).To(HaveKeyWithValue("jiceng.io/patched", "yes"))
 		g.Expect(deployment(g, name+"-hutou", "services").Spec.Template.Annotations).NotTo(HaveKey("jiceng.io/patched"))
 	}, timeout, interval).Should(Succeed())
-	markAvailable(g, name)
-	waitReady(t, name)
+	rolledOutReady(t, name)
 
 	updateRegion(t, name, func(rg *platformv1.Region) {
 		rg.Spec.Platform.Patches[0].Patch = strings.Replace(rg.Spec.Platform.Patches[0].Patch, "name: portal", "name: weather", 1)

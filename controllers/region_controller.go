@@ -111,6 +111,7 @@ func retryLimiter[T comparable]() workqueue.TypedRateLimiter[T] {
 // Reconcile brings one Region's namespaces, access policies and directory in line with
 // its spec, or carries out its deletion policy when it is being deleted.
 func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	began := time.Now()
 	// The cache holds only the Regions' metadata: a province's Regions, each with its
 	// hundreds of branches, would be most of the operator's memory.
 	region := &platformv1.Region{}
@@ -139,6 +140,8 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	}
 
 	s := newScope(region, r.places())
+	s.started = began
+	s.mark("read", began, time.Since(began))
 	// Changes of status alone before now are seen by this reconcile; so are those
 	// before it reads the Deployments, if it does.
 	done := r.store().ReconcileStarts(region.Name)
@@ -149,9 +152,13 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		r.reconcileNormal(ctx, s)
 		sum = s.summary()
 	}
+	written := time.Now()
 	if err := r.writeStatus(ctx, region, sum); err != nil {
 		return ctrl.Result{}, err
 	}
+	s.mark("status", written, time.Since(written))
+	log.FromContext(ctx).V(1).Info("reconciled", "created", region.CreationTimestamp.UTC().Format(time.RFC3339),
+		"started", s.started.UTC().Format("15:04:05.000"), "steps", s.timeline)
 	errs := s.errs()
 	if len(errs) > 0 && len(conflicts(errs)) == len(errs) {
 		// Retrying sooner would not help: a person has to move the object out of the way.
@@ -189,25 +196,25 @@ func (r *RegionReconciler) asRecentAsCached(ctx context.Context, key client.Obje
 // platform's Deployments last). Each runs even when another failed for some townships:
 // a phase skips only what has no namespace to go into.
 func (r *RegionReconciler) reconcileNormal(ctx context.Context, s *scope) {
-	timed("namespaces", func() { r.reconcileNamespaces(ctx, s) })
+	s.timed("namespaces", func() { r.reconcileNamespaces(ctx, s) })
 	// The database goes its own way beside the Kubernetes layers: it waits on another
 	// server, and neither needs the other's result. The platform's pods take the
 	// database Secrets as optional and pick them up when they come.
 	var wg sync.WaitGroup
-	wg.Go(func() { timed("database", func() { r.reconcileDatabase(ctx, s) }) })
+	wg.Go(func() { s.timed("database", func() { r.reconcileDatabase(ctx, s) }) })
 	// Access, the directory and the platform need only the namespaces, and go side by
 	// side. The platform's Deployments wait for access and the directory: their pods
 	// start in namespaces already isolated, bound and limited, with the directory they
 	// mount in place.
 	var side sync.WaitGroup
-	side.Go(func() { timed("access", func() { r.reconcileAccess(ctx, s) }) })
-	side.Go(func() { timed("directory", func() { r.reconcileDirectory(ctx, s) }) })
+	side.Go(func() { s.timed("access", func() { r.reconcileAccess(ctx, s) }) })
+	side.Go(func() { s.timed("directory", func() { r.reconcileDirectory(ctx, s) }) })
 	podsMayStart := make(chan struct{})
-	go func() { side.Wait(); close(podsMayStart) }()
-	timed("platform", func() { r.reconcilePlatform(ctx, s, podsMayStart) })
+	go func() { side.Wait(); s.mark("pods may start", time.Now(), 0); close(podsMayStart) }()
+	s.timed("platform", func() { r.reconcilePlatform(ctx, s, podsMayStart) })
 	side.Wait()
 	wg.Wait()
-	r.followDeployments(ctx, s)
+	s.timed("deployments", func() { r.followDeployments(ctx, s) })
 	r.reportNew(s)
 }
 

@@ -342,8 +342,7 @@ func TestPlatformPrunesNothingWhileATownshipIsMissing(t *testing.T) {
 		deployment(g, name, "emergency")
 		deployment(g, name+"-hutou", "services")
 	}, timeout, interval).Should(Succeed())
-	markAvailable(g, name)
-	waitReady(t, name)
+	rolledOutReady(t, name)
 
 	g.Expect(k8s.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name + "-hutou"}})).To(Succeed())
 	updateRegion(t, name, func(rg *platformv1.Region) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -88,6 +89,10 @@ type scope struct {
 	waiting map[string]string
 	// warnings hold, by township, what deserves attention without failing anything.
 	warnings map[string][]string
+	// started is when the reconcile began; timeline its steps, each "name +start took",
+	// in milliseconds from started, logged at debug level at its end.
+	started  time.Time
+	timeline []string
 }
 
 // warn records a warning for a township's row.
@@ -114,6 +119,7 @@ func newScope(region *platformv1.Region, places chan struct{}) *scope {
 	return &scope{
 		region:       region,
 		places:       places,
+		started:      time.Now(),
 		layerErrs:    map[string][]error{},
 		townshipErrs: map[string][]error{},
 		regionErrs:   map[string][]error{},
@@ -139,6 +145,12 @@ func (s *scope) fail(layer, township string, err error) {
 // fanOut bounds how many requests one part of a reconcile has in flight at once.
 const fanOut = 8
 
+// serviceFanOut bounds a Region's new Services in flight. A Service's create waits in
+// the API server for its cluster IP address, longer the more addresses are allocated
+// (seconds in a cluster of 19,000 Services), more than it costs: a county's Services go
+// out together.
+const serviceFanOut = 32
+
 // perReconcile is how many requests in flight the shared places allow for each
 // reconcile that may run at once: a province's roll-out, every worker busy, has about
 // that many per Region in flight; a Region reconciled alone may use the others' places.
@@ -150,9 +162,13 @@ const perReconcile = 8
 // the reconciles share (s.places): a Region reconciled alone goes out as wide as its
 // parts side by side, while a province's roll-out puts no more requests in flight than
 // perReconcile for each reconcile. fn must not wait for another call's work.
-func (s *scope) each(n int, fn func(i int)) {
+func (s *scope) each(n int, fn func(i int)) { s.eachUpTo(fanOut, n, fn) }
+
+// eachUpTo is each with a bound of its own on the part's requests in flight; the shared
+// places bound them too.
+func (s *scope) eachUpTo(limit, n int, fn func(i int)) {
 	var g errgroup.Group
-	g.SetLimit(fanOut)
+	g.SetLimit(limit)
 	for i := range n {
 		g.Go(func() error {
 			s.places <- struct{}{}
