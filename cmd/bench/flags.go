@@ -28,6 +28,8 @@ type options struct {
 	restart bool
 	// repeat runs the floor and the operator this many times, each on fresh planes.
 	repeat int
+	// trace runs the operator at debug level and keeps its log.
+	trace bool
 	// addOne applies one more county into the Ready province, beside its floor.
 	addOne bool
 	// failover runs two replicas with leader election and kills the leader.
@@ -61,6 +63,7 @@ func parseFlags() options {
 	flag.BoolVar(&o.floor, "floor", true, "measure the floor; without it, only the operator is measured and no ratio is given")
 	flag.BoolVar(&o.database, "database", true, "give the Regions a database; without it only the Kubernetes side is measured (the operator's memory at 1,000 counties, say, without PostgreSQL's hours of provisioning)")
 	flag.StringVar(&o.memoryLimit, "memory-limit", "", "run the operator as in a container with this memory limit (256Mi, say): the Deployment passes it as MEMORY_LIMIT and the Go runtime keeps its heap under four fifths of it; with -store-memory, each probe's runtime too")
+	flag.BoolVar(&o.trace, "trace", false, "run the operator at debug level, where each reconcile logs its steps (read, namespaces, access, directory, platform, database, deployments, status: start and duration in ms), and save its log to -out as operator.log")
 	flag.BoolVar(&o.profile, "profile", false, "also save the operator's and the API server's CPU (first 30 s) and the operator's heap (at all-Ready) profiles to -out, for go tool pprof")
 	flag.StringVar(&o.dataDir, "data-dir", memoryDir(), "directory for etcd's and PostgreSQL's data; by default /dev/shm (memory) where there is one, as a province's databases are tens of thousands of files, and a disk's file system (ext4, say) is slow to create files for a while after many were deleted: the floor's, just before the operator's phase")
 	flag.BoolVar(&o.restart, "restart", false, "after the steady state, kill the operator (SIGKILL) and start it again with the same flags and memory limit: its writes, DDL, peak RSS and the time until every Region was reconciled once")

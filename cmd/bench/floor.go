@@ -23,7 +23,9 @@ import (
 )
 
 // floor creates the province's objects and runs its SQL with nothing but a client and a
-// pool, both at full parallelism.
+// pool, both at full parallelism, in a cluster like the operator's: the same stand-in
+// for kube-controller-manager rolls out the Deployments as they come, as it does in the
+// operator's phase.
 func floor(o options, res *Result) error {
 	logf("floor: starting a control plane and PostgreSQL")
 	env, pg, stop, err := startPlane()
@@ -44,10 +46,13 @@ func floor(o options, res *Result) error {
 		return err
 	}
 	res.Objects = len(objs)
-	c, err := client.New(fast(env.Config, o.workers), client.Options{Scheme: scheme})
+	c, err := client.NewWithWatch(fast(env.Config, o.workers), client.Options{Scheme: scheme})
 	if err != nil {
 		return err
 	}
+	standIn, stopStandIn := context.WithCancel(ctx)
+	defer stopStandIn()
+	rollOut(standIn, c)
 	pool := pgsql.NewPool(cfg)
 	defer pool.Close()
 	logf("floor: %d objects and the SQL of %d Regions, at full parallelism", res.Objects, len(regions))

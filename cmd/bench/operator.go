@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,7 +20,9 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
@@ -70,6 +73,14 @@ func operator(o options, res *Result) error {
 		return err
 	}
 	args := []string{"--kubeconfig=" + kcPath, "--max-concurrent-reconciles=" + strconv.Itoa(o.reconcilers), "--sync-period=" + o.resync.String(), "--zap-log-level=error"}
+	if o.trace {
+		args[len(args)-1] = "--zap-log-level=debug"
+		defer func() {
+			if b, err := os.ReadFile(filepath.Join(dir, "operator.log")); err == nil {
+				_ = os.WriteFile(filepath.Join(o.out, "operator.log"), b, 0o644)
+			}
+		}()
+	}
 	if o.failover {
 		args = append(args, "--leader-elect", "--leader-election-namespace="+controllers.DefaultSecretNamespace)
 	}
@@ -83,7 +94,7 @@ func operator(o options, res *Result) error {
 
 	// Stand in for kube-controller-manager's deployment controller, which a bare
 	// control plane lacks: report every Deployment rolled out as soon as it is seen.
-	go rollOut(ctx, c)
+	rollOut(ctx, c)
 
 	var peakHeap atomic.Int64
 	var peakConns atomic.Int64
@@ -404,16 +415,61 @@ func (p *operatorProcess) stop() {
 	}
 }
 
+// deploymentWorkers is kube-controller-manager's default --concurrent-deployment-syncs.
+const deploymentWorkers = 5
+
+// rollOut reports each Deployment rolled out as soon as it is seen, as many at once as
+// kube-controller-manager's deployment controller syncs: one key at a time each, from
+// the latest copy the watch brought. It returns once its watch is open.
 func rollOut(ctx context.Context, c client.WithWatch) {
+	opened := make(chan struct{})
+	go rollingOut(ctx, c, opened)
+	select {
+	case <-opened:
+	case <-ctx.Done():
+	}
+}
+
+func rollingOut(ctx context.Context, c client.WithWatch, opened chan struct{}) {
+	queue := workqueue.NewTyped[client.ObjectKey]()
+	defer queue.ShutDown()
+	var mu sync.Mutex
+	latest := map[client.ObjectKey]*appsv1.Deployment{}
+	for range deploymentWorkers {
+		go func() {
+			for {
+				key, quit := queue.Get()
+				if quit {
+					return
+				}
+				mu.Lock()
+				d := latest[key]
+				delete(latest, key)
+				mu.Unlock()
+				if d != nil && !localenv.RolledOut(d) {
+					_ = localenv.RollOut(ctx, c, d)
+				}
+				queue.Done(key)
+			}
+		}()
+	}
 	for ctx.Err() == nil {
 		w, err := c.Watch(ctx, &appsv1.DeploymentList{}, client.MatchingLabels{naming.LabelManagedBy: naming.ManagedByValue})
 		if err != nil {
 			time.Sleep(time.Second)
 			continue
 		}
+		if opened != nil {
+			close(opened)
+			opened = nil
+		}
 		for ev := range w.ResultChan() {
-			if d, ok := ev.Object.(*appsv1.Deployment); ok && !localenv.RolledOut(d) {
-				_ = localenv.RollOut(ctx, c, d)
+			if d, ok := ev.Object.(*appsv1.Deployment); ok && ev.Type != watch.Deleted {
+				key := client.ObjectKeyFromObject(d)
+				mu.Lock()
+				latest[key] = d
+				mu.Unlock()
+				queue.Add(key)
 			}
 		}
 	}
@@ -479,8 +535,14 @@ func addOne(ctx context.Context, o options, c client.WithWatch, pg *localpg.Serv
 		return nil, err
 	}
 	out := &AddOneResult{FloorSeconds: time.Since(start).Seconds()}
-	// The floor's objects are no other county's (its Deployments roll out meanwhile):
-	// they are left out of what may not change.
+	// The floor's objects are no other county's: they are left out of what may not
+	// change. Its Deployments roll out (the stand-in) and the operator sees its objects
+	// go by; both finish before the county is applied, so that neither measure carries
+	// the other's tail.
+	if err := rolledOut(ctx, c, floorOne.Name, o.timeout); err != nil {
+		return nil, err
+	}
+	time.Sleep(time.Second)
 
 	logf("add-one: applying Region %s into the province", newOne.Name)
 	wctx, wcancel := context.WithTimeout(ctx, o.timeout)
@@ -490,21 +552,37 @@ func addOne(ctx context.Context, o options, c client.WithWatch, pg *localpg.Serv
 		return nil, err
 	}
 	defer w.Stop()
+	follow, err := followCounty(wctx, c, newOne.Name)
+	if err != nil {
+		return nil, err
+	}
 	start = time.Now()
+	logf("add-one: creating Region %s at %s", newOne.Name, start.UTC().Format("15:04:05.000"))
 	if err := c.Create(ctx, newOne); err != nil {
 		return nil, err
 	}
+	var statuses []float64
+	var lastStatus string
 	for ready := false; !ready; {
 		ev, ok := <-w.ResultChan()
 		if !ok {
 			return nil, fmt.Errorf("the Region %s was not Ready after %s", newOne.Name, o.timeout)
 		}
 		rg, isRegion := ev.Object.(*platformv1.Region)
-		ready = isRegion && rg.Name == newOne.Name && rg.Status.ObservedGeneration == rg.Generation &&
-			meta.IsStatusConditionTrue(rg.Status.Conditions, controllers.ConditionReady)
+		if !isRegion || rg.Name != newOne.Name {
+			continue
+		}
+		if st, _ := json.Marshal(rg.Status); len(rg.Status.Conditions) > 0 && string(st) != lastStatus {
+			statuses, lastStatus = append(statuses, time.Since(start).Seconds()), string(st)
+		}
+		ready = rg.Status.ObservedGeneration == rg.Generation && meta.IsStatusConditionTrue(rg.Status.Conditions, controllers.ConditionReady)
 	}
 	out.OperatorSeconds = time.Since(start).Seconds()
 	out.Ratio = out.OperatorSeconds / out.FloorSeconds
+	out.Timeline = follow(start)
+	out.Timeline.StatusSeconds = statuses
+	logf("add-one: timeline from the create: first namespace %.2fs, last Service %.2fs, last Deployment %.2fs, its roll-out %.2fs, status written %s",
+		out.Timeline.FirstNamespaceSeconds, out.Timeline.LastServiceSeconds, out.Timeline.LastDeploymentSeconds, out.Timeline.RolledOutSeconds, seconds(statuses))
 	time.Sleep(2 * time.Second) // the last writes of the reconciles it caused, if any
 	after, err := versions(ctx, c)
 	if err != nil {
@@ -517,6 +595,96 @@ func addOne(ctx context.Context, o options, c client.WithWatch, pg *localpg.Serv
 	}
 	logf("add-one: floor %.2fs, operator %.2fs (%.2f ×); other counties' objects changed: %d", out.FloorSeconds, out.OperatorSeconds, out.Ratio, out.OthersTouched)
 	return out, nil
+}
+
+// rolledOut waits until every Deployment of the county named is rolled out.
+func rolledOut(ctx context.Context, c client.Client, county string, within time.Duration) error {
+	for deadline := time.Now().Add(within); ; time.Sleep(100 * time.Millisecond) {
+		list := &appsv1.DeploymentList{}
+		if err := c.List(ctx, list, client.MatchingLabels{naming.LabelRegion: county}); err != nil {
+			return err
+		}
+		done := true
+		for i := range list.Items {
+			done = done && localenv.RolledOut(&list.Items[i])
+		}
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the Deployments of %s were not rolled out after %s", county, within)
+		}
+	}
+}
+
+// followCounty watches a county's Namespaces, Services and Deployments from now on;
+// the function it returns tells, counted from start, when the API server first showed
+// a Namespace, the last Service and the last Deployment created, and the last
+// Deployment rolled out.
+func followCounty(ctx context.Context, c client.WithWatch, county string) (func(start time.Time) AddOneTimeline, error) {
+	var mu sync.Mutex
+	var firstNS, lastService, lastDeployment, lastRolledOut time.Time
+	var wg sync.WaitGroup
+	for _, list := range []client.ObjectList{&corev1.NamespaceList{}, &corev1.ServiceList{}, &appsv1.DeploymentList{}} {
+		w, err := c.Watch(ctx, list, client.MatchingLabels{naming.LabelRegion: county})
+		if err != nil {
+			return nil, err
+		}
+		wg.Go(func() {
+			defer w.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ev, ok := <-w.ResultChan():
+					if !ok {
+						return
+					}
+					now := time.Now()
+					mu.Lock()
+					switch obj := ev.Object.(type) {
+					case *corev1.Namespace:
+						if firstNS.IsZero() {
+							firstNS = now
+						}
+					case *corev1.Service:
+						if ev.Type == watch.Added {
+							lastService = now
+						}
+					case *appsv1.Deployment:
+						if ev.Type == watch.Added {
+							lastDeployment = now
+						}
+						if localenv.RolledOut(obj) {
+							lastRolledOut = now
+						}
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	return func(start time.Time) AddOneTimeline {
+		mu.Lock()
+		defer mu.Unlock()
+		since := func(t time.Time) float64 {
+			if t.IsZero() {
+				return 0
+			}
+			return t.Sub(start).Seconds()
+		}
+		return AddOneTimeline{FirstNamespaceSeconds: since(firstNS), LastServiceSeconds: since(lastService),
+			LastDeploymentSeconds: since(lastDeployment), RolledOutSeconds: since(lastRolledOut)}
+	}, nil
+}
+
+// seconds prints a list of times.
+func seconds(ts []float64) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = fmt.Sprintf("%.2fs", t)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func btoi(b bool) int {

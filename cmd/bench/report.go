@@ -108,6 +108,21 @@ type AddOneResult struct {
 	// OthersTouched counts the objects of the other counties (and the Regions) whose
 	// resourceVersion changed meanwhile.
 	OthersTouched int `json:"othersTouched"`
+	// Timeline is when, after the create, the API server showed the county's objects
+	// and the Region's statuses.
+	Timeline AddOneTimeline `json:"timeline"`
+}
+
+// AddOneTimeline is the county's way to Ready, in seconds from its Region's create, as
+// the harness's watches saw it.
+type AddOneTimeline struct {
+	FirstNamespaceSeconds float64 `json:"firstNamespaceSeconds"`
+	LastServiceSeconds    float64 `json:"lastServiceSeconds"`
+	LastDeploymentSeconds float64 `json:"lastDeploymentSeconds"`
+	// RolledOutSeconds is when the last of its Deployments was reported rolled out.
+	RolledOutSeconds float64 `json:"rolledOutSeconds"`
+	// StatusSeconds are the times the Region's status changed, the last one Ready.
+	StatusSeconds []float64 `json:"statusSeconds"`
 }
 
 // RestartResult is what the operator did after it was killed and started again over a
