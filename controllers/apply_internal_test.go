@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -516,6 +517,37 @@ func TestRollOutsLastStepQueuesAtOnce(t *testing.T) {
 	ends(seen)
 	if got := queued(q); !slices.Equal(got, []string{"anxi"}) {
 		t.Errorf("at the end of a reconcile that did not read the last step, queued %v, want anxi at once", got)
+	}
+}
+
+// A Region whose roll-out settled goes before the Regions queued for a whole reconcile:
+// in a province's roll-out it would otherwise wait behind all of them to say it is
+// Ready.
+func TestSettledRollOutGoesFirst(t *testing.T) {
+	r := &RegionReconciler{}
+	ch := r.store()
+	q := priorityqueue.New[reconcile.Request]("settled-first")
+	t.Cleanup(q.ShutDown)
+	ch.UseQueue(q)
+	s := storeOf(t, ch, &appsv1.Deployment{})
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "anxi-fengcheng", Name: "portal", ResourceVersion: "10", Generation: 1,
+		Labels: map[string]string{"platform.jiceng.io/region": "anxi"}}}
+	r.store().Remember("Deployment", client.ObjectKey{Namespace: "anxi-fengcheng", Name: "portal"}, childstore.Applied{ResourceVersion: "10"})
+	_ = s.Add(d)
+	for _, name := range []string{"dehua", "yongchun"} {
+		q.Add(reconcile.Request{NamespacedName: client.ObjectKey{Name: name}})
+	}
+	done := rolledOutCopy(d, "11")
+	done.Status.UpdatedReplicas = 1
+	_ = s.Update(done)
+	var order []string
+	for range 3 {
+		req, _ := q.Get()
+		order = append(order, req.Name)
+		q.Done(req)
+	}
+	if !slices.Equal(order, []string{"anxi", "dehua", "yongchun"}) {
+		t.Errorf("taken from the queue in the order %v, want the settled Region anxi first", order)
 	}
 }
 

@@ -45,6 +45,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
@@ -294,14 +295,34 @@ func (s *Store) Running() bool {
 	return s.started
 }
 
-func (s *Store) enqueue(region string) {
+func (s *Store) enqueue(region string) { s.enqueueWith(region, nil) }
+
+// settledPriority is the priority of a Region queued because its roll-out settled. It
+// goes before the Regions queued at the usual priority: those wait for whole
+// reconciles (a province's roll-out queues a thousand at once), where its own finds its
+// objects as it applied them and writes the status that says it is Ready.
+const settledPriority = 10
+
+// enqueueSettled queues a Region whose roll-out settled, first when the queue orders by
+// priority.
+func (s *Store) enqueueSettled(region string) {
+	p := settledPriority
+	s.enqueueWith(region, &p)
+}
+
+func (s *Store) enqueueWith(region string, priority *int) {
 	s.mu.Lock()
 	q := s.queue
 	s.mu.Unlock()
 	if region == "" || q == nil {
 		return
 	}
-	q.Add(reconcile.Request{NamespacedName: client.ObjectKey{Name: region}})
+	req := reconcile.Request{NamespacedName: client.ObjectKey{Name: region}}
+	if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok && priority != nil {
+		pq.AddWithOpts(priorityqueue.AddOpts{Priority: priority}, req)
+		return
+	}
+	q.Add(req)
 }
 
 // For is the store of obj's kind (an object or a list of it).
@@ -864,7 +885,7 @@ func (s *Store) batch(region string) {
 	if s.settled[region] {
 		delete(s.settled, region)
 		s.mu.Unlock()
-		s.enqueue(region)
+		s.enqueueSettled(region)
 		return
 	}
 	defer s.mu.Unlock()
