@@ -54,11 +54,7 @@ func rolledOutReady(t *testing.T, name string) *platformv1.Region {
 	var rg *platformv1.Region
 	NewWithT(t).Eventually(func(g Gomega) {
 		markAvailable(g, name)
-		rg = getRegion(g, name)
-		g.Expect(rg.Status.ObservedGeneration).To(Equal(rg.Generation))
-		c := meta.FindStatusCondition(rg.Status.Conditions, controllers.ConditionReady)
-		g.Expect(c).NotTo(BeNil())
-		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+		rg = readyNow(g, name)
 	}, timeout, interval).Should(Succeed())
 	return rg
 }

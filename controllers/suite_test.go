@@ -260,15 +260,19 @@ func sqlCount() int64 {
 // controller's error backoff.
 func waitReadyWithin(t *testing.T, name string, d time.Duration) *platformv1.Region {
 	t.Helper()
-	g := NewWithT(t)
 	var rg *platformv1.Region
-	g.Eventually(func(g Gomega) {
-		rg = getRegion(g, name)
-		g.Expect(rg.Status.ObservedGeneration).To(Equal(rg.Generation))
-		c := meta.FindStatusCondition(rg.Status.Conditions, controllers.ConditionReady)
-		g.Expect(c).NotTo(BeNil())
-		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
-	}, d, interval).Should(Succeed())
+	NewWithT(t).Eventually(func(g Gomega) { rg = readyNow(g, name) }, d, interval).Should(Succeed())
+	return rg
+}
+
+// readyNow expects the Region's Ready condition True for its current generation, and
+// returns the Region.
+func readyNow(g Gomega, name string) *platformv1.Region {
+	rg := getRegion(g, name)
+	g.Expect(rg.Status.ObservedGeneration).To(Equal(rg.Generation))
+	c := meta.FindStatusCondition(rg.Status.Conditions, controllers.ConditionReady)
+	g.Expect(c).NotTo(BeNil())
+	g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
 	return rg
 }
 
