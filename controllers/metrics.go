@@ -116,21 +116,44 @@ func recordRegion(name string, f *regionFigures) {
 	retainedGauge.Set(float64(retained))
 }
 
-// timed runs a phase, records how long it took, and notes it in the reconcile's
-// timeline.
+// timed runs a phase as a step of the reconcile's timeline and records how long it took.
 func (s *scope) timed(phase string, fn func()) {
+	phaseSeconds.WithLabelValues(phase).Observe(s.step(phase, fn).Seconds())
+}
+
+// step runs fn as a step of the reconcile's timeline and returns how long it took.
+func (s *scope) step(name string, fn func()) time.Duration {
 	start := time.Now()
 	fn()
 	took := time.Since(start)
-	phaseSeconds.WithLabelValues(phase).Observe(took.Seconds())
-	s.mark(phase, start, took)
+	s.mark(name, start, took)
+	return took
 }
 
 // mark notes in the reconcile's timeline a step that began at start and took took.
-func (s *scope) mark(step string, start time.Time, took time.Duration) {
+func (s *scope) mark(name string, start time.Time, took time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.timeline = append(s.timeline, fmt.Sprintf("%s +%dms %dms", step, start.Sub(s.started).Milliseconds(), took.Milliseconds()))
+	s.timeline = append(s.timeline, span{name: name, start: start, took: took})
+}
+
+// span is one step of a reconcile's timeline.
+type span struct {
+	name  string
+	start time.Time
+	took  time.Duration
+}
+
+// steps tells the reconcile's timeline, each step as "name +start took" in
+// milliseconds from the reconcile's start.
+func (s *scope) steps() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, len(s.timeline))
+	for i, sp := range s.timeline {
+		out[i] = fmt.Sprintf("%s +%dms %dms", sp.name, sp.start.Sub(s.started).Milliseconds(), sp.took.Milliseconds())
+	}
+	return out
 }
 
 // destroyed counts one object of a kind deleted, dropped or pruned.

@@ -197,21 +197,18 @@ func (r *RegionReconciler) reconcilePlatform(ctx context.Context, s *scope, pods
 				others = append(others, i)
 			}
 		}
+		// part applies some of the objects, up to limit at once, as one step of the
+		// reconcile's timeline.
+		part := func(what string, limit int, idx []int) {
+			s.step(fmt.Sprintf("platform's %d %s", len(idx), what), func() {
+				s.eachUpTo(limit, len(idx), func(k int) { applyOne(idx[k]) })
+			})
+		}
 		var early sync.WaitGroup
-		early.Go(func() {
-			t := time.Now()
-			s.eachUpTo(serviceFanOut, len(services), func(k int) { applyOne(services[k]) })
-			s.mark(fmt.Sprintf("platform's %d Services", len(services)), t, time.Since(t))
-		})
-		early.Go(func() {
-			t := time.Now()
-			s.each(len(others), func(k int) { applyOne(others[k]) })
-			s.mark(fmt.Sprintf("platform's %d others before pods", len(others)), t, time.Since(t))
-		})
+		early.Go(func() { part("Services", serviceFanOut, services) })
+		early.Go(func() { part("others before pods", fanOut, others) })
 		<-podsMayStart
-		t := time.Now()
-		s.each(len(pods), func(k int) { applyOne(pods[k]) })
-		s.mark(fmt.Sprintf("platform's %d Deployments", len(pods)), t, time.Since(t))
+		part("Deployments", fanOut, pods)
 		early.Wait()
 		complete = !failed
 		if !failed {

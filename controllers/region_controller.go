@@ -157,8 +157,10 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		return ctrl.Result{}, err
 	}
 	s.mark("status", written, time.Since(written))
-	log.FromContext(ctx).V(1).Info("reconciled", "created", region.CreationTimestamp.UTC().Format(time.RFC3339),
-		"started", s.started.UTC().Format("15:04:05.000"), "steps", s.timeline)
+	if debug := log.FromContext(ctx).V(1); debug.Enabled() {
+		debug.Info("reconciled", "created", region.CreationTimestamp.UTC().Format(time.RFC3339),
+			"started", s.started.UTC().Format("15:04:05.000"), "steps", s.steps())
+	}
 	errs := s.errs()
 	if len(errs) > 0 && len(conflicts(errs)) == len(errs) {
 		// Retrying sooner would not help: a person has to move the object out of the way.

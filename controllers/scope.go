@@ -89,10 +89,10 @@ type scope struct {
 	waiting map[string]string
 	// warnings hold, by township, what deserves attention without failing anything.
 	warnings map[string][]string
-	// started is when the reconcile began; timeline its steps, each "name +start took",
-	// in milliseconds from started, logged at debug level at its end.
+	// started is when the reconcile began; timeline its steps, logged at debug level
+	// at its end.
 	started  time.Time
-	timeline []string
+	timeline []span
 }
 
 // warn records a warning for a township's row.
