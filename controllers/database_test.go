@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
@@ -399,6 +400,44 @@ func TestGoodServerReportsItsVersion(t *testing.T) {
 		g.Expect(ds.Status.ServerVersion).To(HavePrefix("15."))
 		g.Expect(ds.Status.LastReachedTime).NotTo(BeNil())
 	}, timeout, interval).Should(Succeed())
+}
+
+// An operator started again (or taking over) writes nothing for a server whose status
+// already says what its first check finds, even with the time it was last reached older
+// than the check interval; its next check moves that time.
+func TestFirstCheckAfterAStartWritesNothing(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	server := uniqueName("restarted")
+	registerServerFor(t, server, 2)
+	ds := &platformv1.DatabaseServer{}
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Name: server}, ds)).To(Succeed())
+		g.Expect(metaCondition(ds.Status.Conditions, controllers.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+	// As the operator before left it ten minutes ago.
+	long := metav1.NewTime(time.Now().Add(-10 * time.Minute).Truncate(time.Second))
+	patch := client.MergeFrom(ds.DeepCopy())
+	ds.Status.LastReachedTime = &long
+	g.Expect(k8s.Status().Patch(ctx, ds, patch)).To(Succeed())
+	written := ds.ResourceVersion
+	g.Eventually(func(g Gomega) {
+		seen := &platformv1.DatabaseServer{}
+		g.Expect(mgrClient.Get(ctx, client.ObjectKey{Name: server}, seen)).To(Succeed())
+		g.Expect(seen.ResourceVersion).To(Equal(written))
+	}, timeout, interval).Should(Succeed())
+
+	started := &controllers.DatabaseServerReconciler{Client: mgrClient, APIReader: apiReader, Pools: operator.Pools, SecretNamespace: controllers.DefaultSecretNamespace}
+	_, err := started.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: server}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Name: server}, ds)).To(Succeed())
+	g.Expect(ds.ResourceVersion).To(Equal(written), "the first check after a start wrote the server's status")
+	g.Expect(ds.Status.LastReachedTime.Time).To(BeTemporally("==", long.Time))
+
+	_, err = started.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: server}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Name: server}, ds)).To(Succeed())
+	g.Expect(ds.Status.LastReachedTime.Time).To(BeTemporally(">", long.Add(9*time.Minute)))
 }
 
 // Stopping the server while Regions reconcile, then starting it again, ends converged,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -41,6 +42,8 @@ type DatabaseServerReconciler struct {
 	Recorder        recorder.EventRecorder
 	// StallAfter is how long a cause only a person can fix lasts before Stalled.
 	StallAfter time.Duration
+	// checked holds the servers this process has checked.
+	checked sync.Map
 }
 
 // +kubebuilder:rbac:groups=platform.jiceng.io,resources=databaseservers,verbs=get;list;watch
@@ -67,16 +70,20 @@ func (r *DatabaseServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	version, err := r.check(ctx, ds)
 	reached := err == nil
 	recordServer(ds.Name, &reached)
+	_, checkedBefore := r.checked.LoadOrStore(ds.Name, true)
 	if err == nil {
 		status.ServerVersion = version
-		// LastReachedTime moves at most once per check interval, so a healthy server
-		// does not rewrite its status on every event.
-		if status.LastReachedTime == nil || now.Sub(status.LastReachedTime.Time) >= serverCheckInterval {
-			status.LastReachedTime = &now
-		}
 		set(ConditionReady, metav1.ConditionTrue, "Reachable", "PostgreSQL "+version+" answers")
 		set(ConditionReconciling, metav1.ConditionFalse, ReasonReconciled, "")
 		set(ConditionStalled, metav1.ConditionFalse, ReasonReconciled, "")
+		// LastReachedTime moves at most once per check interval, so a healthy server
+		// does not rewrite its status on every event; and not on this process's first
+		// check of a server whose status says all else as it is, so an operator started
+		// again, or taking over, writes nothing: it moves with the next check.
+		stale := status.LastReachedTime == nil || now.Sub(status.LastReachedTime.Time) >= serverCheckInterval
+		if stale && (checkedBefore || status.LastReachedTime == nil || !equality.Semantic.DeepEqual(*status, ds.Status)) {
+			status.LastReachedTime = &now
+		}
 	} else {
 		reason := causeOf(err)
 		if reason == "" {
@@ -94,9 +101,14 @@ func (r *DatabaseServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	if !equality.Semantic.DeepEqual(*status, ds.Status) {
 		old := ds.Status.Conditions
-		patch := client.MergeFrom(ds.DeepCopy())
+		// As for a Region: the write holds only over the version read, so a transition
+		// read from a cache a step behind is not told twice.
+		patch := client.MergeFromWithOptions(ds.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		ds.Status = *status
 		if perr := r.Status().Patch(ctx, ds, patch); perr != nil {
+			if apierrors.IsConflict(perr) {
+				return ctrl.Result{RequeueAfter: staleRetry}, nil
+			}
 			return ctrl.Result{}, fmt.Errorf("writing status: %w", perr)
 		}
 		for _, e := range transitionEvents(old, status.Conditions, ConditionReady) {

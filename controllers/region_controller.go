@@ -48,6 +48,10 @@ import (
 // the way is not the operator's, so no watch event tells when someone removes it.
 const conflictRetry = 2 * time.Minute
 
+// staleRetry is how soon a Region whose status write found it changed since it was read
+// is reconciled again: the watch is by then most likely past the change.
+const staleRetry = 250 * time.Millisecond
+
 // RegionReconciler makes the cluster match each Region.
 type RegionReconciler struct {
 	client.Client
@@ -154,6 +158,11 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	}
 	written := time.Now()
 	if err := r.writeStatus(ctx, region, sum); err != nil {
+		if apierrors.IsConflict(err) {
+			// The Region moved on since it was read: read it again, without an error's
+			// backoff and log line.
+			return ctrl.Result{RequeueAfter: staleRetry}, nil
+		}
 		return ctrl.Result{}, err
 	}
 	s.mark("status", written, time.Since(written))
@@ -260,12 +269,16 @@ func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.R
 		return nil
 	}
 	old := region.Status.Conditions
-	patch := client.MergeFrom(region.DeepCopy())
+	// The write holds only if the Region is still the version read: the read may be a
+	// step behind this reconciler's own last write (the watch cache had not seen it), and
+	// a transition computed from it would be told twice.
+	patch := client.MergeFromWithOptions(region.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	region.Status = status
 	if err := r.Status().Patch(ctx, region, patch); err != nil {
 		return fmt.Errorf("writing status: %w", err)
 	}
-	// Told once the status says it: a failed write tells it on the next reconcile.
+	// Told once the status says it, from the status it replaced: a failed write tells
+	// it on the next reconcile.
 	for _, e := range transitionEvents(old, status.Conditions, layers...) {
 		r.event(region, e.eventType(), e.reason, "Reconcile", "%s", e.message)
 	}

@@ -242,6 +242,26 @@ func registerServer(name, password string, maxConns int32) error {
 	return localenv.RegisterServer(context.Background(), k8s, pg, name, controllers.DefaultSecretNamespace, pgAdmin, password, maxConns)
 }
 
+// registerServerFor registers a DatabaseServer for one test and, when the test ends,
+// deletes it and the Regions using it, so its pool's connections do not count as the
+// next tests' connections.
+func registerServerFor(t *testing.T, name string, maxConns int32) {
+	t.Helper()
+	g := NewWithT(t)
+	g.Expect(registerServer(name, pgAdminPassword, maxConns)).To(Succeed())
+	t.Cleanup(func() {
+		var regions platformv1.RegionList
+		g.Expect(k8s.List(context.Background(), &regions)).To(Succeed())
+		for _, rg := range regions.Items {
+			if rg.Spec.Database != nil && rg.Spec.Database.ServerRef == name {
+				deleteRegion(rg.Name)
+			}
+		}
+		g.Expect(k8s.Delete(context.Background(), &platformv1.DatabaseServer{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+		g.Eventually(func() bool { return operator.Pools.Lookup(name) == nil }, timeout, interval).Should(BeTrue())
+	})
+}
+
 func metaCondition(conds []metav1.Condition, t string) metav1.Condition {
 	if c := meta.FindStatusCondition(conds, t); c != nil {
 		return *c

@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kevents "k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
@@ -113,7 +115,7 @@ func TestMissingServerIsToldOnceStallsAndRecovers(t *testing.T) {
 	// half a second): still one event for the cause.
 	g.Expect(eventCounts(g, "Region", name)).To(HaveKeyWithValue("Warning/"+controllers.ReasonServerNotFound, 1))
 
-	g.Expect(registerServer(server, pgAdminPassword, 2)).To(Succeed())
+	registerServerFor(t, server, 2)
 	waitReady(t, name)
 	g.Eventually(func(g Gomega) {
 		rg := getRegion(g, name)
@@ -123,6 +125,62 @@ func TestMissingServerIsToldOnceStallsAndRecovers(t *testing.T) {
 		g.Expect(counts).To(HaveKeyWithValue("Normal/"+controllers.ReasonRecovered, 1))
 		g.Expect(counts).To(HaveKeyWithValue("Warning/"+controllers.ReasonServerNotFound, 1))
 	}, timeout, interval).Should(Succeed())
+}
+
+// staleReader answers a Region as it was once, as a watch cache a step behind would.
+type staleReader struct {
+	client.Reader
+	stale *platformv1.Region
+}
+
+func (r staleReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if rg, ok := obj.(*platformv1.Region); ok && key.Name == r.stale.Name {
+		r.stale.DeepCopyInto(rg)
+		return nil
+	}
+	return r.Reader.Get(ctx, key, obj, opts...)
+}
+
+// A reconcile that reads a Region older than the operator's last status write (its
+// server still missing, when the status already says it recovered) neither writes that
+// status again nor tells the recovery a second time: it reads again.
+func TestStaleReadTellsNoTransitionTwice(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("stale")
+	server := uniqueName("stale-pg")
+	rg := dbRegion(name)
+	rg.Spec.Database.ServerRef = server
+	createRegion(t, rg)
+	var before *platformv1.Region
+	g.Eventually(func(g Gomega) {
+		before = getRegion(g, name)
+		g.Expect(condition(before, controllers.ConditionDatabaseReady).Reason).To(Equal(controllers.ReasonServerNotFound))
+	}, timeout, interval).Should(Succeed())
+
+	registerServerFor(t, server, 2)
+	waitReady(t, name)
+	g.Eventually(func(g Gomega) {
+		g.Expect(eventCounts(g, "Region", name)).To(HaveKeyWithValue("Normal/"+controllers.ReasonRecovered, 1))
+	}, timeout, interval).Should(Succeed())
+	now := getRegion(g, name)
+
+	told := kevents.NewFakeRecorder(16)
+	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: staleReader{Reader: apiReader, stale: before},
+		Scheme: mgrClient.Scheme(), Recorder: told, Pools: operator.Pools, MaxConcurrentReconciles: 1,
+		SecretNamespace: controllers.DefaultSecretNamespace}
+	res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: name}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(res.RequeueAfter).To(BeNumerically(">", 0), "a Region changed since it was read is not read again")
+	close(told.Events)
+	var said []string
+	for e := range told.Events {
+		said = append(said, e)
+	}
+	g.Expect(said).To(BeEmpty(), "a transition read from a stale Region was told")
+	after := getRegion(g, name)
+	g.Expect(after.ResourceVersion).To(Equal(now.ResourceVersion), "the status was written over from a stale read")
+	g.Expect(condition(after, controllers.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
 }
 
 // A DatabaseServer whose Secret is missing: SecretNotFound, one Warning event, Stalled
