@@ -80,6 +80,9 @@ type RegionReconciler struct {
 	renders renderCache
 	// databases remembers, by Region UID, the last database state found complete.
 	databases sync.Map
+	// waitingSince remembers, by Region UID, when a Region began waiting only for its
+	// Deployments to roll out (holdProgress).
+	waitingSince sync.Map
 	// fresh remembers the namespaces the operator created, and when.
 	fresh sync.Map
 	// children keeps what the reconciles read of the objects the operator made, and
@@ -157,7 +160,8 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		sum = s.summary()
 	}
 	written := time.Now()
-	if err := r.writeStatus(ctx, region, sum); err != nil {
+	hold, err := r.writeStatus(ctx, region, sum)
+	if err != nil {
 		if apierrors.IsConflict(err) {
 			// The Region moved on since it was read: read it again, without an error's
 			// backoff and log line.
@@ -165,10 +169,18 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		}
 		return ctrl.Result{}, err
 	}
-	s.mark("status", written, time.Since(written))
+	step := "status"
+	if hold > 0 {
+		step = "status held"
+	}
+	s.mark(step, written, time.Since(written))
 	if debug := log.FromContext(ctx).V(1); debug.Enabled() {
 		debug.Info("reconciled", "created", region.CreationTimestamp.UTC().Format(time.RFC3339),
 			"started", s.started.UTC().Format("15:04:05.000"), "steps", s.steps())
+	}
+	if hold > 0 {
+		// The roll-out's end brings the Region back sooner, as a change of status.
+		return ctrl.Result{RequeueAfter: hold}, nil
 	}
 	errs := s.errs()
 	if len(errs) > 0 && len(conflicts(errs)) == len(errs) {
@@ -258,15 +270,20 @@ func (r *RegionReconciler) reportNew(s *scope) {
 }
 
 // writeStatus writes the status once, and only when it changed, so a reconcile that
-// finds nothing to do writes nothing.
-func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.Region, sum summary) error {
+// finds nothing to do writes nothing. A status that would say only that the platform's
+// Deployments are rolling out is held for a moment (hold says how long is left): see
+// holdProgress.
+func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.Region, sum summary) (hold time.Duration, err error) {
 	sum.stallAfter = r.StallAfter
 	status := computeStatus(region, sum, metav1.Now())
 	ready := meta.IsStatusConditionTrue(status.Conditions, ConditionReady)
 	recordRegion(region.Name, &regionFigures{ready: ready, townships: int(status.TownshipCount), branches: int(status.BranchCount),
 		retained: len(status.Retained), pending: len(status.PendingDestruction)})
 	if equality.Semantic.DeepEqual(status, region.Status) {
-		return nil
+		return 0, nil
+	}
+	if hold = r.holdProgress(region, sum); hold > 0 {
+		return hold, nil
 	}
 	old := region.Status.Conditions
 	// The write holds only if the Region is still the version read: the read may be a
@@ -275,14 +292,51 @@ func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.R
 	patch := client.MergeFromWithOptions(region.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	region.Status = status
 	if err := r.Status().Patch(ctx, region, patch); err != nil {
-		return fmt.Errorf("writing status: %w", err)
+		return 0, fmt.Errorf("writing status: %w", err)
 	}
 	// Told once the status says it, from the status it replaced: a failed write tells
 	// it on the next reconcile.
 	for _, e := range transitionEvents(old, status.Conditions, layers...) {
 		r.event(region, e.eventType(), e.reason, "Reconcile", "%s", e.message)
 	}
-	return nil
+	return 0, nil
+}
+
+// progressHold is how long a Region whose one open matter is its Deployments rolling
+// out goes without a status saying so. A Region with hundreds of branches is a large
+// object for the API server to write: a roll-out done within the hold costs one status
+// write (Ready) instead of two (Progressing, then Ready).
+const progressHold = 2 * time.Second
+
+// holdProgress says how much longer the status of a Region waiting only for its
+// Deployments to roll out is held: the rest of progressHold from when it began waiting
+// for this generation, or 0 to write it now. Anything else to tell (a failing layer,
+// destruction to confirm, suspension) is written at once, and so is what was held once
+// the hold is over.
+func (r *RegionReconciler) holdProgress(region *platformv1.Region, sum summary) time.Duration {
+	onlyRollOut := !sum.suspended && len(sum.held) == 0 && len(sum.waiting) == 1 && sum.waiting[ConditionPlatformReady] != ""
+	for _, errs := range []map[string][]error{sum.layerErrs, sum.townshipErrs, sum.regionErrs} {
+		for _, e := range errs {
+			onlyRollOut = onlyRollOut && len(e) == 0
+		}
+	}
+	if !onlyRollOut {
+		r.waitingSince.Delete(region.UID)
+		return 0
+	}
+	began := waitBegan{generation: region.Generation, at: time.Now()}
+	if v, loaded := r.waitingSince.LoadOrStore(region.UID, began); loaded && v.(waitBegan).generation == region.Generation {
+		began = v.(waitBegan)
+	} else if loaded {
+		r.waitingSince.Store(region.UID, began)
+	}
+	return max(0, progressHold-time.Since(began.at))
+}
+
+// waitBegan is when a Region began waiting for a roll-out, and of which generation.
+type waitBegan struct {
+	generation int64
+	at         time.Time
 }
 
 // reconcileDelete carries out the deletion policy and then lets the Region go. It does
@@ -320,6 +374,7 @@ func (r *RegionReconciler) reconcileDelete(ctx context.Context, region *platform
 func (r *RegionReconciler) forget(region *platformv1.Region) {
 	r.rotated.Delete(region.UID)
 	r.databases.Delete(region.UID)
+	r.waitingSince.Delete(region.UID)
 }
 
 // awaitConfirmation holds a Region's deletion under Delete until the confirmation

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,5 +50,38 @@ func TestEachBoundsRequestsInFlight(t *testing.T) {
 	}
 	if got := inFlight(newScope(region, make(chan struct{}, 12)), 1, serviceFanOut, 40); got != 12 {
 		t.Errorf("the Services, 12 places: %d requests in flight at most, want 12", got)
+	}
+}
+
+// The status of a Region waiting only for its roll-out is held for the rest of
+// progressHold from when it began waiting for its generation; anything else to tell is
+// written at once.
+func TestHoldProgressOnlyForARollOut(t *testing.T) {
+	r := &RegionReconciler{}
+	rg := &platformv1.Region{}
+	rg.UID, rg.Generation = "u1", 3
+	rolling := summary{waiting: map[string]string{ConditionPlatformReady: "0 of 2 Deployments available"}}
+	if d := r.holdProgress(rg, rolling); d <= 0 || d > progressHold {
+		t.Fatalf("a Region only rolling out is not held: %s", d)
+	}
+	failing := rolling
+	failing.layerErrs = map[string][]error{ConditionAccessReady: {errors.New("forbidden")}}
+	if d := r.holdProgress(rg, failing); d != 0 {
+		t.Errorf("a failing layer is held for %s", d)
+	}
+	pending := rolling
+	pending.held = []string{"t001"}
+	if d := r.holdProgress(rg, pending); d != 0 {
+		t.Errorf("destruction to confirm is held for %s", d)
+	}
+	// Waiting since before the hold: written now.
+	r.waitingSince.Store(rg.UID, waitBegan{generation: 3, at: time.Now().Add(-progressHold - time.Second)})
+	if d := r.holdProgress(rg, rolling); d != 0 {
+		t.Errorf("a roll-out waited on past the hold is held for %s more", d)
+	}
+	// A new generation begins a new wait.
+	rg.Generation = 4
+	if d := r.holdProgress(rg, rolling); d <= progressHold-time.Second {
+		t.Errorf("a new generation's roll-out is held for only %s", d)
 	}
 }
