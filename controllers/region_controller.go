@@ -81,7 +81,7 @@ type RegionReconciler struct {
 	// databases remembers, by Region UID, the last database state found complete.
 	databases sync.Map
 	// waitingSince remembers, by Region UID, when a Region began waiting only for its
-	// Deployments to roll out (holdProgress).
+	// Deployments to roll out (holdProgress), as a time.Time.
 	waitingSince sync.Map
 	// fresh remembers the namespaces the operator created, and when.
 	fresh sync.Map
@@ -238,7 +238,6 @@ func (r *RegionReconciler) reconcileNormal(ctx context.Context, s *scope) {
 	side.Wait()
 	wg.Wait()
 	s.timed("deployments", func() { r.followDeployments(ctx, s) })
-	r.reportNew(s)
 }
 
 // reconcileAccess is the access layer: RBAC, network isolation and quotas, side by side.
@@ -250,21 +249,26 @@ func (r *RegionReconciler) reconcileAccess(ctx context.Context, s *scope) {
 	wg.Wait()
 }
 
-// reportNew emits an event for each conflict the Region did not report before.
-func (r *RegionReconciler) reportNew(s *scope) {
+// reportNew emits an event for each conflict, and for destruction to confirm, that the
+// status before (the one a write replaced) did not report.
+func (r *RegionReconciler) reportNew(region *platformv1.Region, before []metav1.Condition, sum summary) {
 	reported := ""
-	if c := meta.FindStatusCondition(s.region.Status.Conditions, ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
+	if c := meta.FindStatusCondition(before, ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
 		reported = c.Message
 	}
-	if len(s.held) > 0 {
-		msg := confirmationMessage(s.region, s.held)
-		if c := meta.FindStatusCondition(s.region.Status.Conditions, ConditionConfirmationRequired); c == nil || c.Message != msg {
-			r.event(s.region, corev1.EventTypeWarning, ReasonConfirmationRequired, "Delete", "%s", msg)
+	if len(sum.held) > 0 {
+		msg := confirmationMessage(region, sum.held)
+		if c := meta.FindStatusCondition(before, ConditionConfirmationRequired); c == nil || c.Message != msg {
+			r.event(region, corev1.EventTypeWarning, ReasonConfirmationRequired, "Delete", "%s", msg)
 		}
 	}
-	for _, err := range conflicts(s.errs()) {
+	var all []error
+	for _, l := range layers {
+		all = append(all, sum.layerErrs[l]...)
+	}
+	for _, err := range conflicts(all) {
 		if !strings.Contains(reported, err.Error()) {
-			r.event(s.region, corev1.EventTypeWarning, "Conflict", "Reconcile", "%s", err.Error())
+			r.event(region, corev1.EventTypeWarning, "Conflict", "Reconcile", "%s", err.Error())
 		}
 	}
 }
@@ -275,31 +279,55 @@ func (r *RegionReconciler) reportNew(s *scope) {
 // holdProgress.
 func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.Region, sum summary) (hold time.Duration, err error) {
 	sum.stallAfter = r.StallAfter
-	status := computeStatus(region, sum, metav1.Now())
+	now := metav1.Now()
+	status := computeStatus(region, sum, now)
 	ready := meta.IsStatusConditionTrue(status.Conditions, ConditionReady)
 	recordRegion(region.Name, &regionFigures{ready: ready, townships: int(status.TownshipCount), branches: int(status.BranchCount),
 		retained: len(status.Retained), pending: len(status.PendingDestruction)})
+	hold = r.holdProgress(region, sum)
 	if equality.Semantic.DeepEqual(status, region.Status) {
 		return 0, nil
 	}
-	if hold = r.holdProgress(region, sum); hold > 0 {
+	if hold > 0 {
 		return hold, nil
 	}
-	old := region.Status.Conditions
-	// The write holds only if the Region is still the version read: the read may be a
-	// step behind this reconciler's own last write (the watch cache had not seen it), and
-	// a transition computed from it would be told twice.
-	patch := client.MergeFromWithOptions(region.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	region.Status = status
-	if err := r.Status().Patch(ctx, region, patch); err != nil {
-		return 0, fmt.Errorf("writing status: %w", err)
+	for retried := false; ; retried = true {
+		before := region.Status
+		// The write holds only if the Region is still the version read: the read may be
+		// a step behind this reconciler's own last write (the watch cache had not seen
+		// it), and a transition computed from it would be told twice.
+		patch := client.MergeFromWithOptions(region.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		region.Status = status
+		err := r.Status().Patch(ctx, region, patch)
+		if err == nil {
+			// Told once the status says it, from the status it replaced: a failed
+			// write tells it on the next reconcile.
+			r.reportNew(region, before.Conditions, sum)
+			for _, e := range transitionEvents(before.Conditions, status.Conditions, layers...) {
+				r.event(region, e.eventType(), e.reason, "Reconcile", "%s", e.message)
+			}
+			return 0, nil
+		}
+		region.Status = before
+		if !apierrors.IsConflict(err) || retried {
+			return 0, fmt.Errorf("writing status: %w", err)
+		}
+		// Read the Region as it is now: when its spec is still the one this reconcile
+		// worked from (someone changed only its metadata, or the read was behind), the
+		// status is made again over the current one and written once more; otherwise
+		// the conflict sends the Region round again.
+		current := &platformv1.Region{}
+		if gerr := r.APIReader.Get(ctx, client.ObjectKeyFromObject(region), current); gerr != nil {
+			return 0, fmt.Errorf("writing status: %w", errors.Join(err, gerr))
+		}
+		if current.UID != region.UID || current.Generation != region.Generation || !current.DeletionTimestamp.IsZero() {
+			return 0, fmt.Errorf("writing status: %w", err)
+		}
+		*region = *current
+		if status = computeStatus(region, sum, now); equality.Semantic.DeepEqual(status, region.Status) {
+			return 0, nil
+		}
 	}
-	// Told once the status says it, from the status it replaced: a failed write tells
-	// it on the next reconcile.
-	for _, e := range transitionEvents(old, status.Conditions, layers...) {
-		r.event(region, e.eventType(), e.reason, "Reconcile", "%s", e.message)
-	}
-	return 0, nil
 }
 
 // progressHold is how long a Region whose one open matter is its Deployments rolling
@@ -310,11 +338,14 @@ const progressHold = 2 * time.Second
 
 // holdProgress says how much longer the status of a Region waiting only for its
 // Deployments to roll out is held: the rest of progressHold from when it began waiting
-// for this generation, or 0 to write it now. Anything else to tell (a failing layer,
-// destruction to confirm, suspension) is written at once, and so is what was held once
-// the hold is over.
+// (spec changes meanwhile do not begin it again), or 0 to write it now. Only a Region
+// whose status says nothing yet, or says it is Ready, is held: anything else to tell (a
+// failing layer or a recovery from one, destruction to confirm, suspension or a
+// resumption) is written at once, and so is what was held once the hold is over. It is
+// asked at every status, so that a wait that ended without a write ends here too.
 func (r *RegionReconciler) holdProgress(region *platformv1.Region, sum summary) time.Duration {
-	onlyRollOut := !sum.suspended && len(sum.held) == 0 && len(sum.waiting) == 1 && sum.waiting[ConditionPlatformReady] != ""
+	calm := len(region.Status.Conditions) == 0 || meta.IsStatusConditionTrue(region.Status.Conditions, ConditionReady)
+	onlyRollOut := calm && !sum.suspended && len(sum.held) == 0 && len(sum.waiting) == 1 && sum.waiting[ConditionPlatformReady] != ""
 	for _, errs := range []map[string][]error{sum.layerErrs, sum.townshipErrs, sum.regionErrs} {
 		for _, e := range errs {
 			onlyRollOut = onlyRollOut && len(e) == 0
@@ -324,19 +355,8 @@ func (r *RegionReconciler) holdProgress(region *platformv1.Region, sum summary) 
 		r.waitingSince.Delete(region.UID)
 		return 0
 	}
-	began := waitBegan{generation: region.Generation, at: time.Now()}
-	if v, loaded := r.waitingSince.LoadOrStore(region.UID, began); loaded && v.(waitBegan).generation == region.Generation {
-		began = v.(waitBegan)
-	} else if loaded {
-		r.waitingSince.Store(region.UID, began)
-	}
-	return max(0, progressHold-time.Since(began.at))
-}
-
-// waitBegan is when a Region began waiting for a roll-out, and of which generation.
-type waitBegan struct {
-	generation int64
-	at         time.Time
+	began, _ := r.waitingSince.LoadOrStore(region.UID, time.Now())
+	return max(0, progressHold-time.Since(began.(time.Time)))
 }
 
 // reconcileDelete carries out the deletion policy and then lets the Region go. It does
@@ -381,9 +401,8 @@ func (r *RegionReconciler) forget(region *platformv1.Region) {
 // annotation names it: the status says what to write, and an event says it once.
 func (r *RegionReconciler) awaitConfirmation(ctx context.Context, region *platformv1.Region, held []string) error {
 	msg := confirmationMessage(region, held)
-	if c := meta.FindStatusCondition(region.Status.Conditions, ConditionConfirmationRequired); c == nil || c.Status != metav1.ConditionTrue || c.Message != msg {
-		r.event(region, corev1.EventTypeWarning, ReasonConfirmationRequired, "Delete", "%s", msg)
-	}
+	c := meta.FindStatusCondition(region.Status.Conditions, ConditionConfirmationRequired)
+	tell := c == nil || c.Status != metav1.ConditionTrue || c.Message != msg
 	status := region.Status.DeepCopy()
 	status.PendingDestruction = held
 	recordRegion(region.Name, &regionFigures{townships: int(status.TownshipCount), branches: int(status.BranchCount),
@@ -401,10 +420,14 @@ func (r *RegionReconciler) awaitConfirmation(ctx context.Context, region *platfo
 	if equality.Semantic.DeepEqual(*status, region.Status) {
 		return nil
 	}
-	patch := client.MergeFrom(region.DeepCopy())
+	// As writeStatus: only over the version read, and told once written.
+	patch := client.MergeFromWithOptions(region.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	region.Status = *status
 	if err := r.Status().Patch(ctx, region, patch); err != nil {
 		return fmt.Errorf("writing status: %w", err)
+	}
+	if tell {
+		r.event(region, corev1.EventTypeWarning, ReasonConfirmationRequired, "Delete", "%s", msg)
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 )
 
@@ -54,15 +56,15 @@ func TestEachBoundsRequestsInFlight(t *testing.T) {
 }
 
 // The status of a Region waiting only for its roll-out is held for the rest of
-// progressHold from when it began waiting for its generation; anything else to tell is
-// written at once.
+// progressHold from when it began waiting, spec changes or not, and only while its
+// status says nothing yet or says Ready; anything else to tell is written at once.
 func TestHoldProgressOnlyForARollOut(t *testing.T) {
 	r := &RegionReconciler{}
 	rg := &platformv1.Region{}
 	rg.UID, rg.Generation = "u1", 3
 	rolling := summary{waiting: map[string]string{ConditionPlatformReady: "0 of 2 Deployments available"}}
 	if d := r.holdProgress(rg, rolling); d <= 0 || d > progressHold {
-		t.Fatalf("a Region only rolling out is not held: %s", d)
+		t.Fatalf("a new Region only rolling out is not held: %s", d)
 	}
 	failing := rolling
 	failing.layerErrs = map[string][]error{ConditionAccessReady: {errors.New("forbidden")}}
@@ -74,14 +76,26 @@ func TestHoldProgressOnlyForARollOut(t *testing.T) {
 	if d := r.holdProgress(rg, pending); d != 0 {
 		t.Errorf("destruction to confirm is held for %s", d)
 	}
-	// Waiting since before the hold: written now.
-	r.waitingSince.Store(rg.UID, waitBegan{generation: 3, at: time.Now().Add(-progressHold - time.Second)})
+	// A Region whose status tells a failure: its recovery is told at once.
+	rg.Status.Conditions = []metav1.Condition{{Type: ConditionReady, Status: metav1.ConditionFalse, Reason: ReasonFailed}}
 	if d := r.holdProgress(rg, rolling); d != 0 {
-		t.Errorf("a roll-out waited on past the hold is held for %s more", d)
+		t.Errorf("a recovery from a failure is held for %s", d)
 	}
-	// A new generation begins a new wait.
+	// A Ready Region beginning a roll-out is held.
+	rg.Status.Conditions[0].Status = metav1.ConditionTrue
+	if d := r.holdProgress(rg, rolling); d <= 0 {
+		t.Errorf("a Ready Region beginning a roll-out is not held")
+	}
+	// Waiting since before the hold: written now, a new generation or not.
+	r.waitingSince.Store(rg.UID, time.Now().Add(-progressHold-time.Second))
 	rg.Generation = 4
+	if d := r.holdProgress(rg, rolling); d != 0 {
+		t.Errorf("a roll-out waited on past the hold is held for %s more after a spec change", d)
+	}
+	// A wait that ended without a write (the roll-out done, the status as it was) ends
+	// the hold: the next roll-out is held again.
+	r.holdProgress(rg, summary{})
 	if d := r.holdProgress(rg, rolling); d <= progressHold-time.Second {
-		t.Errorf("a new generation's roll-out is held for only %s", d)
+		t.Errorf("the next roll-out is held for only %s", d)
 	}
 }

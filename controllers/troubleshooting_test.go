@@ -143,7 +143,8 @@ func (r staleReader) Get(ctx context.Context, key client.ObjectKey, obj client.O
 
 // A reconcile that reads a Region older than the operator's last status write (its
 // server still missing, when the status already says it recovered) neither writes that
-// status again nor tells the recovery a second time: it reads again.
+// status again nor tells the recovery a second time: its write finds the Region changed,
+// and over the Region as it is there is nothing to write.
 func TestStaleReadTellsNoTransitionTwice(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
@@ -169,9 +170,8 @@ func TestStaleReadTellsNoTransitionTwice(t *testing.T) {
 	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: staleReader{Reader: apiReader, stale: before},
 		Scheme: mgrClient.Scheme(), Recorder: told, Pools: operator.Pools, MaxConcurrentReconciles: 1,
 		SecretNamespace: controllers.DefaultSecretNamespace}
-	res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: name}})
+	_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: name}})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(res.RequeueAfter).To(BeNumerically(">", 0), "a Region changed since it was read is not read again")
 	close(told.Events)
 	var said []string
 	for e := range told.Events {
