@@ -250,11 +250,7 @@ func (r *RegionReconciler) reportNew(region *platformv1.Region, before []metav1.
 			r.event(region, corev1.EventTypeWarning, ReasonConfirmationRequired, "Delete", "%s", msg)
 		}
 	}
-	var all []error
-	for _, l := range layers {
-		all = append(all, sum.layerErrs[l]...)
-	}
-	for _, err := range conflicts(all) {
+	for _, err := range conflicts(layerErrors(sum.layerErrs)) {
 		if !strings.Contains(reported, err.Error()) {
 			r.event(region, corev1.EventTypeWarning, "Conflict", "Reconcile", "%s", err.Error())
 		}

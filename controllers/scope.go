@@ -188,10 +188,13 @@ func (s *scope) placed(township string) {
 }
 
 // errs lists every error the phases recorded, layer by layer.
-func (s *scope) errs() []error {
+func (s *scope) errs() []error { return layerErrors(s.layerErrs) }
+
+// layerErrors are the errors of every layer, in the layers' order.
+func layerErrors(byLayer map[string][]error) []error {
 	var all []error
 	for _, l := range layers {
-		all = append(all, s.layerErrs[l]...)
+		all = append(all, byLayer[l]...)
 	}
 	return all
 }
