@@ -57,6 +57,7 @@ func (r *DatabaseServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.Get(ctx, req.NamespacedName, ds); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			r.Pools.Forget(req.Name)
+			r.checked.Delete(req.Name)
 			recordServer(req.Name, nil)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
