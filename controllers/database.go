@@ -200,6 +200,9 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 	}
 	if plan != nil {
 		s.dbStatus.Provisioned = s.dbStatus.Provisioned || plan.Provisioned
+		if plan.Provisioned {
+			r.made.LoadOrStore(rg.UID, struct{}{})
+		}
 		if !plan.Blocked {
 			for _, c := range plan.Conflicts {
 				s.fail(ConditionDatabaseReady, "", c)
@@ -397,26 +400,33 @@ func (r *RegionReconciler) formerPassword(ctx context.Context, rg *platformv1.Re
 	return credential{password: password, state: desired.SecretState{Rotation: secret.Annotations[naming.AnnotationRotation]}, fresh: true, carried: true}, true, nil
 }
 
-// retireDatabase carries out the Region's deletion policy on its database.
+// retireDatabase carries out the Region's deletion policy on its database. What it
+// acts on is what the server's catalog marks as the Region's, not what the status says:
+// a status can be behind what was made (it is written after the reconcile that made
+// it). Only when the server cannot be asked does the record decide: a Region whose
+// status never said anything was made there, and whose database this process never
+// found made, lets go without the server (one on a DatabaseServer that never existed
+// or was never reached must not be stuck in deletion); any other waits for the server.
 func (r *RegionReconciler) retireDatabase(ctx context.Context, rg *platformv1.Region) error {
 	r.databases.Delete(rg.UID)
-	if rg.Spec.Database == nil || rg.Status.Database == nil || !rg.Status.Database.Provisioned {
-		return nil // nothing was ever made on the server
+	if rg.Spec.Database == nil {
+		return nil
 	}
-	pool, _, err := r.pool(ctx, rg.Spec.Database.ServerRef)
-	if err != nil {
-		return err
-	}
+	_, madeHere := r.made.Load(rg.UID)
+	recorded := madeHere || (rg.Status.Database != nil && rg.Status.Database.Provisioned)
 	dbctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 	defer cancel()
-	cluster, err := r.cluster(ctx)
+	pool, cat, err := r.retireCatalog(ctx, dbctx, rg)
 	if err != nil {
+		if !recorded {
+			return nil // nothing was made on the server as far as anything here knows
+		}
 		return err
 	}
-	cat, err := pgsql.SnapshotRetire(dbctx, pool, rg.Name, string(rg.UID), cluster, naming.Database(rg.Name))
-	if err != nil {
-		return fmt.Errorf("database %s: %w", naming.Database(rg.Name), err)
+	if !cat.DatabaseOurs && len(cat.Roles) == 0 {
+		return nil // nothing of the Region's on the server
 	}
+	// Spec change: the Region was deleted (under Delete, confirmed: reconcileDelete).
 	policy := string(rg.Spec.DeletionPolicy)
 	if _, err := pgsql.Execute(dbctx, pool, rg.Name, desired.PlanRetire(rg.Name, naming.Database(rg.Name), policy, cat), nil); err != nil {
 		return fmt.Errorf("database %s: %w", naming.Database(rg.Name), err)
@@ -433,6 +443,23 @@ func (r *RegionReconciler) retireDatabase(ctx context.Context, rg *platformv1.Re
 		r.event(rg, corev1.EventTypeNormal, "Retained", "Retain", "kept database %s; login disabled for its %d roles (deletionPolicy Retain)", naming.Database(rg.Name), len(cat.Roles))
 	}
 	return nil
+}
+
+// retireCatalog asks the Region's server what is marked as the Region's there.
+func (r *RegionReconciler) retireCatalog(ctx, dbctx context.Context, rg *platformv1.Region) (*pgsql.Pool, *desired.RetireCatalog, error) {
+	pool, _, err := r.pool(ctx, rg.Spec.Database.ServerRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	cluster, err := r.cluster(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err := pgsql.SnapshotRetire(dbctx, pool, rg.Name, string(rg.UID), cluster, naming.Database(rg.Name))
+	if err != nil {
+		return nil, nil, fmt.Errorf("database %s: %w", naming.Database(rg.Name), err)
+	}
+	return pool, cat, nil
 }
 
 // hasRole says whether the catalog holds a role.

@@ -636,3 +636,56 @@ func TestConnectionLimitBoundsOneTownship(t *testing.T) {
 		c.Close(ctx)
 	}, timeout, interval).Should(Succeed())
 }
+
+// The deletion policy acts on what the server marks as the Region's, not on what the
+// status says: a status that does not say yet that the database was made (it is written
+// after the reconcile that made it) does not keep it from being dropped under Delete.
+// A server that cannot be asked drops nothing: a Region whose status says something was
+// made waits for it, and one whose status says nothing lets go without it.
+func TestRetireAsksTheServerNotTheStatus(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("dbretire")
+	rg := dbRegion(name)
+	rg.Spec.DeletionPolicy = platformv1.DeletionPolicyDelete
+	createRegion(t, rg)
+	got := waitReady(t, name)
+	g.Expect(got.Status.Database).NotTo(BeNil())
+	g.Expect(got.Status.Database.Provisioned).To(BeTrue())
+	// Suspended, the operator leaves the Region's database to this test's reconciler.
+	updateRegion(t, name, func(rg *platformv1.Region) { rg.Spec.Suspend = true })
+	g.Eventually(func(g Gomega) {
+		g.Expect(condition(getRegion(g, name), controllers.ConditionSuspended).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+
+	su := superuser(g, "postgres")
+	defer su.Close(ctx)
+	exists := func(query, name string) bool {
+		var ok bool
+		g.Expect(su.QueryRow(ctx, query, name).Scan(&ok)).To(Succeed())
+		return ok
+	}
+	const dbQuery = `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`
+	const roleQuery = `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`
+	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: mgrClient.Scheme(),
+		Pools: operator.Pools, MaxConcurrentReconciles: 1, SecretNamespace: controllers.DefaultSecretNamespace}
+
+	// A failure: the server cannot be asked (its DatabaseServer is not there).
+	away := got.DeepCopy()
+	away.Spec.Database.ServerRef = uniqueName("nowhere")
+	g.Expect(r.RetireDatabase(ctx, away)).To(MatchError(ContainSubstring("does not exist")),
+		"a Region whose status says its database was made let go without its server")
+	away.Status.Database.Provisioned = false
+	g.Expect(r.RetireDatabase(ctx, away)).To(Succeed(), "a Region with nothing made is stuck on a server that cannot be asked")
+	g.Expect(exists(dbQuery, naming.Database(name))).To(BeTrue(), "a server out of reach dropped the database")
+	g.Expect(exists(roleQuery, naming.OwnerRole(name))).To(BeTrue())
+
+	// The spec change (deleted under Delete), with a status behind what was made.
+	behind := got.DeepCopy()
+	behind.Status.Database.Provisioned = false
+	g.Expect(r.RetireDatabase(ctx, behind)).To(Succeed())
+	g.Expect(exists(dbQuery, naming.Database(name))).To(BeFalse(), "a status behind kept the database from its deletion policy")
+	for _, role := range []string{naming.CountyRole(name), naming.SupervisorRole(name), naming.OwnerRole(name)} {
+		g.Expect(exists(roleQuery, role)).To(BeFalse(), role)
+	}
+}

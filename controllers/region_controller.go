@@ -80,6 +80,9 @@ type RegionReconciler struct {
 	renders renderCache
 	// databases remembers, by Region UID, the last database state found complete.
 	databases sync.Map
+	// made remembers, by Region UID, the Regions this process found or made something
+	// of on their database server, whether or not a status says so yet.
+	made sync.Map
 	// fresh remembers the namespaces the operator created, and when.
 	fresh sync.Map
 	// children keeps what the reconciles read of the objects the operator made, and
@@ -343,6 +346,7 @@ func (r *RegionReconciler) reconcileDelete(ctx context.Context, region *platform
 func (r *RegionReconciler) forget(region *platformv1.Region) {
 	r.rotated.Delete(region.UID)
 	r.databases.Delete(region.UID)
+	r.made.Delete(region.UID)
 }
 
 // awaitConfirmation holds a Region's deletion under Delete until the confirmation
