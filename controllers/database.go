@@ -51,6 +51,11 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 		s.dbStatus.RotationToken = rg.Status.Database.RotationToken
 		s.dbStatus.Provisioned = rg.Status.Database.Provisioned
 	}
+	if _, ok := r.made.Load(rg.UID); ok {
+		// Found or made by this process: a reconcile that trusts its memo of the
+		// database does not learn it again, and a status held back may not say it yet.
+		s.dbStatus.Provisioned = true
+	}
 	if !s.namespaceOK[""] {
 		s.fail(ConditionDatabaseReady, "", fmt.Errorf("the hub namespace %s is not in place", naming.HubNamespace(rg.Name)))
 		return

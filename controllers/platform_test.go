@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -69,6 +70,48 @@ func gone(g Gomega, obj client.Object) {
 	g.Eventually(func() bool {
 		return apierrors.IsNotFound(k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj))
 	}, timeout, interval).Should(BeTrue(), "%T %s should be gone", obj, obj.GetName())
+}
+
+// A Region whose Deployments roll out within the hold has its status written once,
+// straight to Ready: the API server never stores a status saying it is rolling out, a
+// large object written twice. That one status says everything the held one would have,
+// that the database was made included (the next reconcile trusts its memo of the
+// database and does not learn it again). (One whose Deployments do not roll out says
+// so when the hold is over: TestPlatformIsRenderedAppliedAndFollowed.)
+func TestQuickRollOutWritesOneStatus(t *testing.T) {
+	g := NewWithT(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	name := uniqueName("quick")
+	rg := platformRegion(name)
+	wc, err := client.NewWithWatch(cfg, client.Options{Scheme: k8s.Scheme()})
+	g.Expect(err).NotTo(HaveOccurred())
+	w, err := wc.Watch(ctx, &platformv1.RegionList{}, client.MatchingFields{"metadata.name": name})
+	g.Expect(err).NotTo(HaveOccurred())
+	var statuses []platformv1.RegionStatus
+	seen := make(chan struct{})
+	go func() {
+		defer close(seen)
+		for e := range w.ResultChan() {
+			if got, ok := e.Object.(*platformv1.Region); ok && (len(statuses) == 0 || !equality.Semantic.DeepEqual(got.Status, statuses[len(statuses)-1])) {
+				statuses = append(statuses, got.Status)
+			}
+		}
+	}()
+	createRegion(t, rg)
+	rolledOutReady(t, name)
+	w.Stop()
+	<-seen
+	var said []string
+	for _, st := range statuses[1:] {
+		c := metaCondition(st.Conditions, controllers.ConditionPlatformReady)
+		said = append(said, c.Reason+": "+c.Message)
+	}
+	g.Expect(statuses[0].Conditions).To(BeEmpty(), "the Region was created without a status")
+	g.Expect(said).To(HaveLen(1), "the status was written more than once on the way to Ready")
+	g.Expect(metaCondition(statuses[1].Conditions, controllers.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
+	g.Expect(statuses[1].Database).NotTo(BeNil())
+	g.Expect(statuses[1].Database.Provisioned).To(BeTrue(), "the one status written does not say the database was made")
 }
 
 func TestPlatformIsRenderedAppliedAndFollowed(t *testing.T) {

@@ -83,6 +83,9 @@ type RegionReconciler struct {
 	// made remembers, by Region UID, the Regions this process found or made something
 	// of on their database server, whether or not a status says so yet.
 	made sync.Map
+	// waitingSince remembers, by Region UID, when a Region began waiting only for its
+	// Deployments to roll out (holdProgress), as a time.Time.
+	waitingSince sync.Map
 	// fresh remembers the namespaces the operator created, and when.
 	fresh sync.Map
 	// children keeps what the reconciles read of the objects the operator made, and
@@ -160,7 +163,8 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		sum = s.summary()
 	}
 	written := time.Now()
-	if err := r.writeStatus(ctx, region, sum); err != nil {
+	hold, err := r.writeStatus(ctx, region, sum)
+	if err != nil {
 		if apierrors.IsConflict(err) {
 			// The Region moved on since it was read: read it again, without an error's
 			// backoff and log line.
@@ -168,10 +172,18 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		}
 		return ctrl.Result{}, err
 	}
-	s.mark("status", written, time.Since(written))
+	step := "status"
+	if hold > 0 {
+		step = "status held"
+	}
+	s.mark(step, written, time.Since(written))
 	if debug := log.FromContext(ctx).V(1); debug.Enabled() {
 		debug.Info("reconciled", "created", region.CreationTimestamp.UTC().Format(time.RFC3339),
 			"started", s.started.UTC().Format("15:04:05.000"), "steps", s.steps())
+	}
+	if hold > 0 {
+		// The roll-out's end brings the Region back sooner, as a change of status.
+		return ctrl.Result{RequeueAfter: hold}, nil
 	}
 	errs := s.errs()
 	if len(errs) > 0 && len(conflicts(errs)) == len(errs) {
@@ -261,16 +273,22 @@ func (r *RegionReconciler) reportNew(region *platformv1.Region, before []metav1.
 }
 
 // writeStatus writes the status once, and only when it changed, so a reconcile that
-// finds nothing to do writes nothing.
-func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.Region, sum summary) error {
+// finds nothing to do writes nothing. A status that would say only that the platform's
+// Deployments are rolling out is held for a moment (hold says how long is left): see
+// holdProgress.
+func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.Region, sum summary) (hold time.Duration, err error) {
 	sum.stallAfter = r.StallAfter
 	now := metav1.Now()
 	status := computeStatus(region, sum, now)
 	ready := meta.IsStatusConditionTrue(status.Conditions, ConditionReady)
 	recordRegion(region.Name, &regionFigures{ready: ready, townships: int(status.TownshipCount), branches: int(status.BranchCount),
 		retained: len(status.Retained), pending: len(status.PendingDestruction)})
+	hold = r.holdProgress(region, sum)
 	if equality.Semantic.DeepEqual(status, region.Status) {
-		return nil
+		return 0, nil
+	}
+	if hold > 0 {
+		return hold, nil
 	}
 	for retried := false; ; retried = true {
 		before := region.Status
@@ -287,11 +305,11 @@ func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.R
 			for _, e := range transitionEvents(before.Conditions, status.Conditions, layers...) {
 				r.event(region, e.eventType(), e.reason, "Reconcile", "%s", e.message)
 			}
-			return nil
+			return 0, nil
 		}
 		region.Status = before
 		if !apierrors.IsConflict(err) || retried {
-			return fmt.Errorf("writing status: %w", err)
+			return 0, fmt.Errorf("writing status: %w", err)
 		}
 		// Read the Region as it is now: when its spec is still the one this reconcile
 		// worked from (someone changed only its metadata, or the read was behind), the
@@ -299,16 +317,45 @@ func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.R
 		// the conflict sends the Region round again.
 		current := &platformv1.Region{}
 		if gerr := r.APIReader.Get(ctx, client.ObjectKeyFromObject(region), current); gerr != nil {
-			return fmt.Errorf("writing status: %w", errors.Join(err, gerr))
+			return 0, fmt.Errorf("writing status: %w", errors.Join(err, gerr))
 		}
 		if current.UID != region.UID || current.Generation != region.Generation || !current.DeletionTimestamp.IsZero() {
-			return fmt.Errorf("writing status: %w", err)
+			return 0, fmt.Errorf("writing status: %w", err)
 		}
 		*region = *current
 		if status = computeStatus(region, sum, now); equality.Semantic.DeepEqual(status, region.Status) {
-			return nil
+			return 0, nil
 		}
 	}
+}
+
+// progressHold is how long a Region whose one open matter is its Deployments rolling
+// out goes without a status saying so. A Region with hundreds of branches is a large
+// object for the API server to write: a roll-out done within the hold costs one status
+// write (Ready) instead of two (Progressing, then Ready).
+const progressHold = 2 * time.Second
+
+// holdProgress says how much longer the status of a Region waiting only for its
+// Deployments to roll out is held: the rest of progressHold from when it began waiting
+// (spec changes meanwhile do not begin it again), or 0 to write it now. Only a Region
+// whose status says nothing yet, or says it is Ready, is held: anything else to tell (a
+// failing layer or a recovery from one, destruction to confirm, suspension or a
+// resumption) is written at once, and so is what was held once the hold is over. It is
+// asked at every status, so that a wait that ended without a write ends here too.
+func (r *RegionReconciler) holdProgress(region *platformv1.Region, sum summary) time.Duration {
+	calm := len(region.Status.Conditions) == 0 || meta.IsStatusConditionTrue(region.Status.Conditions, ConditionReady)
+	onlyRollOut := calm && !sum.suspended && len(sum.held) == 0 && len(sum.waiting) == 1 && sum.waiting[ConditionPlatformReady] != ""
+	for _, errs := range []map[string][]error{sum.layerErrs, sum.townshipErrs, sum.regionErrs} {
+		for _, e := range errs {
+			onlyRollOut = onlyRollOut && len(e) == 0
+		}
+	}
+	if !onlyRollOut {
+		r.waitingSince.Delete(region.UID)
+		return 0
+	}
+	began, _ := r.waitingSince.LoadOrStore(region.UID, time.Now())
+	return max(0, progressHold-time.Since(began.(time.Time)))
 }
 
 // reconcileDelete carries out the deletion policy and then lets the Region go. It does
@@ -347,6 +394,7 @@ func (r *RegionReconciler) forget(region *platformv1.Region) {
 	r.rotated.Delete(region.UID)
 	r.databases.Delete(region.UID)
 	r.made.Delete(region.UID)
+	r.waitingSince.Delete(region.UID)
 }
 
 // awaitConfirmation holds a Region's deletion under Delete until the confirmation
