@@ -49,9 +49,11 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 	if rg.Status.Database != nil {
 		s.dbStatus.LastRotationTime = rg.Status.Database.LastRotationTime
 		s.dbStatus.RotationToken = rg.Status.Database.RotationToken
-		s.dbStatus.Provisioned = rg.Status.Database.Provisioned
+		// Said of this very server: a Region moved to another says so of the new one
+		// once something of it is found or made there.
+		s.dbStatus.Provisioned = rg.Status.Database.Provisioned && rg.Status.Database.Server == rg.Spec.Database.ServerRef
 	}
-	if _, ok := r.made.Load(rg.UID); ok {
+	if r.madeOn(rg) {
 		// Found or made by this process: a reconcile that trusts its memo of the
 		// database does not learn it again, and a status held back may not say it yet.
 		s.dbStatus.Provisioned = true
@@ -206,7 +208,7 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 	if plan != nil {
 		s.dbStatus.Provisioned = s.dbStatus.Provisioned || plan.Provisioned
 		if plan.Provisioned {
-			r.made.LoadOrStore(rg.UID, struct{}{})
+			r.made.Store(rg.UID, rg.Spec.Database.ServerRef)
 		}
 		if !plan.Blocked {
 			for _, c := range plan.Conflicts {
@@ -417,8 +419,7 @@ func (r *RegionReconciler) retireDatabase(ctx context.Context, rg *platformv1.Re
 	if rg.Spec.Database == nil {
 		return nil
 	}
-	_, madeHere := r.made.Load(rg.UID)
-	recorded := madeHere || (rg.Status.Database != nil && rg.Status.Database.Provisioned)
+	recorded := r.madeOn(rg) || (rg.Status.Database != nil && rg.Status.Database.Provisioned)
 	dbctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 	defer cancel()
 	pool, cat, err := r.retireCatalog(ctx, dbctx, rg)
@@ -448,6 +449,13 @@ func (r *RegionReconciler) retireDatabase(ctx context.Context, rg *platformv1.Re
 		r.event(rg, corev1.EventTypeNormal, "Retained", "Retain", "kept database %s; login disabled for its %d roles (deletionPolicy Retain)", naming.Database(rg.Name), len(cat.Roles))
 	}
 	return nil
+}
+
+// madeOn says whether this process found or made something of the Region on the
+// server its spec names.
+func (r *RegionReconciler) madeOn(rg *platformv1.Region) bool {
+	server, ok := r.made.Load(rg.UID)
+	return ok && rg.Spec.Database != nil && server == rg.Spec.Database.ServerRef
 }
 
 // retireCatalog asks the Region's server what is marked as the Region's there.

@@ -649,14 +649,17 @@ func TestRetireAsksTheServerNotTheStatus(t *testing.T) {
 	rg := dbRegion(name)
 	rg.Spec.DeletionPolicy = platformv1.DeletionPolicyDelete
 	createRegion(t, rg)
-	got := waitReady(t, name)
+	waitReady(t, name)
+	// Suspended, the operator leaves the Region's database to this test's reconciler;
+	// its status still says the database was made.
+	updateRegion(t, name, func(rg *platformv1.Region) { rg.Spec.Suspend = true })
+	var got *platformv1.Region
+	g.Eventually(func(g Gomega) {
+		got = getRegion(g, name)
+		g.Expect(condition(got, controllers.ConditionSuspended).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
 	g.Expect(got.Status.Database).NotTo(BeNil())
 	g.Expect(got.Status.Database.Provisioned).To(BeTrue())
-	// Suspended, the operator leaves the Region's database to this test's reconciler.
-	updateRegion(t, name, func(rg *platformv1.Region) { rg.Spec.Suspend = true })
-	g.Eventually(func(g Gomega) {
-		g.Expect(condition(getRegion(g, name), controllers.ConditionSuspended).Status).To(Equal(metav1.ConditionTrue))
-	}, timeout, interval).Should(Succeed())
 
 	su := superuser(g, "postgres")
 	defer su.Close(ctx)
@@ -688,4 +691,44 @@ func TestRetireAsksTheServerNotTheStatus(t *testing.T) {
 	for _, role := range []string{naming.CountyRole(name), naming.SupervisorRole(name), naming.OwnerRole(name)} {
 		g.Expect(exists(roleQuery, role)).To(BeFalse(), role)
 	}
+}
+
+// A Region deleted under Delete while its status was held back waits for confirmation
+// with a status that says its database was made, when this process made it: that status
+// may stand for as long as the confirmation takes, through restarts, and the deletion
+// policy falls back on it when the server cannot be asked.
+func TestAwaitingConfirmationSaysTheDatabaseWasMade(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("dbheld")
+	rg := dbRegion(name)
+	rg.Spec.DeletionPolicy = platformv1.DeletionPolicyDelete
+	rg.Spec.Suspend = true // nothing made by the operator, no status of a database
+	createRegion(t, rg)
+	g.Eventually(func(g Gomega) {
+		g.Expect(condition(getRegion(g, name), controllers.ConditionSuspended).Status).To(Equal(metav1.ConditionTrue))
+	}, timeout, interval).Should(Succeed())
+	newReconciler := func() *controllers.RegionReconciler {
+		return &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: mgrClient.Scheme(),
+			Pools: operator.Pools, MaxConcurrentReconciles: 1, SecretNamespace: controllers.DefaultSecretNamespace}
+	}
+
+	// A process that made nothing says nothing of it.
+	var plain *platformv1.Region
+	g.Eventually(func(g Gomega) { // over the operator's own status writes of the Region
+		plain = getRegion(g, name)
+		g.Expect(newReconciler().AwaitConfirmation(ctx, plain, []string{name})).To(Succeed())
+	}, timeout, interval).Should(Succeed())
+	g.Expect(condition(plain, controllers.ConditionConfirmationRequired).Status).To(Equal(metav1.ConditionTrue))
+	g.Expect(plain.Status.Database).To(BeNil())
+
+	r := newReconciler()
+	r.Made(plain, testServer)
+	var held *platformv1.Region
+	g.Eventually(func(g Gomega) { // over the operator's own status writes of the Region
+		held = getRegion(g, name)
+		g.Expect(r.AwaitConfirmation(ctx, held, []string{name})).To(Succeed())
+	}, timeout, interval).Should(Succeed())
+	g.Expect(held.Status.Database).NotTo(BeNil())
+	g.Expect(held.Status.Database.Provisioned).To(BeTrue(), "the status awaiting confirmation does not say the database was made")
 }

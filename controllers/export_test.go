@@ -11,3 +11,13 @@ import (
 func (r *RegionReconciler) RetireDatabase(ctx context.Context, rg *platformv1.Region) error {
 	return r.retireDatabase(ctx, rg)
 }
+
+// AwaitConfirmation lets the tests write a Region's status awaiting confirmation.
+func (r *RegionReconciler) AwaitConfirmation(ctx context.Context, rg *platformv1.Region, held []string) error {
+	return r.awaitConfirmation(ctx, rg, held)
+}
+
+// Made has the reconciler remember that it made something of the Region on a server.
+func (r *RegionReconciler) Made(rg *platformv1.Region, server string) {
+	r.made.Store(rg.UID, server)
+}

@@ -80,8 +80,8 @@ type RegionReconciler struct {
 	renders renderCache
 	// databases remembers, by Region UID, the last database state found complete.
 	databases sync.Map
-	// made remembers, by Region UID, the Regions this process found or made something
-	// of on their database server, whether or not a status says so yet.
+	// made remembers, by Region UID, the DatabaseServer this process found or made
+	// something of the Region on, whether or not a status says so yet.
 	made sync.Map
 	// waitingSince remembers, by Region UID, when a Region began waiting only for its
 	// Deployments to roll out (holdProgress), as a time.Time.
@@ -283,7 +283,7 @@ func (r *RegionReconciler) writeStatus(ctx context.Context, region *platformv1.R
 	ready := meta.IsStatusConditionTrue(status.Conditions, ConditionReady)
 	recordRegion(region.Name, &regionFigures{ready: ready, townships: int(status.TownshipCount), branches: int(status.BranchCount),
 		retained: len(status.Retained), pending: len(status.PendingDestruction)})
-	hold = r.holdProgress(region, sum)
+	hold = r.holdProgress(region, sum, status)
 	if equality.Semantic.DeepEqual(status, region.Status) {
 		return 0, nil
 	}
@@ -342,9 +342,12 @@ const progressHold = 2 * time.Second
 // failing layer or a recovery from one, destruction to confirm, suspension or a
 // resumption) is written at once, and so is what was held once the hold is over. It is
 // asked at every status, so that a wait that ended without a write ends here too.
-func (r *RegionReconciler) holdProgress(region *platformv1.Region, sum summary) time.Duration {
+func (r *RegionReconciler) holdProgress(region *platformv1.Region, sum summary, status platformv1.RegionStatus) time.Duration {
 	calm := len(region.Status.Conditions) == 0 || meta.IsStatusConditionTrue(region.Status.Conditions, ConditionReady)
 	onlyRollOut := calm && !sum.suspended && len(sum.held) == 0 && len(sum.waiting) == 1 && sum.waiting[ConditionPlatformReady] != ""
+	// A rotation carried out is written at once: the token it carried out lives in the
+	// status, and a process started again within the hold would rotate once more.
+	onlyRollOut = onlyRollOut && rotationToken(status) == rotationToken(region.Status)
 	for _, errs := range []map[string][]error{sum.layerErrs, sum.townshipErrs, sum.regionErrs} {
 		for _, e := range errs {
 			onlyRollOut = onlyRollOut && len(e) == 0
@@ -356,6 +359,14 @@ func (r *RegionReconciler) holdProgress(region *platformv1.Region, sum summary) 
 	}
 	began, _ := r.waitingSince.LoadOrStore(region.UID, time.Now())
 	return max(0, progressHold-time.Since(began.(time.Time)))
+}
+
+// rotationToken is the rotation token a status says was carried out.
+func rotationToken(st platformv1.RegionStatus) string {
+	if st.Database == nil {
+		return ""
+	}
+	return st.Database.RotationToken
 }
 
 // reconcileDelete carries out the deletion policy and then lets the Region go. It does
@@ -405,6 +416,14 @@ func (r *RegionReconciler) awaitConfirmation(ctx context.Context, region *platfo
 	tell := c == nil || c.Status != metav1.ConditionTrue || c.Message != msg
 	status := region.Status.DeepCopy()
 	status.PendingDestruction = held
+	if r.madeOn(region) && (status.Database == nil || !status.Database.Provisioned) {
+		// A status held back (holdProgress) may not say yet that the database was made;
+		// this one, which may stand for as long as the confirmation takes, does.
+		if status.Database == nil {
+			status.Database = &platformv1.DatabaseStatus{Server: region.Spec.Database.ServerRef, Name: naming.Database(region.Name)}
+		}
+		status.Database.Provisioned = true
+	}
 	recordRegion(region.Name, &regionFigures{townships: int(status.TownshipCount), branches: int(status.BranchCount),
 		retained: len(status.Retained), pending: len(held)})
 	now := metav1.Now()

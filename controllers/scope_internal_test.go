@@ -63,39 +63,45 @@ func TestHoldProgressOnlyForARollOut(t *testing.T) {
 	rg := &platformv1.Region{}
 	rg.UID, rg.Generation = "u1", 3
 	rolling := summary{waiting: map[string]string{ConditionPlatformReady: "0 of 2 Deployments available"}}
-	if d := r.holdProgress(rg, rolling); d <= 0 || d > progressHold {
+	if d := r.holdProgress(rg, rolling, platformv1.RegionStatus{}); d <= 0 || d > progressHold {
 		t.Fatalf("a new Region only rolling out is not held: %s", d)
 	}
 	failing := rolling
 	failing.layerErrs = map[string][]error{ConditionAccessReady: {errors.New("forbidden")}}
-	if d := r.holdProgress(rg, failing); d != 0 {
+	if d := r.holdProgress(rg, failing, platformv1.RegionStatus{}); d != 0 {
 		t.Errorf("a failing layer is held for %s", d)
 	}
 	pending := rolling
 	pending.held = []string{"t001"}
-	if d := r.holdProgress(rg, pending); d != 0 {
+	if d := r.holdProgress(rg, pending, platformv1.RegionStatus{}); d != 0 {
 		t.Errorf("destruction to confirm is held for %s", d)
 	}
 	// A Region whose status tells a failure: its recovery is told at once.
 	rg.Status.Conditions = []metav1.Condition{{Type: ConditionReady, Status: metav1.ConditionFalse, Reason: ReasonFailed}}
-	if d := r.holdProgress(rg, rolling); d != 0 {
+	if d := r.holdProgress(rg, rolling, platformv1.RegionStatus{}); d != 0 {
 		t.Errorf("a recovery from a failure is held for %s", d)
 	}
 	// A Ready Region beginning a roll-out is held.
 	rg.Status.Conditions[0].Status = metav1.ConditionTrue
-	if d := r.holdProgress(rg, rolling); d <= 0 {
+	if d := r.holdProgress(rg, rolling, platformv1.RegionStatus{}); d <= 0 {
 		t.Errorf("a Ready Region beginning a roll-out is not held")
+	}
+	// Unless the status carries a rotation out: a process started again within the
+	// hold would not know it was done.
+	rotated := platformv1.RegionStatus{Database: &platformv1.DatabaseStatus{RotationToken: "2026-q4"}}
+	if d := r.holdProgress(rg, rolling, rotated); d != 0 {
+		t.Errorf("a rotation carried out is held for %s", d)
 	}
 	// Waiting since before the hold: written now, a new generation or not.
 	r.waitingSince.Store(rg.UID, time.Now().Add(-progressHold-time.Second))
 	rg.Generation = 4
-	if d := r.holdProgress(rg, rolling); d != 0 {
+	if d := r.holdProgress(rg, rolling, platformv1.RegionStatus{}); d != 0 {
 		t.Errorf("a roll-out waited on past the hold is held for %s more after a spec change", d)
 	}
 	// A wait that ended without a write (the roll-out done, the status as it was) ends
 	// the hold: the next roll-out is held again.
-	r.holdProgress(rg, summary{})
-	if d := r.holdProgress(rg, rolling); d <= progressHold-time.Second {
+	r.holdProgress(rg, summary{}, platformv1.RegionStatus{})
+	if d := r.holdProgress(rg, rolling, platformv1.RegionStatus{}); d <= progressHold-time.Second {
 		t.Errorf("the next roll-out is held for only %s", d)
 	}
 }

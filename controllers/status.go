@@ -93,6 +93,8 @@ func computeStatus(region *platformv1.Region, sum summary, now metav1.Time) plat
 		// Nothing was looked at: the rows and layers keep what they last said.
 		out.Townships = region.Status.Townships
 		out.Retained = region.Status.Retained
+		out.Database = region.Status.Database
+		out.Platform = region.Status.Platform
 		set(ConditionSuspended, true, ReasonSuspended, "spec.suspend is true: the operator makes no changes for this Region")
 		set(ConditionReconciling, false, ReasonSuspended, "suspended")
 		return out

@@ -95,12 +95,17 @@ func TestComputeStatusKeepsTransitionTimesWhenNothingChanges(t *testing.T) {
 func TestComputeStatusWhileSuspended(t *testing.T) {
 	rg := testRegion()
 	rg.Status.Townships = []platformv1.TownshipStatus{{Name: "fengcheng", Ready: true}}
+	rg.Status.Database = &platformv1.DatabaseStatus{Server: "pg", Name: "region_yongchun", Provisioned: true}
 	st := computeStatus(rg, summary{suspended: true}, metav1.Now())
 	if c := status(t, st, ConditionSuspended); c.Status != metav1.ConditionTrue || !strings.Contains(c.Message, "spec.suspend") {
 		t.Errorf("Suspended = %+v", c)
 	}
 	if len(st.Townships) != 1 {
 		t.Errorf("rows changed while suspended: %+v", st.Townships)
+	}
+	// What the deletion policy falls back on when the server cannot be asked.
+	if st.Database == nil || !st.Database.Provisioned {
+		t.Errorf("a suspended Region's status forgets its database was made: %+v", st.Database)
 	}
 }
 
