@@ -3,6 +3,8 @@ package controllers
 import (
 	"context"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
 )
 
@@ -21,3 +23,14 @@ func (r *RegionReconciler) AwaitConfirmation(ctx context.Context, rg *platformv1
 func (r *RegionReconciler) Made(rg *platformv1.Region, server string) {
 	r.made.Store(rg.UID, server)
 }
+
+// KeepHeld and ReadRegion let the tests keep a Region as a reconcile that held its
+// status would, and read it as the next reconcile does.
+func (r *RegionReconciler) KeepHeld(rg *platformv1.Region) { r.keepHeld(rg) }
+
+func (r *RegionReconciler) ReadRegion(ctx context.Context, key client.ObjectKey) (*platformv1.Region, error) {
+	return r.readRegion(ctx, key)
+}
+
+// MaxHeldRegions is maxHeldRegions.
+const MaxHeldRegions = maxHeldRegions

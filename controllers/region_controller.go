@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unique"
 
@@ -80,6 +81,10 @@ type RegionReconciler struct {
 	renders renderCache
 	// databases remembers, by Region UID, the last database state found complete.
 	databases sync.Map
+	// heldRegions keeps, by Region name, the Region as the reconcile that held its status
+	// read it (readRegion).
+	heldRegions sync.Map
+	heldCount   atomic.Int32
 	// made remembers, by Region UID, the DatabaseServer this process found or made
 	// something of the Region on, whether or not a status says so yet.
 	made sync.Map
@@ -124,8 +129,8 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	began := time.Now()
 	// The cache holds only the Regions' metadata: a province's Regions, each with its
 	// hundreds of branches, would be most of the operator's memory.
-	region := &platformv1.Region{}
-	if err := r.APIReader.Get(ctx, req.NamespacedName, region, r.asRecentAsCached(ctx, req.NamespacedName)...); err != nil {
+	region, err := r.readRegion(ctx, req.NamespacedName)
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			recordRegion(req.Name, nil)
 			r.servers.Delete(req.Name)
@@ -182,7 +187,9 @@ func (r *RegionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 			"started", s.started.UTC().Format("15:04:05.000"), "steps", s.steps())
 	}
 	if hold > 0 {
-		// The roll-out's end brings the Region back sooner, as a change of status.
+		// The roll-out's end brings the Region back sooner, as a change of status; that
+		// reconcile finds the Region as this one read it, when it has not changed since.
+		r.keepHeld(region)
 		return ctrl.Result{RequeueAfter: hold}, nil
 	}
 	errs := s.errs()
@@ -206,16 +213,58 @@ func (r *RegionReconciler) places() chan struct{} {
 	return r.inFlight
 }
 
-// asRecentAsCached asks for a Region no older than the cache's copy of its metadata. The
-// API server answers that from its watch cache instead of reading and decoding the
-// object from etcd, which for a Region with hundreds of branches is most of a read.
-func (r *RegionReconciler) asRecentAsCached(ctx context.Context, key client.ObjectKey) []client.GetOption {
+// forgetHeld takes the Region heldRegions keeps by that name, if any, out of it.
+func (r *RegionReconciler) forgetHeld(name string) (any, bool) {
+	held, ok := r.heldRegions.LoadAndDelete(name)
+	if ok {
+		r.heldCount.Add(-1)
+	}
+	return held, ok
+}
+
+// keepHeld keeps a copy of the Region whose status this reconcile held, for the next
+// (readRegion). At most maxHeldRegions are kept: a province's worth would be most of the
+// operator's memory.
+func (r *RegionReconciler) keepHeld(region *platformv1.Region) {
+	if r.heldCount.Add(1) > maxHeldRegions {
+		r.heldCount.Add(-1)
+		return
+	}
+	if _, was := r.heldRegions.Swap(region.Name, region.DeepCopy()); was {
+		r.heldCount.Add(-1)
+	}
+}
+
+// maxHeldRegions bounds how many Regions heldRegions keeps at once.
+const maxHeldRegions = 32
+
+// cachedVersion is the Region's metadata as the cache holds it (nil when it holds none),
+// and the options of a read no older than that. The API server answers that from its
+// watch cache instead of reading and decoding the object from etcd, which for a Region
+// with hundreds of branches is most of a read.
+func (r *RegionReconciler) cachedVersion(ctx context.Context, key client.ObjectKey) (*metav1.PartialObjectMetadata, []client.GetOption) {
 	m := &metav1.PartialObjectMetadata{}
 	m.SetGroupVersionKind(platformv1.GroupVersion.WithKind("Region"))
 	if err := r.Get(ctx, key, m); err != nil || m.ResourceVersion == "" {
-		return nil
+		return nil, nil
 	}
-	return []client.GetOption{&client.GetOptions{Raw: &metav1.GetOptions{ResourceVersion: m.ResourceVersion}}}
+	return m, []client.GetOption{&client.GetOptions{Raw: &metav1.GetOptions{ResourceVersion: m.ResourceVersion}}}
+}
+
+// readRegion reads the Region whole, at least as recent as the cache's version of it.
+// A Region whose status the last reconcile held (holdProgress) is taken as that
+// reconcile read it when the cache holds that very version still: a large object is
+// then not read again for the reconcile the roll-out's end brings.
+func (r *RegionReconciler) readRegion(ctx context.Context, key client.ObjectKey) (*platformv1.Region, error) {
+	held, wasHeld := r.forgetHeld(key.Name)
+	m, opts := r.cachedVersion(ctx, key)
+	if wasHeld && m != nil {
+		if rg := held.(*platformv1.Region); rg.UID == m.UID && rg.ResourceVersion == m.ResourceVersion {
+			return rg, nil
+		}
+	}
+	region := &platformv1.Region{}
+	return region, r.APIReader.Get(ctx, key, region, opts...)
 }
 
 // reconcileNormal runs the namespaces first, then the other phases side by side (the
