@@ -419,7 +419,8 @@ func (r *RegionReconciler) retireDatabase(ctx context.Context, rg *platformv1.Re
 	if rg.Spec.Database == nil {
 		return nil
 	}
-	recorded := r.madeOn(rg) || (rg.Status.Database != nil && rg.Status.Database.Provisioned)
+	st := rg.Status.Database
+	recorded := r.madeOn(rg) || (st != nil && st.Provisioned && st.Server == rg.Spec.Database.ServerRef)
 	dbctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 	defer cancel()
 	pool, cat, err := r.retireCatalog(ctx, dbctx, rg)

@@ -676,8 +676,13 @@ func TestRetireAsksTheServerNotTheStatus(t *testing.T) {
 	// A failure: the server cannot be asked (its DatabaseServer is not there).
 	away := got.DeepCopy()
 	away.Spec.Database.ServerRef = uniqueName("nowhere")
+	away.Status.Database.Server = away.Spec.Database.ServerRef
 	g.Expect(r.RetireDatabase(ctx, away)).To(MatchError(ContainSubstring("does not exist")),
 		"a Region whose status says its database was made let go without its server")
+	// What the status says of another server says nothing of this one.
+	away.Status.Database.Server = testServer
+	g.Expect(r.RetireDatabase(ctx, away)).To(Succeed(), "a Region moved to a server never reached is stuck on it")
+	away.Status.Database.Server = away.Spec.Database.ServerRef
 	away.Status.Database.Provisioned = false
 	g.Expect(r.RetireDatabase(ctx, away)).To(Succeed(), "a Region with nothing made is stuck on a server that cannot be asked")
 	g.Expect(exists(dbQuery, naming.Database(name))).To(BeTrue(), "a server out of reach dropped the database")
@@ -731,4 +736,5 @@ func TestAwaitingConfirmationSaysTheDatabaseWasMade(t *testing.T) {
 	}, timeout, interval).Should(Succeed())
 	g.Expect(held.Status.Database).NotTo(BeNil())
 	g.Expect(held.Status.Database.Provisioned).To(BeTrue(), "the status awaiting confirmation does not say the database was made")
+	g.Expect(held.Status.Database.Server).To(Equal(testServer))
 }

@@ -392,7 +392,8 @@ const progressHold = 2 * time.Second
 // resumption) is written at once, and so is what was held once the hold is over. It is
 // asked at every status, so that a wait that ended without a write ends here too.
 func (r *RegionReconciler) holdProgress(region *platformv1.Region, sum summary, status platformv1.RegionStatus) time.Duration {
-	calm := len(region.Status.Conditions) == 0 || meta.IsStatusConditionTrue(region.Status.Conditions, ConditionReady)
+	calm := (len(region.Status.Conditions) == 0 || meta.IsStatusConditionTrue(region.Status.Conditions, ConditionReady)) &&
+		!meta.IsStatusConditionTrue(region.Status.Conditions, ConditionSuspended)
 	onlyRollOut := calm && !sum.suspended && len(sum.held) == 0 && len(sum.waiting) == 1 && sum.waiting[ConditionPlatformReady] != ""
 	// A rotation carried out is written at once: the token it carried out lives in the
 	// status, and a process started again within the hold would rotate once more.
@@ -465,13 +466,13 @@ func (r *RegionReconciler) awaitConfirmation(ctx context.Context, region *platfo
 	tell := c == nil || c.Status != metav1.ConditionTrue || c.Message != msg
 	status := region.Status.DeepCopy()
 	status.PendingDestruction = held
-	if r.madeOn(region) && (status.Database == nil || !status.Database.Provisioned) {
+	if server := region.Spec.Database; r.madeOn(region) && (status.Database == nil || !status.Database.Provisioned || status.Database.Server != server.ServerRef) {
 		// A status held back (holdProgress) may not say yet that the database was made;
 		// this one, which may stand for as long as the confirmation takes, does.
 		if status.Database == nil {
-			status.Database = &platformv1.DatabaseStatus{Server: region.Spec.Database.ServerRef, Name: naming.Database(region.Name)}
+			status.Database = &platformv1.DatabaseStatus{}
 		}
-		status.Database.Provisioned = true
+		status.Database.Server, status.Database.Name, status.Database.Provisioned = server.ServerRef, naming.Database(region.Name), true
 	}
 	recordRegion(region.Name, &regionFigures{townships: int(status.TownshipCount), branches: int(status.BranchCount),
 		retained: len(status.Retained), pending: len(held)})

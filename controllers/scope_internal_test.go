@@ -86,6 +86,12 @@ func TestHoldProgressOnlyForARollOut(t *testing.T) {
 	if d := r.holdProgress(rg, rolling, platformv1.RegionStatus{}); d <= 0 {
 		t.Errorf("a Ready Region beginning a roll-out is not held")
 	}
+	// A resumption is told at once: a suspended Region's status still says Ready.
+	rg.Status.Conditions = append(rg.Status.Conditions, metav1.Condition{Type: ConditionSuspended, Status: metav1.ConditionTrue, Reason: ReasonSuspended})
+	if d := r.holdProgress(rg, rolling, platformv1.RegionStatus{}); d != 0 {
+		t.Errorf("a resumption is held for %s", d)
+	}
+	rg.Status.Conditions = rg.Status.Conditions[:1]
 	// Unless the status carries a rotation out: a process started again within the
 	// hold would not know it was done.
 	rotated := platformv1.RegionStatus{Database: &platformv1.DatabaseStatus{RotationToken: "2026-q4"}}
