@@ -49,15 +49,10 @@ func (r *RegionReconciler) reconcileDatabase(ctx context.Context, s *scope) {
 	if rg.Status.Database != nil {
 		s.dbStatus.LastRotationTime = rg.Status.Database.LastRotationTime
 		s.dbStatus.RotationToken = rg.Status.Database.RotationToken
-		// Said of this very server: a Region moved to another says so of the new one
-		// once something of it is found or made there.
-		s.dbStatus.Provisioned = rg.Status.Database.Provisioned && rg.Status.Database.Server == rg.Spec.Database.ServerRef
 	}
-	if r.madeOn(rg) {
-		// Found or made by this process: a reconcile that trusts its memo of the
-		// database does not learn it again, and a status held back may not say it yet.
-		s.dbStatus.Provisioned = true
-	}
+	// A reconcile that trusts its memo of the database does not learn it again, and a
+	// status held back may not say it yet.
+	s.dbStatus.Provisioned = r.knownMade(rg)
 	if !s.namespaceOK[""] {
 		s.fail(ConditionDatabaseReady, "", fmt.Errorf("the hub namespace %s is not in place", naming.HubNamespace(rg.Name)))
 		return
@@ -419,8 +414,7 @@ func (r *RegionReconciler) retireDatabase(ctx context.Context, rg *platformv1.Re
 	if rg.Spec.Database == nil {
 		return nil
 	}
-	st := rg.Status.Database
-	recorded := r.madeOn(rg) || (st != nil && st.Provisioned && st.Server == rg.Spec.Database.ServerRef)
+	recorded := r.knownMade(rg)
 	dbctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 	defer cancel()
 	pool, cat, err := r.retireCatalog(ctx, dbctx, rg)
@@ -457,6 +451,15 @@ func (r *RegionReconciler) retireDatabase(ctx context.Context, rg *platformv1.Re
 func (r *RegionReconciler) madeOn(rg *platformv1.Region) bool {
 	server, ok := r.made.Load(rg.UID)
 	return ok && rg.Spec.Database != nil && server == rg.Spec.Database.ServerRef
+}
+
+// knownMade says whether something of the Region is known to have been made on the
+// server its spec names: its status says so of that very server (a Region moved to
+// another says so of the new one once something is found or made there), or this
+// process found or made it.
+func (r *RegionReconciler) knownMade(rg *platformv1.Region) bool {
+	st := rg.Status.Database
+	return r.madeOn(rg) || (st != nil && st.Provisioned && rg.Spec.Database != nil && st.Server == rg.Spec.Database.ServerRef)
 }
 
 // retireCatalog asks the Region's server what is marked as the Region's there.

@@ -670,8 +670,7 @@ func TestRetireAsksTheServerNotTheStatus(t *testing.T) {
 	}
 	const dbQuery = `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`
 	const roleQuery = `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`
-	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: mgrClient.Scheme(),
-		Pools: operator.Pools, MaxConcurrentReconciles: 1, SecretNamespace: controllers.DefaultSecretNamespace}
+	r := aReconciler(apiReader)
 
 	// A failure: the server cannot be asked (its DatabaseServer is not there).
 	away := got.DeepCopy()
@@ -713,21 +712,17 @@ func TestAwaitingConfirmationSaysTheDatabaseWasMade(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		g.Expect(condition(getRegion(g, name), controllers.ConditionSuspended).Status).To(Equal(metav1.ConditionTrue))
 	}, timeout, interval).Should(Succeed())
-	newReconciler := func() *controllers.RegionReconciler {
-		return &controllers.RegionReconciler{Client: mgrClient, APIReader: apiReader, Scheme: mgrClient.Scheme(),
-			Pools: operator.Pools, MaxConcurrentReconciles: 1, SecretNamespace: controllers.DefaultSecretNamespace}
-	}
 
 	// A process that made nothing says nothing of it.
 	var plain *platformv1.Region
 	g.Eventually(func(g Gomega) { // over the operator's own status writes of the Region
 		plain = getRegion(g, name)
-		g.Expect(newReconciler().AwaitConfirmation(ctx, plain, []string{name})).To(Succeed())
+		g.Expect(aReconciler(apiReader).AwaitConfirmation(ctx, plain, []string{name})).To(Succeed())
 	}, timeout, interval).Should(Succeed())
 	g.Expect(condition(plain, controllers.ConditionConfirmationRequired).Status).To(Equal(metav1.ConditionTrue))
 	g.Expect(plain.Status.Database).To(BeNil())
 
-	r := newReconciler()
+	r := aReconciler(apiReader)
 	r.Made(plain, testServer)
 	var held *platformv1.Region
 	g.Eventually(func(g Gomega) { // over the operator's own status writes of the Region

@@ -533,8 +533,7 @@ func TestHeldRegionIsReadAgainOnceChanged(t *testing.T) {
 	g.Eventually(func(g Gomega) { cachedAt(g, before.ResourceVersion) }, timeout, interval).Should(Succeed())
 
 	var reads atomic.Int32
-	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: countingReader{Reader: apiReader, regions: &reads},
-		Scheme: mgrClient.Scheme(), MaxConcurrentReconciles: 1, SecretNamespace: controllers.DefaultSecretNamespace}
+	r := aReconciler(countingReader{Reader: apiReader, regions: &reads})
 	r.KeepHeld(before)
 	got, err := r.ReadRegion(ctx, client.ObjectKey{Name: name})
 	g.Expect(err).NotTo(HaveOccurred())

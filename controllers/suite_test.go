@@ -306,3 +306,10 @@ func waitStalled(t *testing.T, name string) *platformv1.Region {
 	}, timeout, interval).Should(Succeed())
 	return rg
 }
+
+// aReconciler is a Region reconciler of the suite's cluster beside the operator's own,
+// reading Regions through reader, for a test to call directly.
+func aReconciler(reader client.Reader) *controllers.RegionReconciler {
+	return &controllers.RegionReconciler{Client: mgrClient, APIReader: reader, Scheme: mgrClient.Scheme(),
+		Pools: operator.Pools, MaxConcurrentReconciles: 1, SecretNamespace: controllers.DefaultSecretNamespace}
+}

@@ -167,9 +167,8 @@ func TestStaleReadTellsNoTransitionTwice(t *testing.T) {
 	now := getRegion(g, name)
 
 	told := kevents.NewFakeRecorder(16)
-	r := &controllers.RegionReconciler{Client: mgrClient, APIReader: staleReader{Reader: apiReader, stale: before},
-		Scheme: mgrClient.Scheme(), Recorder: told, Pools: operator.Pools, MaxConcurrentReconciles: 1,
-		SecretNamespace: controllers.DefaultSecretNamespace}
+	r := aReconciler(staleReader{Reader: apiReader, stale: before})
+	r.Recorder = told
 	_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Name: name}})
 	g.Expect(err).NotTo(HaveOccurred())
 	close(told.Events)
