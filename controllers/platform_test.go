@@ -519,18 +519,22 @@ func TestHeldRegionIsReadAgainOnceChanged(t *testing.T) {
 	rg := sampleRegion(name)
 	rg.Spec.Suspend = true // the operator writes its status once and leaves it be
 	createRegion(t, rg)
-	var before *platformv1.Region
-	g.Eventually(func(g Gomega) {
-		before = getRegion(g, name)
-		g.Expect(condition(before, controllers.ConditionSuspended).Status).To(Equal(metav1.ConditionTrue))
-	}, timeout, interval).Should(Succeed())
-	cachedAt := func(g Gomega, rv string) {
-		m := &metav1.PartialObjectMetadata{}
-		m.SetGroupVersionKind(platformv1.GroupVersion.WithKind("Region"))
-		g.Expect(mgrClient.Get(ctx, client.ObjectKey{Name: name}, m)).To(Succeed())
-		g.Expect(m.ResourceVersion).To(Equal(rv))
+	// The Region as it stands once the operator has written what it writes of this
+	// generation, and the cache holds that very version.
+	settled := func() *platformv1.Region {
+		var rg *platformv1.Region
+		g.Eventually(func(g Gomega) {
+			rg = getRegion(g, name)
+			g.Expect(condition(rg, controllers.ConditionSuspended).Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(rg.Status.ObservedGeneration).To(Equal(rg.Generation))
+			m := &metav1.PartialObjectMetadata{}
+			m.SetGroupVersionKind(platformv1.GroupVersion.WithKind("Region"))
+			g.Expect(mgrClient.Get(ctx, client.ObjectKey{Name: name}, m)).To(Succeed())
+			g.Expect(m.ResourceVersion).To(Equal(rg.ResourceVersion))
+		}, timeout, interval).Should(Succeed())
+		return rg
 	}
-	g.Eventually(func(g Gomega) { cachedAt(g, before.ResourceVersion) }, timeout, interval).Should(Succeed())
+	before := settled()
 
 	var reads atomic.Int32
 	r := aReconciler(countingReader{Reader: apiReader, regions: &reads})
@@ -546,11 +550,8 @@ func TestHeldRegionIsReadAgainOnceChanged(t *testing.T) {
 
 	// Changed during the hold: read again, the change seen.
 	updateRegion(t, name, func(rg *platformv1.Region) { rg.Spec.DisplayName = "变更后" })
-	g.Eventually(func(g Gomega) {
-		g.Expect(getRegion(g, name).Spec.DisplayName).To(Equal("变更后"))
-	}, timeout, interval).Should(Succeed())
-	changed := getRegion(g, name)
-	g.Eventually(func(g Gomega) { cachedAt(g, changed.ResourceVersion) }, timeout, interval).Should(Succeed())
+	changed := settled()
+	g.Expect(changed.Spec.DisplayName).To(Equal("变更后"))
 	r.KeepHeld(before)
 	got, err = r.ReadRegion(ctx, client.ObjectKey{Name: name})
 	g.Expect(err).NotTo(HaveOccurred())
