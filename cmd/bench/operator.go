@@ -76,8 +76,15 @@ func operator(o options, res *Result) error {
 	if o.trace {
 		args[len(args)-1] = "--zap-log-level=debug"
 		defer func() {
-			if b, err := os.ReadFile(filepath.Join(dir, "operator.log")); err == nil {
-				_ = os.WriteFile(filepath.Join(o.out, "operator.log"), b, 0o644)
+			b, err := os.ReadFile(filepath.Join(dir, "operator.log"))
+			if err == nil {
+				err = os.MkdirAll(o.out, 0o755)
+			}
+			if err == nil {
+				err = os.WriteFile(filepath.Join(o.out, "operator.log"), b, 0o644)
+			}
+			if err != nil {
+				logf("the operator's log was not kept: %v", err)
 			}
 		}()
 	}
@@ -620,16 +627,22 @@ func rolledOut(ctx context.Context, c client.Client, county string, within time.
 }
 
 // followCounty watches a county's Namespaces, Services and Deployments from now on;
-// the function it returns tells, counted from start, when the API server first showed
-// a Namespace, the last Service and the last Deployment created, and the last
-// Deployment rolled out.
+// the function it returns stops the watches and tells, counted from start, when the
+// API server first showed a Namespace, the last Service and the last Deployment
+// created, and the last Deployment rolled out.
 func followCounty(ctx context.Context, c client.WithWatch, county string) (func(start time.Time) AddOneTimeline, error) {
 	var mu sync.Mutex
 	var firstNS, lastService, lastDeployment, lastRolledOut time.Time
 	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	stop := func() {
+		cancel()
+		wg.Wait()
+	}
 	for _, list := range []client.ObjectList{&corev1.NamespaceList{}, &corev1.ServiceList{}, &appsv1.DeploymentList{}} {
 		w, err := c.Watch(ctx, list, client.MatchingLabels{naming.LabelRegion: county})
 		if err != nil {
+			stop()
 			return nil, err
 		}
 		wg.Go(func() {
@@ -667,6 +680,7 @@ func followCounty(ctx context.Context, c client.WithWatch, county string) (func(
 		})
 	}
 	return func(start time.Time) AddOneTimeline {
+		stop()
 		mu.Lock()
 		defer mu.Unlock()
 		since := func(t time.Time) float64 {
