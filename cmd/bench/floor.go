@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -59,6 +60,12 @@ func floor(o options, res *Result) error {
 	if o.profile {
 		go fetchAPIServer(env.Config, "/debug/pprof/profile?seconds=30", filepath.Join(o.out, "floor-apiserver-cpu.pprof"))
 	}
+	// The operator's phase watches the server's sessions all along; so does the floor,
+	// so that the probe's own cost (PostgreSQL's and the harness's) is in both.
+	var peakConns atomic.Int64
+	probe, stopProbe := context.WithCancel(ctx)
+	defer stopProbe()
+	go watchConnections(probe, pg, &peakConns)
 	cpu := readCPU()
 	ddl0, dml0, query0 := pgsql.Global.DDL.Load(), pgsql.Global.DML.Load(), pgsql.Global.Queries.Load()
 	start := time.Now()
@@ -66,6 +73,8 @@ func floor(o options, res *Result) error {
 	res.FloorKubernetesSeconds, res.FloorSQLSeconds, applyErr = bareApply(ctx, c, pool, o, regions, namespaces, rest)
 	res.FloorSeconds = time.Since(start).Seconds()
 	res.FloorCPU = cpuSince(cpu)
+	stopProbe()
+	res.FloorPeakConnections = peakConns.Load()
 	res.FloorSessions = sessions(ctx, pg)
 	if applyErr != nil {
 		return applyErr

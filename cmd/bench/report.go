@@ -35,24 +35,26 @@ type Result struct {
 	// operator run's harness).
 	FloorCPU map[string]float64 `json:"floorCPUSeconds"`
 
-	OperatorSeconds    float64            `json:"operatorSeconds"`
-	OperatorCPU        map[string]float64 `json:"operatorCPUSeconds"`
-	Ratio              float64            `json:"operatorToFloorRatio"`
-	LatencyP50Seconds  float64            `json:"applyToReadyP50Seconds"`
-	LatencyP99Seconds  float64            `json:"applyToReadyP99Seconds"`
-	Reconciles         int64              `json:"regionReconciles"`
-	APIRequests        map[string]int64   `json:"apiRequestsByVerb"`
-	SQLStatements      map[string]int64   `json:"sqlStatements"`
-	PeakHeapMiB        float64            `json:"operatorPeakHeapMiB"`
-	PeakRSSMiB         float64            `json:"operatorPeakRSSMiB"`
-	PeakConnections    int64              `json:"peakConnectionsToPostgres"`
-	FloorSessions      int64              `json:"floorPostgresSessions"`
-	Sessions           int64              `json:"operatorPostgresSessions"`
-	MaxConnections     int                `json:"maxConnections"`
-	SteadySeconds      float64            `json:"steadySeconds"`
-	SteadyChangedRVs   int                `json:"steadyChangedResourceVersions"`
-	SteadyDDL          int64              `json:"steadyDDLStatements"`
-	SteadyResyncForced bool               `json:"steadyResyncForced"`
+	OperatorSeconds   float64            `json:"operatorSeconds"`
+	OperatorCPU       map[string]float64 `json:"operatorCPUSeconds"`
+	Ratio             float64            `json:"operatorToFloorRatio"`
+	LatencyP50Seconds float64            `json:"applyToReadyP50Seconds"`
+	LatencyP99Seconds float64            `json:"applyToReadyP99Seconds"`
+	Reconciles        int64              `json:"regionReconciles"`
+	APIRequests       map[string]int64   `json:"apiRequestsByVerb"`
+	SQLStatements     map[string]int64   `json:"sqlStatements"`
+	PeakHeapMiB       float64            `json:"operatorPeakHeapMiB"`
+	PeakRSSMiB        float64            `json:"operatorPeakRSSMiB"`
+	PeakConnections   int64              `json:"peakConnectionsToPostgres"`
+	// FloorPeakConnections is the same of the floor's bare pool.
+	FloorPeakConnections int64   `json:"floorPeakConnectionsToPostgres"`
+	FloorSessions        int64   `json:"floorPostgresSessions"`
+	Sessions             int64   `json:"operatorPostgresSessions"`
+	MaxConnections       int     `json:"maxConnections"`
+	SteadySeconds        float64 `json:"steadySeconds"`
+	SteadyChangedRVs     int     `json:"steadyChangedResourceVersions"`
+	SteadyDDL            int64   `json:"steadyDDLStatements"`
+	SteadyResyncForced   bool    `json:"steadyResyncForced"`
 	// Restart is what -restart measured.
 	Restart *RestartResult `json:"restart,omitempty"`
 	// AddOne is what -add-one measured.
@@ -196,7 +198,11 @@ func report(w io.Writer, r *Result) {
 		limit = "memory limit " + r.MemoryLimit
 	}
 	row("operator: peak heap / peak RSS", fmt.Sprintf("%.0f MiB / %.0f MiB  (%s)", r.PeakHeapMiB, r.PeakRSSMiB, limit))
-	row("operator: peak connections to PostgreSQL", fmt.Sprintf("%d  (maxConnections %d)", r.PeakConnections, r.MaxConnections))
+	if r.FloorSeconds > 0 && r.Database {
+		row("peak connections to PostgreSQL: floor / operator", fmt.Sprintf("%d / %d  (maxConnections %d)", r.FloorPeakConnections, r.PeakConnections, r.MaxConnections))
+	} else {
+		row("operator: peak connections to PostgreSQL", fmt.Sprintf("%d  (maxConnections %d)", r.PeakConnections, r.MaxConnections))
+	}
 	row("PostgreSQL sessions opened: floor / operator", fmt.Sprintf("%d / %d", r.FloorSessions, r.Sessions))
 	row(fmt.Sprintf("steady %.0f s (resync forced: %v): changed resourceVersions", r.SteadySeconds, r.SteadyResyncForced), strconv.Itoa(r.SteadyChangedRVs))
 	row("steady: DDL statements", strconv.FormatInt(r.SteadyDDL, 10))
