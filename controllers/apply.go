@@ -98,18 +98,40 @@ func (r *RegionReconciler) apply(ctx context.Context, region, kind string, curre
 // and the object is still what that apply made: then the apply would change nothing, so
 // no request is sent. Callers have claimed the object.
 func (r *RegionReconciler) write(ctx context.Context, kind string, current client.Object, ac runtime.ApplyConfiguration) error {
+	return r.send(ctx, kind, current, ac, false)
+}
+
+// noVersion is a resourceVersion no object has: etcd's first write is its revision 2.
+const noVersion = "1"
+
+// create makes the object current names from ac when there is none, and only then: the
+// apply carries a resourceVersion no object has, so the API server creates the object
+// when it is absent and refuses (a conflict) when one exists, whoever made it. Nothing
+// is taken over between looking and writing, and nothing is looked up first. created
+// says whether it made the object; false with no error means one exists, and current
+// is as before.
+func (r *RegionReconciler) create(ctx context.Context, kind string, current client.Object, ac runtime.ApplyConfiguration) (created bool, err error) {
+	err = r.send(ctx, kind, current, ac, true)
+	if apierrors.IsConflict(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// send is write, or create when onlyCreate.
+func (r *RegionReconciler) send(ctx context.Context, kind string, current client.Object, ac runtime.ApplyConfiguration, onlyCreate bool) error {
 	objKey := client.ObjectKeyFromObject(current)
 	desired, err := json.Marshal(ac)
 	if err != nil {
 		return err
 	}
 	sum := digest(desired)
-	if m, ok := r.store().Applied(kind, objKey); ok && m.Digest == sum && r.wroteVersion(kind, current) {
+	if m, ok := r.store().Applied(kind, objKey); !onlyCreate && ok && m.Digest == sum && r.wroteVersion(kind, current) {
 		return nil
 	}
 	// The object carries the digest of what was applied, so that an operator started
 	// again knows it as applied without writing it.
-	if desired, err = withAnnotation(desired, naming.AnnotationApplied, hex.EncodeToString(sum[:])); err != nil {
+	if desired, err = withMetadata(desired, naming.AnnotationApplied, hex.EncodeToString(sum[:]), onlyCreate); err != nil {
 		return err
 	}
 	// The watch may bring the object before the answer does: while the apply is in
@@ -119,7 +141,11 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 	answer.SetNamespace(objKey.Namespace)
 	answer.SetName(objKey.Name)
 	if err := ApplyObject(ctx, r.Client, answer, desired, naming.LayerManager(desiredpkg.LayerOf(kind, objKey.Name))); err != nil {
-		r.store().Remember(kind, objKey, childstore.Applied{})
+		if !onlyCreate || !apierrors.IsConflict(err) {
+			// A making refused because the object exists wrote nothing: what is
+			// remembered of it stands.
+			r.store().Remember(kind, objKey, childstore.Applied{})
+		}
 		return fmt.Errorf("applying %s %s: %w", kind, objKey, err)
 	}
 	if err := r.dropLegacyManager(ctx, answer); err != nil {
@@ -137,8 +163,9 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 	return nil
 }
 
-// withAnnotation sets an annotation in an apply configuration in JSON.
-func withAnnotation(data []byte, key, value string) ([]byte, error) {
+// withMetadata sets an annotation in an apply configuration in JSON and, when
+// onlyCreate, the resourceVersion no object has.
+func withMetadata(data []byte, key, value string, onlyCreate bool) ([]byte, error) {
 	var obj map[string]any
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // numbers pass as they were written
@@ -156,6 +183,9 @@ func withAnnotation(data []byte, key, value string) ([]byte, error) {
 		md["annotations"] = ann
 	}
 	ann[key] = value
+	if onlyCreate {
+		md["resourceVersion"] = noVersion
+	}
 	return json.Marshal(obj)
 }
 

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
@@ -34,3 +35,9 @@ func (r *RegionReconciler) ReadRegion(ctx context.Context, key client.ObjectKey)
 
 // MaxHeldRegions is maxHeldRegions.
 const MaxHeldRegions = maxHeldRegions
+
+// Create lets the tests make an object as the reconciler makes a namespace it does not
+// have: only when there is none.
+func (r *RegionReconciler) Create(ctx context.Context, kind string, obj client.Object, ac runtime.ApplyConfiguration) (bool, error) {
+	return r.create(ctx, kind, obj, ac)
+}

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1 "github.com/jiceng-io/region-operator/api/v1alpha1"
@@ -116,6 +117,37 @@ func TestExistingObjectsOfOthersAreConflictsLeftAlone(t *testing.T) {
 	err := k8s.Get(ctx, client.ObjectKey{Name: name}, &platformv1.Region{})
 	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "a Region stalled on a conflict can still be deleted")
 	g.Expect(getNamespace(g, name+"-hutou").DeletionTimestamp).To(BeNil())
+}
+
+// A namespace the operator does not have is made, and only made: one that someone made
+// after the operator last looked (here: made before the apply, with nothing looked up)
+// is refused by the API server, not taken over; an absent one is made.
+func TestNamespaceMadeMeanwhileIsNotTakenOver(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	name := uniqueName("meanwhile")
+	side := aReconciler(apiReader)
+	ours := func(ns string) *corev1ac.NamespaceApplyConfiguration {
+		return corev1ac.Namespace(ns).WithLabels(map[string]string{naming.LabelRegion: name, naming.LabelManagedBy: naming.ManagedByValue})
+	}
+
+	theirs := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name + "-hutou", Labels: map[string]string{"team": "someone-else"}}}
+	g.Expect(k8s.Create(ctx, theirs)).To(Succeed())
+	created, err := side.Create(ctx, "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: theirs.Name}}, ours(theirs.Name))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(created).To(BeFalse(), "an existing namespace is not made again")
+	got := getNamespace(g, theirs.Name)
+	g.Expect(got.Labels).To(HaveKeyWithValue("team", "someone-else"))
+	g.Expect(got.Labels).NotTo(HaveKey(naming.LabelRegion), "their namespace is not taken over")
+	g.Expect(got.ResourceVersion).To(Equal(theirs.ResourceVersion), "nothing was written to it")
+
+	created, err = side.Create(ctx, "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name + "-fengcheng"}}, ours(name+"-fengcheng"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(created).To(BeTrue())
+	g.Expect(getNamespace(g, name+"-fengcheng").Labels).To(HaveKeyWithValue(naming.LabelRegion, name))
+	for _, ns := range []string{theirs.Name, name + "-fengcheng"} {
+		g.Expect(k8s.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	}
 }
 
 func TestNamespaceOfAnotherRegionIsNotTakenOver(t *testing.T) {

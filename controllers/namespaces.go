@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -145,6 +146,24 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 	unlock := lockName(*ac.Name)
 	defer unlock()
 	current := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: *ac.Name}}
+	// A namespace the store does not have (it holds what carries the operator's label)
+	// is made, and only made: the API server refuses the making when one exists,
+	// whoever made it and however recently, and that one is then read and looked at
+	// as below. So a new namespace costs no lookup first, and one someone makes
+	// between a lookup and the apply is never taken over.
+	switch err := r.reader().Get(ctx, client.ObjectKeyFromObject(current), current); {
+	case apierrors.IsNotFound(err):
+		created, err := r.create(ctx, "Namespace", current, ac)
+		if err != nil {
+			return err
+		}
+		if created {
+			r.madeNamespace(s, current.Name)
+			return nil
+		}
+	case err != nil:
+		return fmt.Errorf("reading Namespace %s: %w", current.Name, err)
+	}
 	exists, err := r.claim(ctx, s.region.Name, "Namespace", current)
 	if err != nil {
 		return err
@@ -166,12 +185,17 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 		return err
 	}
 	if !exists {
-		s.mu.Lock()
-		s.created = append(s.created, current.Name)
-		s.mu.Unlock()
-		r.fresh.Store(current.Name, time.Now())
+		r.madeNamespace(s, current.Name)
 	}
 	return nil
+}
+
+// madeNamespace records a namespace the reconcile made: for its event, and as fresh.
+func (r *RegionReconciler) madeNamespace(s *scope, name string) {
+	s.mu.Lock()
+	s.created = append(s.created, name)
+	s.mu.Unlock()
+	r.fresh.Store(name, time.Now())
 }
 
 // regionNamespaces lists the Region's namespaces of a level ("" for all), as the store
