@@ -101,7 +101,9 @@ func (r *RegionReconciler) write(ctx context.Context, kind string, current clien
 	return r.send(ctx, kind, current, ac, false)
 }
 
-// noVersion is a resourceVersion no object has: etcd's first write is its revision 2.
+// noVersion is a resourceVersion no object has: the API server's resourceVersions are
+// etcd's revisions, and etcd's first write is its revision 2. (A storage of other
+// versions could give an object this one; a create would then be an apply.)
 const noVersion = "1"
 
 // create makes the object current names from ac when there is none, and only then: the

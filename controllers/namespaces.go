@@ -146,20 +146,23 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 	unlock := lockName(*ac.Name)
 	defer unlock()
 	current := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: *ac.Name}}
-	// A namespace the store does not have (it holds what carries the operator's label)
-	// is made, and only made: the API server refuses the making when one exists,
-	// whoever made it and however recently, and that one is then read and looked at
-	// as below. So a new namespace costs no lookup first, and one someone makes
-	// between a lookup and the apply is never taken over.
-	switch err := r.reader().Get(ctx, client.ObjectKeyFromObject(current), current); {
-	case apierrors.IsNotFound(err):
+	// A namespace the operator does not know to exist is made, and only made: the API
+	// server refuses the making when one exists, whoever made it and however recently,
+	// and that one is then read and looked at as below. So a new namespace costs no
+	// lookup first, and one someone makes between a lookup and the apply is never
+	// taken over.
+	makeNew := func() (bool, error) {
 		created, err := r.create(ctx, "Namespace", current, ac)
-		if err != nil {
-			return err
-		}
 		if created {
 			r.madeNamespace(s, current.Name)
-			return nil
+		}
+		return created, err
+	}
+	// The store holds what carries the operator's label.
+	switch err := r.reader().Get(ctx, client.ObjectKeyFromObject(current), current); {
+	case apierrors.IsNotFound(err):
+		if created, err := makeNew(); created || err != nil {
+			return err
 		}
 	case err != nil:
 		return fmt.Errorf("reading Namespace %s: %w", current.Name, err)
@@ -168,26 +171,27 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 	if err != nil {
 		return err
 	}
-	if exists {
-		if have := current.Labels[naming.LabelCode]; have != "" && have != code && !slices.Contains(formerCodes, have) {
-			return &conflictError{kind: "Namespace", name: current.Name,
-				detail: fmt.Sprintf("was made for code %s, not %s", have, code)}
+	if !exists {
+		// Gone since the making was refused (it was being deleted, say): made again,
+		// and only made, never applied over one that someone made in between.
+		created, err := makeNew()
+		if err == nil && !created {
+			err = fmt.Errorf("namespace %s was made by someone else while the operator was making it; it is looked at again", current.Name)
 		}
-		if uid := current.Annotations[naming.AnnotationRegionUID]; uid != "" && uid != string(s.region.UID) && uid != s.region.Annotations[naming.AnnotationAdopt] {
-			return &conflictError{kind: "Namespace", name: current.Name,
-				detail: fmt.Sprintf("was made by an earlier Region %s (UID %s) and is retained for it; to take it and its data over, annotate the Region %s=%s", s.region.Name, uid, naming.AnnotationAdopt, uid)}
-		}
-		if current.DeletionTimestamp != nil {
-			return fmt.Errorf("namespace %s is being deleted; it is made again once it is gone", current.Name)
-		}
-	}
-	if err := r.write(ctx, "Namespace", current, ac); err != nil {
 		return err
 	}
-	if !exists {
-		r.madeNamespace(s, current.Name)
+	if have := current.Labels[naming.LabelCode]; have != "" && have != code && !slices.Contains(formerCodes, have) {
+		return &conflictError{kind: "Namespace", name: current.Name,
+			detail: fmt.Sprintf("was made for code %s, not %s", have, code)}
 	}
-	return nil
+	if uid := current.Annotations[naming.AnnotationRegionUID]; uid != "" && uid != string(s.region.UID) && uid != s.region.Annotations[naming.AnnotationAdopt] {
+		return &conflictError{kind: "Namespace", name: current.Name,
+			detail: fmt.Sprintf("was made by an earlier Region %s (UID %s) and is retained for it; to take it and its data over, annotate the Region %s=%s", s.region.Name, uid, naming.AnnotationAdopt, uid)}
+	}
+	if current.DeletionTimestamp != nil {
+		return fmt.Errorf("namespace %s is being deleted; it is made again once it is gone", current.Name)
+	}
+	return r.write(ctx, "Namespace", current, ac)
 }
 
 // madeNamespace records a namespace the reconcile made: for its event, and as fresh.
