@@ -44,16 +44,21 @@ func (r *RegionReconciler) claim(ctx context.Context, region, kind string, obj c
 	if err != nil {
 		return false, fmt.Errorf("reading %s %s: %w", kind, key, err)
 	}
-	if key.Namespace != "" {
+	return true, judge(region, kind, obj)
+}
+
+// judge is claim's verdict on an object that exists: nil when the Region may write it.
+func judge(region, kind string, obj client.Object) error {
+	if obj.GetNamespace() != "" {
 		// The operator writes only into namespaces it verified as the Region's, and
 		// only objects of the names it derives: there, such an object is its own, even
 		// one someone replaced with their own labels and contents. It is taken back.
-		return true, nil
+		return nil
 	}
 	if ours, owner := ownership(obj.GetLabels(), region, managedBy(obj)); !ours {
-		return true, &conflictError{kind: kind, namespace: obj.GetNamespace(), name: obj.GetName(), owner: owner}
+		return &conflictError{kind: kind, namespace: obj.GetNamespace(), name: obj.GetName(), owner: owner}
 	}
-	return true, nil
+	return nil
 }
 
 // ownership decides from an object's labels, and whether the operator's field manager

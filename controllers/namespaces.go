@@ -158,18 +158,23 @@ func (r *RegionReconciler) applyNamespace(ctx context.Context, s *scope, code st
 		}
 		return created, err
 	}
-	// The store holds what carries the operator's label.
+	// The store holds what carries the operator's label; what it has is judged as it
+	// is, what it lacks is made, or read from the API server when the making is refused.
+	exists := true
 	switch err := r.reader().Get(ctx, client.ObjectKeyFromObject(current), current); {
 	case apierrors.IsNotFound(err):
 		if created, err := makeNew(); created || err != nil {
 			return err
 		}
+		if exists, err = r.claim(ctx, s.region.Name, "Namespace", current); err != nil {
+			return err
+		}
 	case err != nil:
 		return fmt.Errorf("reading Namespace %s: %w", current.Name, err)
-	}
-	exists, err := r.claim(ctx, s.region.Name, "Namespace", current)
-	if err != nil {
-		return err
+	default:
+		if err := judge(s.region.Name, "Namespace", current); err != nil {
+			return err
+		}
 	}
 	if !exists {
 		// Gone since the making was refused (it was being deleted, say): made again,
