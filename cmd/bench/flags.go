@@ -32,6 +32,8 @@ type options struct {
 	trace bool
 	// addOne applies one more county into the Ready province, beside its floor.
 	addOne bool
+	// addOnes is how many counties -add-one applies, one after another.
+	addOnes int
 	// failover runs two replicas with leader election and kills the leader.
 	failover bool
 }
@@ -69,6 +71,7 @@ func parseFlags() options {
 	flag.BoolVar(&o.restart, "restart", false, "after the steady state, kill the operator (SIGKILL) and start it again with the same flags and memory limit: its writes, DDL, peak RSS and the time until every Region was reconciled once")
 	flag.BoolVar(&o.failover, "failover", false, "run the operator with leader election and, once the province is Ready, a second replica standing by; kill the leader (SIGKILL): how soon after the lease expires the other has reconciled every Region, what it changed, and its memory while standing by (JSON: failover.seconds, failover.writes)")
 	flag.BoolVar(&o.addOne, "add-one", false, "after the steady state, apply one more county into the Ready province: its apply → Ready against the floor for that one county in the same cluster (a bare client making just its objects and SQL), and how many objects of the other counties changed (JSON: addOne.ratio, addOne.othersTouched)")
+	flag.IntVar(&o.addOnes, "add-one-counties", 3, "with -add-one, how many counties are applied one after another, each beside its own floor; addOne.ratio is the median of their ratios (one county's apply to Ready takes a few seconds, and one measure carries whatever else the machine did in them), addOne.othersTouched the sum, addOne.counties each")
 	flag.IntVar(&o.repeat, "repeat", 1, "run the floor and the operator this many times in one invocation, each on a fresh control plane and database, and report every run and the median ratio (JSON: runs, medianRatio)")
 	flag.BoolVar(&o.storeMemory, "store-memory", false, "instead of the floor and the operator: create the province's Kubernetes objects, then sync, each in a process of its own, the operator's store, controller-runtime's cache with ByObject{Label, Transform} and its metadata-only watches, and report the memory of each")
 	flag.StringVar(&o.storeProbe, "store-probe", "", "(internal) sync one way of keeping the objects and print its memory")

@@ -41,6 +41,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -counties 1..1000, -townships 1..120, -branches 0..600")
 		os.Exit(2)
 	}
+	if o.addOnes < 1 || o.addOnes > 100 {
+		fmt.Fprintln(os.Stderr, "bench: -add-one-counties 1..100")
+		os.Exit(2)
+	}
 	if o.dataDir != "" {
 		// etcd's and PostgreSQL's directories are made in the temporary directory.
 		if err := os.Setenv("TMPDIR", o.dataDir); err != nil {

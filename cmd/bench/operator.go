@@ -246,13 +246,13 @@ func operator(o options, res *Result) error {
 			return err
 		}
 		defer standby.stop()
-		if res.Failover, err = failover(ctx, o, env.Config, c, op, standby, len(regions)+btoi(o.addOne)); err != nil {
+		if res.Failover, err = failover(ctx, o, env.Config, c, op, standby, len(regions)+addedCounties(o)); err != nil {
 			return fmt.Errorf("-failover: %w", err)
 		}
 		op = standby
 	}
 	if o.restart {
-		again, err := restart(ctx, o, env, c, op, bin, args, filepath.Join(dir, "operator-again.log"), len(regions)+btoi(o.addOne))
+		again, err := restart(ctx, o, env, c, op, bin, args, filepath.Join(dir, "operator-again.log"), len(regions)+addedCounties(o))
 		if again != nil {
 			op = again
 		}
@@ -511,16 +511,31 @@ func versions(ctx context.Context, c client.Client) (map[string]string, error) {
 	return out, nil
 }
 
-// addOne applies one more county into the Ready province. First its floor, in the same
-// cluster and on the same server: a bare client makes the objects and runs the SQL of
-// another county of the same size (whose Region is never made); then the county's
-// Region is created and watched until Ready. Meanwhile no object of the other
-// counties may change.
+// addOne applies o.addOnes more counties into the Ready province, one after another,
+// each beside its own floor (see addCounty).
 func addOne(ctx context.Context, o options, c client.WithWatch, pg *localpg.Server) (*AddOneResult, error) {
 	more := o
-	more.counties = o.counties + 2
+	more.counties = o.counties + 2*o.addOnes
 	extra := province(more, "bench-pg")[o.counties:]
-	floorOne, newOne := extra[0], extra[1]
+	out := &AddOneResult{}
+	for i := range o.addOnes {
+		one, err := addCounty(ctx, o, c, pg, extra[2*i], extra[2*i+1])
+		if err != nil {
+			return nil, err
+		}
+		out.Counties = append(out.Counties, *one)
+		out.OthersTouched += one.OthersTouched
+	}
+	out.AddOneCounty = medianCounty(out.Counties)
+	return out, nil
+}
+
+// addCounty applies one more county into the Ready province. First its floor, in the
+// same cluster and on the same server: a bare client makes the objects and runs the
+// SQL of floorOne, another county of the same size whose Region is never made; then
+// newOne's Region is created and watched until Ready. Meanwhile no object of the other
+// counties may change.
+func addCounty(ctx context.Context, o options, c client.WithWatch, pg *localpg.Server, floorOne, newOne *platformv1.Region) (*AddOneCounty, error) {
 	before, err := versions(ctx, c)
 	if err != nil {
 		return nil, err
@@ -541,7 +556,7 @@ func addOne(ctx context.Context, o options, c client.WithWatch, pg *localpg.Serv
 	if _, _, err := bareApply(ctx, c, pool, o, []*platformv1.Region{floorOne}, namespaces, rest); err != nil {
 		return nil, err
 	}
-	out := &AddOneResult{FloorSeconds: time.Since(start).Seconds()}
+	out := &AddOneCounty{Region: newOne.Name, FloorSeconds: time.Since(start).Seconds()}
 	// The floor's objects are no other county's: they are left out of what may not
 	// change. Its Deployments roll out (the stand-in) and the operator sees its objects
 	// go by; both finish before the county is applied, so that neither measure carries
@@ -703,9 +718,10 @@ func seconds(ts []float64) string {
 	return strings.Join(parts, ", ")
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
+// addedCounties is how many counties -add-one adds.
+func addedCounties(o options) int {
+	if o.addOne {
+		return o.addOnes
 	}
 	return 0
 }
