@@ -73,9 +73,7 @@ type Result struct {
 // median is the run whose ratio is the median of the runs' (the lower of the two
 // middle ones for an even count), with every run and the median recorded on it.
 func median(runs []*Result) *Result {
-	sorted := append([]*Result(nil), runs...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Ratio < sorted[j].Ratio })
-	m := *sorted[(len(sorted)-1)/2]
+	m := *middle(runs, func(r *Result) float64 { return r.Ratio })
 	m.Runs, m.MedianRatio = runs, m.Ratio
 	return &m
 }
@@ -134,11 +132,16 @@ type AddOneCounty struct {
 	Timeline AddOneTimeline `json:"timeline"`
 }
 
-// medianCounty is the county whose ratio is the median of theirs (the lower of the two
-// middle ones for an even count).
+// medianCounty is the county whose ratio is the median of theirs.
 func medianCounty(counties []AddOneCounty) AddOneCounty {
-	sorted := slices.Clone(counties)
-	slices.SortStableFunc(sorted, func(a, b AddOneCounty) int { return cmp.Compare(a.Ratio, b.Ratio) })
+	return middle(counties, func(c AddOneCounty) float64 { return c.Ratio })
+}
+
+// middle is the one of xs whose ratio is the median of theirs (the lower of the two
+// middle ones for an even count; of equal ones, the earlier); xs keeps its order.
+func middle[T any](xs []T, ratio func(T) float64) T {
+	sorted := slices.Clone(xs)
+	slices.SortStableFunc(sorted, func(a, b T) int { return cmp.Compare(ratio(a), ratio(b)) })
 	return sorted[(len(sorted)-1)/2]
 }
 
