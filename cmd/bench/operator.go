@@ -236,7 +236,7 @@ func operator(o options, res *Result) error {
 	res.PeakRSSMiB = peakRSS(cmd.Process.Pid)
 	res.PeakConnections = peakConns.Load()
 	if o.addOne {
-		if res.AddOne, err = addOne(ctx, o, c, pg); err != nil {
+		if res.AddOne, err = addOne(ctx, o, c, pg, after); err != nil {
 			return fmt.Errorf("-add-one: %w", err)
 		}
 	}
@@ -512,19 +512,22 @@ func versions(ctx context.Context, c client.Client) (map[string]string, error) {
 }
 
 // addOne applies o.addOnes more counties into the Ready province, one after another,
-// each beside its own floor (see addCounty).
-func addOne(ctx context.Context, o options, c client.WithWatch, pg *localpg.Server) (*AddOneResult, error) {
+// each beside its own floor (see addCounty). seen is what the province's objects' versions
+// were as it begins; each county's own listing after it is the next one's before, so
+// that no change between two counties goes uncounted.
+func addOne(ctx context.Context, o options, c client.WithWatch, pg *localpg.Server, seen map[string]string) (*AddOneResult, error) {
 	more := o
 	more.counties = o.counties + 2*o.addOnes
 	extra := province(more, "bench-pg")[o.counties:]
 	out := &AddOneResult{}
 	for i := range o.addOnes {
-		one, err := addCounty(ctx, o, c, pg, extra[2*i], extra[2*i+1])
+		one, after, err := addCounty(ctx, o, c, pg, extra[2*i], extra[2*i+1], seen)
 		if err != nil {
 			return nil, err
 		}
 		out.Counties = append(out.Counties, *one)
 		out.OthersTouched += one.OthersTouched
+		seen = after
 	}
 	out.AddOneCounty = medianCounty(out.Counties)
 	return out, nil
@@ -534,27 +537,25 @@ func addOne(ctx context.Context, o options, c client.WithWatch, pg *localpg.Serv
 // same cluster and on the same server: a bare client makes the objects and runs the
 // SQL of floorOne, another county of the same size whose Region is never made; then
 // newOne's Region is created and watched until Ready. Meanwhile no object of the other
-// counties may change.
-func addCounty(ctx context.Context, o options, c client.WithWatch, pg *localpg.Server, floorOne, newOne *platformv1.Region) (*AddOneCounty, error) {
-	before, err := versions(ctx, c)
-	if err != nil {
-		return nil, err
-	}
+// counties may change: of before, the objects' versions as the county begins, none. It
+// returns the versions listed after the county, its own objects and its floor's among
+// them.
+func addCounty(ctx context.Context, o options, c client.WithWatch, pg *localpg.Server, floorOne, newOne *platformv1.Region, before map[string]string) (*AddOneCounty, map[string]string, error) {
 	cfg := pgsql.ServerConfig{Host: pg.Host, Port: pg.Port, User: benchAdmin, Password: benchPassword, SSLMode: "disable", MaxConns: o.maxConns}
 	objs, err := blueprints([]*platformv1.Region{floorOne}, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	namespaces, rest, err := targets(controllers.NewScheme(), objs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	logf("add-one: the floor for one county: %d objects and its SQL", len(objs))
 	pool := pgsql.NewPool(cfg)
 	defer pool.Close()
 	start := time.Now()
 	if _, _, err := bareApply(ctx, c, pool, o, []*platformv1.Region{floorOne}, namespaces, rest); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := &AddOneCounty{Region: newOne.Name, FloorSeconds: time.Since(start).Seconds()}
 	// The floor's objects are no other county's: they are left out of what may not
@@ -562,7 +563,7 @@ func addCounty(ctx context.Context, o options, c client.WithWatch, pg *localpg.S
 	// go by; both finish before the county is applied, so that neither measure carries
 	// the other's tail.
 	if err := rolledOut(ctx, c, floorOne.Name, o.timeout); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	time.Sleep(time.Second)
 
@@ -573,24 +574,24 @@ func addCounty(ctx context.Context, o options, c client.WithWatch, pg *localpg.S
 	// province (a thousand objects of 50 KB), decoded meanwhile on the same two cores.
 	w, err := c.Watch(wctx, &platformv1.RegionList{}, client.MatchingFields{"metadata.name": newOne.Name})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer w.Stop()
 	follow, err := followCounty(wctx, c, newOne.Name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	start = time.Now()
 	logf("add-one: creating Region %s at %s", newOne.Name, start.UTC().Format("15:04:05.000"))
 	if err := c.Create(ctx, newOne); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var statuses []float64
 	var lastStatus string
 	for ready := false; !ready; {
 		ev, ok := <-w.ResultChan()
 		if !ok {
-			return nil, fmt.Errorf("the Region %s was not Ready after %s", newOne.Name, o.timeout)
+			return nil, nil, fmt.Errorf("the Region %s was not Ready after %s", newOne.Name, o.timeout)
 		}
 		rg, isRegion := ev.Object.(*platformv1.Region)
 		if !isRegion || rg.Name != newOne.Name {
@@ -610,7 +611,7 @@ func addCounty(ctx context.Context, o options, c client.WithWatch, pg *localpg.S
 	time.Sleep(2 * time.Second) // the last writes of the reconciles it caused, if any
 	after, err := versions(ctx, c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for k, v := range before {
 		if after[k] != v {
@@ -618,7 +619,7 @@ func addCounty(ctx context.Context, o options, c client.WithWatch, pg *localpg.S
 		}
 	}
 	logf("add-one: floor %.2fs, operator %.2fs (%.2f ×); other counties' objects changed: %d", out.FloorSeconds, out.OperatorSeconds, out.Ratio, out.OthersTouched)
-	return out, nil
+	return out, after, nil
 }
 
 // rolledOut waits until every Deployment of the county named is rolled out.
